@@ -1,0 +1,50 @@
+/** What one cell of the matrix produced: one iperf3 run, parsed, with its evidence. */
+export type CellStatus = "ok" | "failed" | "invalid";
+export type Engaged = "yes" | "no" | "unknown";
+
+export interface CaptureEvidence {
+  /** Frames the bounded capture on the host tap saw. */
+  readonly frames: number;
+  readonly largestFrameBytes: number;
+  /** Frames longer than MTU + 14 (Ethernet header): the stack handed the NIC a super-frame. */
+  readonly framesOverMtu: number;
+  readonly engaged: Engaged;
+}
+
+export interface CellEvidence {
+  readonly usoRequested: boolean;
+  readonly capture?: CaptureEvidence;
+  /** NetKVM `NetKvm_Diag` UdpOffload counter delta over the cell, where the driver exposes it. */
+  readonly udpOffloadDelta?: number | null;
+  /** The verdict over all evidence: did USO engage for this cell? */
+  readonly usoEngaged: Engaged;
+}
+
+export interface CellResult {
+  /** e.g. `udp-8972B-mtu9000-uso-on-r2`. */
+  readonly id: string;
+  readonly variant: string;
+  readonly status: CellStatus;
+  readonly error: string | null;
+  readonly payloadBytes: number;
+  readonly mtu: number;
+  readonly bitrate: string;
+  readonly repetition: number;
+  readonly durationSeconds: number;
+  /** Receiver truth: iperf3 `end.sum_received.bits_per_second`. */
+  readonly throughputBps: number | null;
+  /** `end.sum_sent.bits_per_second`. */
+  readonly senderBps: number | null;
+  readonly jitterMs: number | null;
+  readonly lostPackets: number | null;
+  readonly packets: number | null;
+  readonly lossPercent: number | null;
+  readonly outOfOrder: number | null;
+  readonly guestCpuPercent: number | null;
+  readonly hostCpuPercent: number | null;
+  /** payload > MTU − 28: every datagram is IP-fragmented. */
+  readonly fragmented: boolean;
+  /** The receiver stopped getting data part-way (esnet/iperf#1934). */
+  readonly stalled: boolean;
+  readonly evidence: CellEvidence;
+}
