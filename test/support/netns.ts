@@ -1,0 +1,63 @@
+import { execFileSync, type ExecFileSyncOptions } from "node:child_process";
+import { randomBytes } from "node:crypto";
+
+// Network namespaces the tests make and remove. All lab traffic in tests stays inside them.
+
+export function canUseNamespaces(): { ok: true } | { ok: false; reason: string } {
+  if (process.getuid?.() !== 0) return { ok: false, reason: "needs root to create network namespaces" };
+  try {
+    execFileSync("ip", ["netns", "list"], { stdio: "ignore" });
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, reason: `ip netns unavailable: ${(e as Error).message}` };
+  }
+}
+
+export function run(cmd: string, args: readonly string[], opts: ExecFileSyncOptions = {}): string {
+  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], ...opts }) as string;
+}
+
+export class Namespace {
+  readonly name: string;
+  constructor(prefix = "ol") {
+    this.name = `${prefix}-${randomBytes(3).toString("hex")}`;
+    run("ip", ["netns", "add", this.name]);
+    this.exec(["ip", "link", "set", "lo", "up"]);
+  }
+
+  /** Runs argv inside the namespace and returns stdout. */
+  exec(argv: readonly string[], opts: ExecFileSyncOptions = {}): string {
+    return run("ip", ["netns", "exec", this.name, ...argv], opts);
+  }
+
+  /** Runs a bash script inside the namespace. */
+  bash(script: string, opts: ExecFileSyncOptions = {}): string {
+    return this.exec(["bash", "-c", script], opts);
+  }
+
+  remove(): void {
+    // Processes left inside would keep the namespace's devices alive.
+    try {
+      const pids = run("ip", ["netns", "pids", this.name]).split(/\s+/).filter(Boolean);
+      for (const pid of pids) {
+        try { process.kill(Number(pid), "SIGKILL"); } catch { /* already gone */ }
+      }
+    } catch { /* namespace already gone */ }
+    try { run("ip", ["netns", "del", this.name]); } catch { /* already gone */ }
+  }
+}
+
+/**
+ * A veth pair between two namespaces, addresses in 10.199.0.0/24 by default, both ends at
+ * `mtu`. Returns the device names and addresses.
+ */
+export function vethPair(a: Namespace, b: Namespace, mtu: number, subnet = "10.199.0") {
+  const ifA = `va${randomBytes(2).toString("hex")}`;
+  const ifB = `vb${randomBytes(2).toString("hex")}`;
+  a.exec(["ip", "link", "add", ifA, "type", "veth", "peer", "name", ifB, "netns", b.name]);
+  a.exec(["ip", "addr", "add", `${subnet}.1/24`, "dev", ifA]);
+  b.exec(["ip", "addr", "add", `${subnet}.2/24`, "dev", ifB]);
+  a.exec(["ip", "link", "set", ifA, "mtu", String(mtu), "up"]);
+  b.exec(["ip", "link", "set", ifB, "mtu", String(mtu), "up"]);
+  return { ifA, ifB, addrA: `${subnet}.1`, addrB: `${subnet}.2` };
+}
