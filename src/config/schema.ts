@@ -61,13 +61,13 @@ const cidr = z
   .refine(
     (v) => {
       try {
-        const [addr, bits] = ipaddr.IPv4.parseCIDR(v);
-        return v.startsWith(addr.toString() + "/") && bits >= 8 && bits <= 30;
+        const [, bits] = ipaddr.IPv4.parseCIDR(v);
+        return v === `${ipaddr.IPv4.networkAddressFromCIDR(v).toString()}/${bits}` && bits >= 8 && bits <= 30;
       } catch {
         return false;
       }
     },
-    { error: "must be an IPv4 network in CIDR form with a prefix from /8 to /30, such as 192.168.122.0/24" },
+    { error: "must be an IPv4 network address in CIDR form with a prefix from /8 to /30, such as 192.168.122.0/24" },
   );
 
 const mac = matching(

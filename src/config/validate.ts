@@ -25,11 +25,12 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Maps whose keys are names from a fixed list: an unknown key there is a misspelt feature. */
+const ETHTOOL_ALLOWED = `is not an ethtool feature; allowed: ${(ETHTOOL_FEATURES as readonly string[]).join(", ")}`;
 const NAMED_MAPS: Record<string, string> = {
-  "hostOffloads.tap": `is not an ethtool feature; allowed: ${ETHTOOL_FEATURES.join(", ")}`,
-  "hostOffloads.bridge": `is not an ethtool feature; allowed: ${ETHTOOL_FEATURES.join(", ")}`,
-  "guestOffloads.ethtool": `is not an ethtool feature; allowed: ${ETHTOOL_FEATURES.join(", ")}`,
-  "guest.virtioNetFeatures": `is not a virtio-net property the lab sets; allowed: ${VIRTIO_NET_FEATURES.join(", ")}`,
+  "hostOffloads.tap": ETHTOOL_ALLOWED,
+  "hostOffloads.bridge": ETHTOOL_ALLOWED,
+  "guestOffloads.ethtool": ETHTOOL_ALLOWED,
+  "guest.virtioNetFeatures": `is not a virtio-net property the lab sets; allowed: ${(VIRTIO_NET_FEATURES as readonly string[]).join(", ")}`,
 };
 
 function schemaProblems(raw: RawSettings, error: z.ZodError): ConfigProblem[] {

@@ -1,0 +1,207 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, type ConfigProblem } from "../../src/config/errors";
+import { SecretValue } from "../../src/config/secret";
+import { validateLab } from "../../src/config/validate";
+
+const linuxGuest = { os: "linux", name: "g1", baseImage: "/images/base.qcow2" };
+const windowsGuest = { os: "windows", name: "w1", baseImage: "/images/win.qcow2", virtioWinIso: "/iso/virtio-win.iso" };
+
+function problems(raw: Record<string, unknown>): ConfigProblem[] {
+  try {
+    validateLab("t", raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+function onlyProblem(raw: Record<string, unknown>): ConfigProblem {
+  const p = problems(raw);
+  expect(p).toHaveLength(1);
+  return p[0]!;
+}
+
+describe("defaults", () => {
+  it("fills a minimal Linux lab from the seed's defaults", () => {
+    const cfg = validateLab("s", { guest: linuxGuest });
+    expect(cfg.network).toMatchObject({ mode: "adopt", name: "default", bridge: "virbr0", mtu: 1500, hostAddress: "192.168.122.1" });
+    expect(cfg.iperf3.port).toBe(12345);
+    expect(cfg.matrix).toMatchObject({ payloads: [1472, 65507], repetitions: 3, durationSeconds: 10, bitrates: ["1G"], order: "listed" });
+    expect(cfg.guest.overlayPath).toBe("/var/lib/libvirt/images/g1-overlay.qcow2");
+    expect(cfg.guest.mac).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+    expect(cfg.variant).toBe("mtu1500-uso-default");
+  });
+
+  it("derives the default payloads from the MTU", () => {
+    const cfg = validateLab("s", { guest: linuxGuest, network: { mtu: 9000 } });
+    expect(cfg.matrix.payloads).toEqual([8972, 65507]);
+  });
+
+  it("names the variant after MTU and USO", () => {
+    const on = validateLab("s", { guest: linuxGuest, network: { mtu: 9000 }, guestOffloads: { uso: { ipv4: true } } });
+    const off = validateLab("s", { guest: linuxGuest, guestOffloads: { uso: { ipv4: false } } });
+    expect(on.variant).toBe("mtu9000-uso-on");
+    expect(off.variant).toBe("mtu1500-uso-off");
+  });
+
+  it("gives a dedicated network a fixed guest address and a DHCP range that avoids it", () => {
+    const cfg = validateLab("s", { guest: linuxGuest, network: { mode: "dedicated", cidr: "10.9.8.0/24" } });
+    expect(cfg.network).toMatchObject({ name: "offload-lab", bridge: "olbr0", hostAddress: "10.9.8.1", guestAddress: "10.9.8.10", dhcpStart: "10.9.8.100", dhcpEnd: "10.9.8.254", netmask: "255.255.255.0" });
+  });
+
+  it("keeps the MAC stable for a stack and guest", () => {
+    expect(validateLab("s", { guest: linuxGuest }).guest.mac).toBe(validateLab("s", { guest: linuxGuest }).guest.mac);
+  });
+
+  it("defaults a Windows guest to a q35 machine new enough for USO and its iperf3.exe path", () => {
+    const cfg = validateLab("s", { guest: windowsGuest });
+    expect(cfg.guest.machineType).toBe("pc-q35-8.2");
+    expect(cfg.guest.iperf3Path).toBe("C:\\iperf3\\iperf3.exe");
+  });
+});
+
+describe("each problem names the key, the value and what is allowed", () => {
+  it.each([
+    [{ network: { mtu: 67 } }, "offload-lab:network.mtu", 67, "from 68 to 65535"],
+    [{ network: { mtu: 70000 } }, "offload-lab:network.mtu", 70000, "from 68 to 65535"],
+    [{ network: { mtu: 1500.5 } }, "offload-lab:network.mtu", 1500.5, "whole number"],
+    [{ network: { mtu: "9000" } }, "offload-lab:network.mtu", "9000", "whole number"],
+    [{ matrix: { payloads: [15] } }, "offload-lab:matrix.payloads.0", 15, "from 16 to 65507"],
+    [{ matrix: { payloads: [1472, 65508] } }, "offload-lab:matrix.payloads.1", 65508, "from 16 to 65507"],
+    [{ matrix: { repetitions: 0 } }, "offload-lab:matrix.repetitions", 0, "from 1 to 100"],
+    [{ matrix: { durationSeconds: 3601 } }, "offload-lab:matrix.durationSeconds", 3601, "from 1 to 3600"],
+    [{ matrix: { bitrates: ["fast"] } }, "offload-lab:matrix.bitrates.0", "fast", "bitrate"],
+    [{ matrix: { order: "random" } }, "offload-lab:matrix.order", "random", "listed, shuffled"],
+    [{ iperf3: { port: 0 } }, "offload-lab:iperf3.port", 0, "from 1 to 65535"],
+    [{ network: { cidr: "10.0.0.0/33" } }, "offload-lab:network.cidr", "10.0.0.0/33", "CIDR"],
+    [{ network: { cidr: "10.0.0.5/24" } }, "offload-lab:network.cidr", "10.0.0.5/24", "CIDR"],
+    [{ network: { mode: "bridged" } }, "offload-lab:network.mode", "bridged", "adopt, dedicated"],
+    [{ network: { guestAddress: "10.0.0.300" } }, "offload-lab:network.guestAddress", "10.0.0.300", "IPv4"],
+    [{ hostOffloads: { tap: { "tx-udp-segmentation": "yes" } } }, "offload-lab:hostOffloads.tap.tx-udp-segmentation", "yes", "on or off"],
+    [{ capture: { enabled: "yes" } }, "offload-lab:capture.enabled", "yes", "true or false"],
+    [{ libvirt: { domainType: "xen" } }, "offload-lab:libvirt.domainType", "xen", "kvm, qemu"],
+    [{ host: { connection: "telnet" } }, "offload-lab:host.connection", "telnet", "local, ssh"],
+  ])("%j", (override, key, value, allowed) => {
+    const p = onlyProblem({ guest: linuxGuest, ...override });
+    expect(p.key).toBe(key);
+    expect(p.value).toEqual(value);
+    expect(p.allowed).toContain(allowed);
+  });
+
+  it.each([
+    ["os", "beos", "windows, linux"],
+    ["name", "", "1-64 characters"],
+    ["name", "a;rm -rf /", "1-64 characters"],
+    ["name", "<x/>", "1-64 characters"],
+    ["baseImage", "", "absolute path"],
+    ["baseImage", "images/base.qcow2", "absolute path"],
+    ["baseImage", "/images/a\nb", "absolute path"],
+    ["mac", "52:54:00:12:34", "MAC"],
+    ["mac", "53:54:00:12:34:56", "unicast"],
+    ["tapName", "vnet0", "libvirt reserves"],
+    ["tapName", "tap-with-a-very-long-name", "1-15"],
+    ["tapName", "tap 0", "interface name"],
+    ["vcpus", 0, "from 1 to 64"],
+    ["memoryMiB", 128, "from 256"],
+    ["access", "rdp", "agent, ssh"],
+    ["iperf3Path", "iperf3$(reboot)", "'$'"],
+    ["iperf3Path", "C:\\x'y", "quotes"],
+    ["machineType", "pc;q35", "machine type"],
+  ])("guest.%s = %j", (field, value, allowed) => {
+    const p = onlyProblem({ guest: { ...linuxGuest, [field]: value } });
+    expect(p.key).toBe(`offload-lab:guest.${field}`);
+    expect(p.value).toEqual(value);
+    expect(p.allowed).toContain(allowed);
+  });
+
+  it("lists the valid ethtool features for an unknown one", () => {
+    const p = onlyProblem({ guest: linuxGuest, hostOffloads: { bridge: { "tx-udp-segmentaton": "on" } } });
+    expect(p.key).toBe("offload-lab:hostOffloads.bridge.tx-udp-segmentaton");
+    expect(p.allowed).toContain("is not an ethtool feature; allowed:");
+    expect(p.allowed).toContain("tx-udp-segmentation");
+  });
+
+  it("lists the valid virtio-net properties for an unknown one", () => {
+    const p = onlyProblem({ guest: { ...linuxGuest, virtioNetFeatures: { host_uso4: "on" } } });
+    expect(p.key).toBe("offload-lab:guest.virtioNetFeatures.host_uso4");
+    expect(p.allowed).toContain("host_uso, guest_uso4, guest_uso6");
+  });
+
+  it("refuses an unknown setting with its key", () => {
+    const p = onlyProblem({ guest: linuxGuest, network: { mtuu: 9000 } });
+    expect(p.key).toBe("offload-lab:network.mtuu");
+    expect(p.allowed).toContain("is not a setting");
+  });
+
+  it("reports every problem at once", () => {
+    expect(problems({ guest: { ...linuxGuest, vcpus: 0 }, network: { mtu: 1 }, iperf3: { port: 99999 } })).toHaveLength(3);
+  });
+
+  it("requires a guest", () => {
+    expect(onlyProblem({}).key).toBe("offload-lab:guest");
+  });
+});
+
+describe("rules across settings", () => {
+  it("holds a Windows guest to what NetKVM *JumboPacket accepts", () => {
+    const p = onlyProblem({ guest: windowsGuest, network: { mtu: 65535 } });
+    expect(p).toMatchObject({ key: "offload-lab:network.mtu", value: 65535 });
+    expect(p.allowed).toContain("from 576 to 65486 for a Windows guest");
+    expect(onlyProblem({ guest: windowsGuest, guestOffloads: { mtu: 500 } }).key).toBe("offload-lab:guestOffloads.mtu");
+    expect(validateLab("s", { guest: windowsGuest, network: { mtu: 65486 } }).offloads.mtu).toBe(65486);
+  });
+
+  it("accepts MTU 68 for a Linux guest", () => {
+    expect(validateLab("s", { guest: linuxGuest, network: { mtu: 68 } }).network.mtu).toBe(68);
+  });
+
+  it("needs the virtio-win ISO for a Windows guest", () => {
+    const { virtioWinIso: _, ...noIso } = windowsGuest;
+    expect(onlyProblem({ guest: noIso })).toMatchObject({ key: "offload-lab:guest.virtioWinIso", value: undefined });
+  });
+
+  it("keeps direct kernel boot and ethtool extras to Linux guests", () => {
+    expect(onlyProblem({ guest: { ...windowsGuest, kernel: "/boot/vmlinuz" } }).key).toBe("offload-lab:guest.kernel");
+    expect(onlyProblem({ guest: windowsGuest, guestOffloads: { ethtool: { "rx-gro": "on" } } }).key).toBe("offload-lab:guestOffloads.ethtool");
+    expect(onlyProblem({ guest: { ...linuxGuest, adapterName: "Ethernet" } }).key).toBe("offload-lab:guest.adapterName");
+  });
+
+  it("needs a kernel for an initrd and UEFI for a TPM", () => {
+    expect(onlyProblem({ guest: { ...linuxGuest, initrd: "/boot/initrd" } }).key).toBe("offload-lab:guest.initrd");
+    expect(onlyProblem({ guest: { ...windowsGuest, tpm: true } }).key).toBe("offload-lab:guest.tpm");
+  });
+
+  it("keeps the guest address inside the network and off the bridge", () => {
+    expect(onlyProblem({ guest: linuxGuest, network: { mode: "dedicated", cidr: "10.1.0.0/24", guestAddress: "10.2.0.5" } }).key).toBe("offload-lab:network.guestAddress");
+    expect(onlyProblem({ guest: linuxGuest, network: { mode: "dedicated", cidr: "10.1.0.0/24", guestAddress: "10.1.0.1" } }).allowed).toContain("other than the bridge's 10.1.0.1");
+  });
+
+  it("requires the host SSH key as a secret for an SSH host", () => {
+    const host = { connection: "ssh", address: "kvm1.example.test" };
+    expect(onlyProblem({ guest: linuxGuest, host })).toMatchObject({ key: "offload-lab:hostSshPrivateKey", value: undefined });
+    const plain = onlyProblem({ guest: linuxGuest, host, hostSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" });
+    expect(plain.key).toBe("offload-lab:hostSshPrivateKey");
+    expect(plain.allowed).toContain("must be a Pulumi secret");
+    const cfg = validateLab("s", { guest: linuxGuest, host, hostSshPrivateKey: new SecretValue("offload-lab:hostSshPrivateKey") });
+    expect(cfg.secrets.hostSshPrivateKey).toEqual({ key: "offload-lab:hostSshPrivateKey" });
+    expect(JSON.stringify(cfg)).not.toContain("BEGIN");
+  });
+
+  it("requires a key and an address for guest access over SSH", () => {
+    const p = problems({ guest: { ...linuxGuest, access: "ssh" } });
+    expect(p.map((x) => x.key).sort()).toEqual(["offload-lab:guest.ssh.address", "offload-lab:guestSshPrivateKey"]);
+  });
+
+  it("refuses a hostile SSH host name", () => {
+    expect(onlyProblem({ guest: linuxGuest, host: { connection: "ssh", address: "-oProxyCommand=sh", }, hostSshPrivateKey: new SecretValue("k") }).key).toBe("offload-lab:host.address");
+  });
+});
+
+describe("the error message", () => {
+  it("says the stack, each key, the value given and what is allowed", () => {
+    expect(() => validateLab("mtu-bad", { guest: linuxGuest, network: { mtu: 70000 } })).toThrow(
+      'stack mtu-bad has 1 invalid setting:\n  - offload-lab:network.mtu: must be a whole number from 68 to 65535 (given: 70000)',
+    );
+  });
+});
