@@ -1,0 +1,91 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { LabConfig } from "../config/model";
+import { SECRET_PLACEHOLDER } from "../config/secret";
+import { effectiveTriggers } from "../plan/lab";
+import type { Step } from "../plan/step";
+import type { Transport } from "../plan/transport/transport";
+
+export interface ManifestStep {
+  readonly order: number;
+  readonly name: string;
+  readonly component: string;
+  readonly runsOn: string;
+  readonly language: string;
+  readonly create: string;
+  readonly delete?: string;
+  /** For guest steps: the host bash that carries the guest script through the transport. */
+  readonly hostCommand?: string;
+  readonly documents: readonly string[];
+  readonly dependsOn: readonly string[];
+  readonly triggers: readonly string[];
+  readonly secretEnv: Readonly<Record<string, string>>;
+}
+
+export interface Manifest {
+  readonly stack: string;
+  readonly variant: string;
+  readonly transport: string;
+  readonly steps: readonly ManifestStep[];
+}
+
+/**
+ * Every file `pulumi up` would run for this stack, by file name, plus manifest.json. Pure:
+ * the same plan the Pulumi program registers, with secrets as placeholders.
+ */
+export function renderPlan(
+  cfg: LabConfig,
+  steps: readonly Step[],
+  transport: Transport,
+  wrapGuest: (script: string) => string,
+): Map<string, string> {
+  const files = new Map<string, string>();
+  const triggers = effectiveTriggers(steps);
+  const manifest: ManifestStep[] = steps.map((step, i) => {
+    const stem = `${String(i + 1).padStart(2, "0")}-${step.name}`;
+    const ext = step.language === "ps1" ? "ps1" : "sh";
+    const create = `${stem}.${ext}`;
+    files.set(create, step.create);
+    let del: string | undefined;
+    if (step.delete !== undefined) {
+      del = `${stem}.delete.${ext}`;
+      files.set(del, step.delete);
+    }
+    let hostCommand: string | undefined;
+    if (step.runsOn === "guest") {
+      hostCommand = `${stem}.host.sh`;
+      files.set(hostCommand, wrapGuest(step.create));
+    }
+    const documents = (step.documents ?? []).map((d) => {
+      const file = `${stem}.${d.file}`;
+      files.set(file, d.content);
+      return file;
+    });
+    const secretEnv: Record<string, string> = {};
+    for (const [variable, key] of Object.entries(step.secretEnv ?? {})) secretEnv[variable] = SECRET_PLACEHOLDER(key);
+    return {
+      order: i + 1,
+      name: step.name,
+      component: step.component,
+      runsOn: step.runsOn,
+      language: step.language,
+      create,
+      ...(del === undefined ? {} : { delete: del }),
+      ...(hostCommand === undefined ? {} : { hostCommand }),
+      documents,
+      dependsOn: step.dependsOn,
+      triggers: triggers.get(step.name) ?? [],
+      secretEnv,
+    };
+  });
+  const doc: Manifest = { stack: cfg.stack, variant: cfg.variant, transport: transport.description, steps: manifest };
+  files.set("manifest.json", JSON.stringify(doc, null, 2) + "\n");
+  return files;
+}
+
+export function writeFiles(outDir: string, files: ReadonlyMap<string, string>): void {
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const [name, content] of files) {
+    fs.writeFileSync(path.join(outDir, name), content, { mode: name.endsWith(".sh") ? 0o755 : 0o644 });
+  }
+}
