@@ -1,5 +1,5 @@
 import type { CellResult } from "../results/cell";
-import type { LoadedRun } from "./load";
+import { UNKNOWN_OS, type LoadedRun } from "./load";
 import { summarize, welchInterval, type Summary, type WelchInterval } from "./stats";
 
 /**
@@ -166,8 +166,12 @@ export function groupRows(rows: readonly CellRow[]): Group[] {
   return groups.sort(compareGroups);
 }
 
-/** The single factor in which two groups differ, or null when they differ in none or several. */
+/**
+ * The single factor in which two groups differ, or null when they differ in none or several.
+ * An unknown OS is no evidence of a different OS: such a pair is not compared at all.
+ */
 function soleDifference(a: Group, b: Group): Factor | null {
+  if (a.os !== b.os && (a.os === UNKNOWN_OS || b.os === UNKNOWN_OS)) return null;
   const differs: Factor[] = [];
   if (a.uso !== b.uso) differs.push("uso");
   if (a.mtu !== b.mtu) differs.push("mtu");

@@ -126,7 +126,7 @@ export function renderHtml(analysis: Analysis, checks: readonly RuleCheck[]): st
   const present = [...new Set(flagged.flatMap((r) => r.flags))] as CellFlag[];
   const parts: string[] = [];
   parts.push(`<h1>offload-lab report</h1>`);
-  parts.push(`<p>${analysis.runs.length} inputs, ${rows.length} cells, ${rows.filter((r) => !r.counted).length} excluded from every mean. Crosses in the charts mark flagged groups.</p>`);
+  parts.push(`<p>${new Set(analysis.runs.map((r) => r.source)).size} files, ${rows.length} cells, ${rows.filter((r) => !r.counted).length} excluded from every mean. Crosses in the charts mark flagged groups.</p>`);
   parts.push(`<h2>Charts</h2>`);
   for (const m of METRICS) parts.push(`<div class="chart"><canvas id="chart-${m}" role="img" aria-label="${htmlEscape(METRIC_LABEL[m])}"></canvas></div>`);
 

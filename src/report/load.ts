@@ -16,6 +16,9 @@ export interface LoadedRun {
 
 export class ReportInputError extends Error {}
 
+/** Neither the stack output nor the variant name says which OS the guest ran. */
+export const UNKNOWN_OS = "unknown";
+
 const CELL_NUMBER_OR_NULL = [
   "throughputBps", "senderBps", "jitterMs", "lostPackets", "packets", "lossPercent", "outOfOrder",
   "guestCpuPercent", "hostCpuPercent",
@@ -79,7 +82,7 @@ export function parseInput(text: string, source: string): LoadedRun[] {
       source,
       stack: null,
       variant,
-      os: osFromVariant(variant) ?? "unknown",
+      os: osFromVariant(variant) ?? UNKNOWN_OS,
       uso: null,
       cells: cells.filter((c) => c.variant === variant),
     }));
@@ -90,7 +93,7 @@ export function parseInput(text: string, source: string): LoadedRun[] {
   const cells = checkCells(doc.cells, source);
   const variant = typeof doc.variant === "string" ? doc.variant : cells[0]?.variant;
   if (variant === undefined) throw new ReportInputError(`${source}: no "variant" and no cells to take it from`);
-  const os = typeof doc.os === "string" ? doc.os : osFromVariant(variant) ?? "unknown";
+  const os = typeof doc.os === "string" ? doc.os : osFromVariant(variant) ?? UNKNOWN_OS;
   return [{
     source,
     stack: typeof doc.stack === "string" ? doc.stack : null,

@@ -26,7 +26,7 @@ export function renderMarkdown(analysis: Analysis, checks: readonly RuleCheck[])
   const flaggedCounted = rows.filter((r) => r.counted && r.flags.length > 0).length;
   const variants = new Set(groups.map((g) => g.variant));
   out.push(
-    `${runs.length} inputs, ${variants.size} variants, ${rows.length} cells: ${excluded} flagged and excluded from every mean, ${flaggedCounted} flagged and counted.`,
+    `${new Set(runs.map((r) => r.source)).size} files, ${variants.size} variants, ${rows.length} cells: ${excluded} flagged and excluded from every mean, ${flaggedCounted} flagged and counted.`,
     "",
   );
   out.push(...table(["input", "stack", "variant", "os", "cells"], runs.map((r) => [

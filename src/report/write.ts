@@ -50,7 +50,7 @@ export async function writeReport(inputs: string[], outDir: string, opts: { fail
     files.push(file);
   }
   const excluded = analysis.rows.filter((r) => !r.counted).length;
-  messages.unshift(`${analysis.rows.length} cells from ${runs.length} inputs, ${excluded} excluded; wrote ${files.join(", ")}`);
+  messages.unshift(`${analysis.rows.length} cells from ${new Set(runs.map((r) => r.source)).size} files, ${excluded} excluded; wrote ${files.join(", ")}`);
   messages.push(...checks.map((c) => c.message));
   const exitCode = unmatched ? 2 : checks.some((c) => c.breached) ? 1 : 0;
   return { exitCode, files, messages };

@@ -101,3 +101,14 @@ describe("one-factor comparisons", () => {
     expect(a.rows.map((r) => r.values.efficiency)).toEqual([200, null]);
   });
 });
+
+describe("unknown OS", () => {
+  it("is not compared with a known OS, on any factor", () => {
+    const a = analyze([
+      run("mtu1500-uso-off", [makeCell({ variant: "mtu1500-uso-off" }), makeCell({ variant: "mtu1500-uso-off", repetition: 2 })], { os: "unknown" }),
+      run("mtu1500-uso-off", [makeCell({ variant: "mtu1500-uso-off" }), makeCell({ variant: "mtu1500-uso-off", repetition: 2 })], { os: "windows", source: "w.json" }),
+      run("mtu1500-uso-on", [makeCell({ variant: "mtu1500-uso-on", evidence: { usoRequested: true, usoEngaged: "yes" } })], { os: "windows" }),
+    ]);
+    expect(a.comparisons.filter((c) => c.metric === "throughput").map((c) => `${c.factor} ${c.baseline.os} ${c.candidate.os}`)).toEqual(["uso windows windows"]);
+  });
+});
