@@ -24,7 +24,7 @@ function seriesLabel(g: Group): string {
 }
 
 /** What the page's script draws: one series per variant, one point per payload and bitrate. */
-export function chartData(analysis: Analysis) {
+function chartData(analysis: Analysis) {
   const xs = [...new Map(analysis.groups.map((g) => [`${g.payloadBytes}|${g.bitrate}`, g])).values()]
     .sort((a, b) => a.payloadBytes - b.payloadBytes || (a.bitrate < b.bitrate ? -1 : a.bitrate > b.bitrate ? 1 : 0))
     .map((g) => ({ payloadBytes: g.payloadBytes, bitrate: g.bitrate }));

@@ -37,6 +37,7 @@ function checkCell(raw: unknown, where: string): CellResult {
   const isNum = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
   need("id", (v) => typeof v === "string", "a string");
   need("variant", (v) => typeof v === "string", "a string");
+  need("error", (v) => v === null || v === undefined || typeof v === "string", "a string or null");
   need("status", (v) => v === "ok" || v === "failed" || v === "invalid", '"ok", "failed" or "invalid"');
   need("payloadBytes", isNum, "a number");
   need("mtu", isNum, "a number");

@@ -40,7 +40,7 @@ export function renderMarkdown(analysis: Analysis, checks: readonly RuleCheck[])
   } else {
     out.push(...table(["cell", "variant", "payload (B)", "counted", "flags", "error"], flagged.map((r) => [
       mdEscape(r.cell.id), mdEscape(r.run.variant), String(r.cell.payloadBytes), r.counted ? "yes" : "**no**",
-      r.flags.join(", "), r.cell.error === null ? "–" : mdEscape(r.cell.error),
+      r.flags.join(", "), r.cell.error == null ? "–" : mdEscape(r.cell.error),
     ])), "");
     const present = [...new Set(flagged.flatMap((r) => r.flags))] as CellFlag[];
     out.push(...present.map((f) => `- \`${f}\`: ${FLAG_MEANING[f]}`), "");

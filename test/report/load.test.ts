@@ -35,6 +35,7 @@ describe("parseInput", () => {
     ["neither shape", '{"variant":"v"}', /expected a stack output with "cells"/],
     ["a bad status", JSON.stringify([{ ...makeCell({ variant: "v" }), status: "great" }]), /cell 0 \(udp-1472B-v-r1\): field "status"/],
     ["a string throughput", JSON.stringify([{ ...makeCell({ variant: "v" }), throughputBps: "9e8" }]), /field "throughputBps" must be a number or null, got "9e8"/],
+    ["an error that is not text", JSON.stringify([{ ...makeCell({ variant: "v" }), error: { code: 1 } }]), /field "error" must be a string or null/],
     ["missing evidence verdict", JSON.stringify([{ ...makeCell({ variant: "v" }), evidence: { usoRequested: true } }]), /evidence\.usoEngaged/],
   ])("rejects %s, naming the file and the field", (_what, text, message) => {
     expect(() => parseInput(text, "n.json")).toThrow(ReportInputError);
