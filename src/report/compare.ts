@@ -1,0 +1,248 @@
+import type { CellResult } from "../results/cell";
+import { UNKNOWN_OS, type LoadedRun } from "./load";
+import { summarize, welchInterval, type Summary, type WelchInterval } from "./stats";
+
+/**
+ * Why a cell is set apart. Excluded cells never enter a mean; the others enter it with the flag
+ * carried onto their group, so no view can show them as plain numbers.
+ */
+export type CellFlag = "failed" | "invalid" | "stalled" | "no-throughput" | "uso-not-engaged" | "fragmented" | "uso-unverified";
+
+const EXCLUDING: ReadonlySet<CellFlag> = new Set(["failed", "invalid", "stalled", "no-throughput", "uso-not-engaged"]);
+
+export const FLAG_MEANING: Readonly<Record<CellFlag, string>> = {
+  failed: "iperf3 failed: no measurement (excluded)",
+  invalid: "the result was judged invalid (excluded)",
+  stalled: "the receiver stalled part-way, esnet/iperf#1934 (excluded)",
+  "no-throughput": "no receiver throughput recorded (excluded)",
+  "uso-not-engaged": "USO was requested but the evidence says it never engaged (excluded)",
+  fragmented: "payload > MTU − 28: every datagram is IP-fragmented (counted, compare only with the same payload)",
+  "uso-unverified": "USO was requested but no evidence shows whether it engaged (counted)",
+};
+
+export type Factor = "uso" | "mtu" | "os";
+export const FACTORS: readonly Factor[] = ["uso", "mtu", "os"];
+
+export type Metric = "throughput" | "cpu" | "loss" | "jitter" | "efficiency";
+export const METRICS: readonly Metric[] = ["throughput", "cpu", "loss", "jitter", "efficiency"];
+export const METRIC_LABEL: Readonly<Record<Metric, string>> = {
+  throughput: "Throughput (Mbit/s, receiver)",
+  cpu: "Guest CPU (%)",
+  loss: "Loss (%)",
+  jitter: "Jitter (ms)",
+  efficiency: "Efficiency (Mbit/s per guest CPU %)",
+};
+
+export interface CellRow {
+  readonly run: LoadedRun;
+  readonly cell: CellResult;
+  /** USO as the variant asked for it: stack output, else the variant name, else the cell's evidence. */
+  readonly uso: boolean;
+  readonly flags: readonly CellFlag[];
+  readonly counted: boolean;
+  readonly values: Readonly<Record<Metric, number | null>>;
+}
+
+/** One variant at one payload and bitrate: the unit that is averaged and compared. */
+export interface Group {
+  readonly key: string;
+  readonly variant: string;
+  readonly os: string;
+  readonly mtu: number;
+  readonly uso: boolean;
+  readonly payloadBytes: number;
+  readonly bitrate: string;
+  readonly rows: readonly CellRow[];
+  /** Every flag any of its cells carries, in a fixed order. */
+  readonly flags: readonly CellFlag[];
+  readonly stats: Readonly<Record<Metric, Summary>>;
+}
+
+export interface Comparison {
+  readonly factor: Factor;
+  readonly metric: Metric;
+  /** The reference side: USO off, the smaller MTU, or the OS first in alphabetical order. */
+  readonly baseline: Group;
+  readonly candidate: Group;
+  /** mean(candidate) − mean(baseline); null when a side has no counted value. */
+  readonly diff: number | null;
+  /** diff relative to the baseline mean, in percent; null when undefined. */
+  readonly diffPercent: number | null;
+  /** Null when n is too small to tell. */
+  readonly interval: WelchInterval | null;
+  readonly verdict: string;
+}
+
+const FLAG_ORDER: readonly CellFlag[] = ["failed", "invalid", "stalled", "no-throughput", "uso-not-engaged", "fragmented", "uso-unverified"];
+
+function usoOf(run: LoadedRun, cell: CellResult): boolean {
+  if (run.uso !== null) return run.uso;
+  const m = /(^|-)uso-(on|off)(-|$)/.exec(run.variant);
+  if (m) return m[2] === "on";
+  return cell.evidence.usoRequested;
+}
+
+function cellFlags(cell: CellResult, uso: boolean): CellFlag[] {
+  const flags: CellFlag[] = [];
+  if (cell.status === "failed") flags.push("failed");
+  if (cell.status === "invalid") flags.push("invalid");
+  if (cell.stalled) flags.push("stalled");
+  if (cell.status === "ok" && (cell.throughputBps === null || cell.throughputBps === undefined)) flags.push("no-throughput");
+  if (uso && cell.evidence.usoEngaged === "no") flags.push("uso-not-engaged");
+  if (cell.fragmented) flags.push("fragmented");
+  if (uso && cell.evidence.usoEngaged === "unknown") flags.push("uso-unverified");
+  return flags;
+}
+
+function num(v: number | null | undefined): number | null {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+export function cellRows(runs: readonly LoadedRun[]): CellRow[] {
+  return runs.flatMap((run) =>
+    run.cells.map((cell) => {
+      const uso = usoOf(run, cell);
+      const flags = cellFlags(cell, uso);
+      const throughput = num(cell.throughputBps) === null ? null : (cell.throughputBps as number) / 1e6;
+      const cpu = num(cell.guestCpuPercent);
+      return {
+        run,
+        cell,
+        uso,
+        flags,
+        counted: !flags.some((f) => EXCLUDING.has(f)),
+        values: {
+          throughput,
+          cpu,
+          loss: num(cell.lossPercent),
+          jitter: num(cell.jitterMs),
+          efficiency: throughput !== null && cpu !== null && cpu > 0 ? throughput / cpu : null,
+        },
+      };
+    }),
+  );
+}
+
+/** Code-unit order: the same on every machine, unlike localeCompare. */
+function cmpStr(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareGroups(a: Group, b: Group): number {
+  return (
+    cmpStr(a.os, b.os) || a.mtu - b.mtu || Number(a.uso) - Number(b.uso) || cmpStr(a.variant, b.variant) ||
+    a.payloadBytes - b.payloadBytes || cmpStr(a.bitrate, b.bitrate)
+  );
+}
+
+export function groupRows(rows: readonly CellRow[]): Group[] {
+  const byKey = new Map<string, CellRow[]>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.run.variant, row.run.os, row.cell.mtu, row.uso, row.cell.payloadBytes, row.cell.bitrate]);
+    const list = byKey.get(key) ?? [];
+    list.push(row);
+    byKey.set(key, list);
+  }
+  const groups = [...byKey.entries()].map(([key, list]): Group => {
+    const first = list[0];
+    const present = new Set(list.flatMap((r) => r.flags));
+    const counted = list.filter((r) => r.counted);
+    const stats = Object.fromEntries(
+      METRICS.map((m) => [m, summarize(counted.map((r) => r.values[m]).filter((v): v is number => v !== null))]),
+    ) as Record<Metric, Summary>;
+    return {
+      key,
+      variant: first.run.variant,
+      os: first.run.os,
+      mtu: first.cell.mtu,
+      uso: first.uso,
+      payloadBytes: first.cell.payloadBytes,
+      bitrate: first.cell.bitrate,
+      rows: list,
+      flags: FLAG_ORDER.filter((f) => present.has(f)),
+      stats,
+    };
+  });
+  return groups.sort(compareGroups);
+}
+
+/**
+ * The single factor in which two groups differ, or null when they differ in none or several.
+ * An unknown OS is no evidence of a different OS: such a pair is not compared at all.
+ */
+function soleDifference(a: Group, b: Group): Factor | null {
+  if (a.os !== b.os && (a.os === UNKNOWN_OS || b.os === UNKNOWN_OS)) return null;
+  const differs: Factor[] = [];
+  if (a.uso !== b.uso) differs.push("uso");
+  if (a.mtu !== b.mtu) differs.push("mtu");
+  if (a.os !== b.os) differs.push("os");
+  return differs.length === 1 ? differs[0] : null;
+}
+
+function isBaseline(factor: Factor, a: Group, b: Group): boolean {
+  if (factor === "uso") return !a.uso;
+  if (factor === "mtu") return a.mtu < b.mtu;
+  return a.os < b.os;
+}
+
+function metricValues(g: Group, metric: Metric): number[] {
+  return g.rows.filter((r) => r.counted).map((r) => r.values[metric]).filter((v): v is number => v !== null);
+}
+
+function verdictOf(a: number[], b: number[], interval: WelchInterval | null): string {
+  if (a.length === 0 || b.length === 0) return `no counted cells on one side (n=${a.length} vs ${b.length})`;
+  if (interval === null) return `n too small to tell (n=${a.length} vs ${b.length}; need at least 2 each)`;
+  if (interval.low > 0) return "candidate higher";
+  if (interval.high < 0) return "candidate lower";
+  return "no difference shown";
+}
+
+export function compare(groups: readonly Group[]): Comparison[] {
+  const out: Comparison[] = [];
+  for (let i = 0; i < groups.length; i++) {
+    for (let j = i + 1; j < groups.length; j++) {
+      const [x, y] = [groups[i], groups[j]];
+      if (x.payloadBytes !== y.payloadBytes || x.bitrate !== y.bitrate) continue;
+      const factor = soleDifference(x, y);
+      if (factor === null) continue;
+      const [baseline, candidate] = isBaseline(factor, x, y) ? [x, y] : [y, x];
+      for (const metric of METRICS) {
+        const a = metricValues(baseline, metric);
+        const b = metricValues(candidate, metric);
+        const interval = welchInterval(a, b);
+        const diff = a.length > 0 && b.length > 0 ? candidate.stats[metric].mean - baseline.stats[metric].mean : null;
+        const base = baseline.stats[metric].mean;
+        out.push({
+          factor,
+          metric,
+          baseline,
+          candidate,
+          diff,
+          diffPercent: diff !== null && base !== 0 ? (diff / Math.abs(base)) * 100 : null,
+          interval,
+          verdict: verdictOf(a, b, interval),
+        });
+      }
+    }
+  }
+  const factorRank = (f: Factor): number => FACTORS.indexOf(f);
+  return out.sort(
+    (p, q) =>
+      METRICS.indexOf(p.metric) - METRICS.indexOf(q.metric) || factorRank(p.factor) - factorRank(q.factor) ||
+      p.baseline.payloadBytes - q.baseline.payloadBytes || compareGroups(p.baseline, q.baseline) ||
+      compareGroups(p.candidate, q.candidate),
+  );
+}
+
+export interface Analysis {
+  readonly runs: readonly LoadedRun[];
+  readonly rows: readonly CellRow[];
+  readonly groups: readonly Group[];
+  readonly comparisons: readonly Comparison[];
+}
+
+export function analyze(runs: readonly LoadedRun[]): Analysis {
+  const rows = cellRows(runs);
+  const groups = groupRows(rows);
+  return { runs, rows, groups, comparisons: compare(groups) };
+}
