@@ -16,7 +16,8 @@ export interface AgentTarget {
  * exits, then out-data/err-data decoded onto stdout/stderr and the guest's exit code returned.
  *
  * libvirt prints agent replies as compact one-line JSON and base64 has no quotes, so fields
- * are cut out with sed. The agent leaves out `out-data`/`err-data` when they are empty and
+ * are cut out with sed; a libvirt built on json-c may write '/' as '\/', so backslashes are
+ * dropped before decoding (base64 has none). The agent leaves out `out-data`/`err-data` when they are empty and
  * `exitcode` when a signal ended the process (it sends `signal` then).
  */
 export function agentTransport(t: AgentTarget): Transport {
@@ -33,7 +34,7 @@ ol_agent_field() {
   printf '%s' "$1" | sed -n "s/.*\\"$2\\":\\([^,}]*\\).*/\\1/p"
 }
 ol_agent_data() {
-  printf '%s' "$1" | sed -n "s|.*\\"$2\\":\\"\\([A-Za-z0-9+/=]*\\)\\".*|\\1|p" | base64 -d
+  printf '%s' "$1" | sed -n "s|.*\\"$2\\":\\"\\([A-Za-z0-9+/=\\\\]*\\)\\".*|\\1|p" | tr -d '\\\\' | base64 -d
 }
 guest_exec() {
   local input reply err pid status code signal deadline
