@@ -14,8 +14,8 @@ import { SecretValue } from "../../src/config/secret";
 
 const FAKE_SSH = String.raw`#!/bin/bash
 # Fake ssh for the SSH transport tests. Records its arguments and the key file's mode and
-# content, then answers: `exit` (the readiness probe) succeeds unless $FAKE_SSH_UNREACHABLE
-# is set (then it fails like ssh, with 255); any other remote command runs `sh -s` locally.
+# content, then answers: 'exit' (the readiness probe) succeeds unless $FAKE_SSH_UNREACHABLE
+# is set (then it fails like ssh, with 255); any other remote command runs 'sh -s' locally.
 set -uo pipefail
 key= ; args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[i]} == -i ]] && key=${args[i+1]}; done
