@@ -2,40 +2,17 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { GUEST_SSH_KEY_ENV, guestStepCommand, sshTransport, transportFor } from "../../src/plan/transport";
 import { POWERSHELL_ARGV } from "../../src/plan/transport/powershellLoader";
 import { validateLab } from "../../src/config/validate";
 import { SecretValue } from "../../src/config/secret";
 
-// The SSH transport against a fake ssh that records what it was given and runs the script
+// The SSH transport against a fake ssh (test/fixtures/agent/ssh/ssh) that records what it was given and runs the script
 // locally: this checks the key handling, the arguments and the exit-code path; a real sshd
 // is the lab test's job.
 
-const FAKE_SSH = String.raw`#!/bin/bash
-# Fake ssh for the SSH transport tests. Records its arguments and the key file's mode and
-# content, then answers: 'exit' (the readiness probe) succeeds unless $FAKE_SSH_UNREACHABLE
-# is set (then it fails like ssh, with 255); any other remote command runs 'sh -s' locally.
-set -uo pipefail
-key= ; args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[i]} == -i ]] && key=${args[i+1]}; done
-{
-  printf 'ARGS'; printf ' [%s]' "$@"; printf '\n'
-  printf 'KEYMODE %s\n' "$(stat -c %a "$key")"
-  printf 'KEY %s\n' "$(cat "$key")"
-} >>"$FAKE_SSH_STATE/calls.log"
-printf '%s\n' "$key" >"$FAKE_SSH_STATE/keyfile"
-remote=${args[-1]}
-if [[ $remote == exit ]]; then
-  if [[ -n ${FAKE_SSH_UNREACHABLE:-} ]]; then echo "ssh: connect to host 10.77.0.10 port 22: No route to host" >&2; exit 255; fi
-  exit 0
-fi
-printf 'REMOTE %s\n' "$remote" >>"$FAKE_SSH_STATE/calls.log"
-exec sh -s
-`;
-const FAKE = fs.mkdtempSync(path.join(os.tmpdir(), "ol-fake-ssh-"));
-fs.writeFileSync(path.join(FAKE, "ssh"), FAKE_SSH, { mode: 0o755 });
-afterAll(() => fs.rmSync(FAKE, { recursive: true, force: true }));
+const FAKE = path.join(__dirname, "..", "fixtures", "agent", "ssh");
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA 'quoted' $(not run)\n-----END OPENSSH PRIVATE KEY-----";
 const tempDirs: string[] = [];
 afterEach(() => {
