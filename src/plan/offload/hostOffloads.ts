@@ -14,7 +14,8 @@ export function savedStateFile(stateDir: string, device: string): string {
  * Bash for the KVM host: `ethtool -K` on the guest's tap and on the bridge per
  * `hostOffloads`, read back with `ethtool -k` and printed as one JSON document (parsed by
  * src/results/offload.ts). The first run saves each device's features; a re-run keeps that
- * file, so delete restores what the device had before the lab.
+ * file, so delete restores what the device had before the lab. Delete restores the tap
+ * before the bridge, whose features follow its ports'.
  */
 export function hostOffloadsCreate(cfg: LabConfig, stateDir = HOST_STATE_DIR): string {
   const devices = hostRequest(cfg);
@@ -27,7 +28,9 @@ mkdir -p "$OL_STATE_DIR"
 OL_FAIL=
 OL_SET_ERRORS=
 OL_DEVICES=
-${devices.map((d) => deviceCreate(d, stateDir)).join("\n")}
+${devices.map((d) => deviceSave(d, stateDir)).join("\n")}
+${devices.map(deviceSet).join("\n")}
+${devices.map(deviceCheck).join("\n")}
 printf '{"devices":[%s],"setErrors":%s}\\n' "$OL_DEVICES" "$(printf '%s' "$OL_SET_ERRORS" | ol_json_string)"
 if [[ -n $OL_FAIL ]]; then
   echo "offload settings did not take: \${OL_FAIL%; }" >&2
@@ -36,18 +39,32 @@ fi
 `;
 }
 
-function deviceCreate(d: HostDeviceRequest, stateDir: string): string {
+/** Saves every device before any changes: a bridge's features follow its ports' features. */
+function deviceSave(d: HostDeviceRequest, stateDir: string): string {
   const what = d.role === "tap" ? "the guest's tap (is the domain running?)" : "the lab's bridge (network.bridge)";
   return `
-# ${d.role} ${d.device}
+# ${d.role} ${d.device}: save its features once, before the lab changes anything
 OL_DEV=${sh(d.device)}
 OL_SAVED=${sh(savedStateFile(stateDir, d.device))}
 [[ -e /sys/class/net/$OL_DEV ]] || { echo "host-offloads: no device $OL_DEV on the host: ${what}" >&2; exit 2; }
 if [[ ! -e $OL_SAVED ]]; then
   ethtool -k "$OL_DEV" >"$OL_SAVED.tmp"
   mv "$OL_SAVED.tmp" "$OL_SAVED"
-fi
-${setFeaturesSh("OL_DEV", d.features)}
+fi`;
+}
+
+function deviceSet(d: HostDeviceRequest): string {
+  return `
+# ${d.role} ${d.device}
+OL_DEV=${sh(d.device)}
+${setFeaturesSh("OL_DEV", d.features)}`;
+}
+
+/** Read back after all devices are set, for the same reason. */
+function deviceCheck(d: HostDeviceRequest): string {
+  return `
+# ${d.role} ${d.device}
+OL_DEV=${sh(d.device)}
 OL_K=$(ethtool -k "$OL_DEV")
 ${checkFeaturesSh(`"${d.role} $OL_DEV"`, d.features)}
 OL_DEVICES="$OL_DEVICES\${OL_DEVICES:+,}{\\"role\\":\\"${d.role}\\",\\"device\\":$(printf '%s' "$OL_DEV" | ol_json_string),\\"ethtoolK\\":$(printf '%s\\n' "$OL_K" | ol_json_string)}"`;
