@@ -3,7 +3,8 @@ import type { EthtoolFeature } from "../config/features";
 import type { LabConfig } from "../config/model";
 import { hostRequest, linuxRequest, printedFeatureName, type OnOff } from "../plan/offload/request";
 import { compareEthtool, describeFeatureState, parseEthtoolFeatures } from "./ethtool";
-import { netkvmResult, type NetkvmReadBack } from "./netkvm";
+import { netkvmResult, parseNetkvmInstall, type NetkvmReadBack } from "./netkvm";
+import { guestCheckResult } from "./offloadGuestCheck";
 import { mismatchFailure, stepJson, type OffloadMismatch, type OffloadStepResult } from "./offloadStep";
 
 export { describeMismatch, mismatchFailure, type OffloadMismatch, type OffloadStepResult } from "./offloadStep";
@@ -109,4 +110,25 @@ export function hostOffloadsResult(cfg: LabConfig, stdout: string): OffloadStepR
     devices.push({ role: want.role, device: want.device, features: featureReadBack(want.features, got.ethtoolK), ethtoolK: got.ethtoolK });
   }
   return { readBack: { devices, setErrors: out.setErrors }, mismatches, error: mismatchFailure(mismatches) };
+}
+
+/**
+ * The Pulumi shell's one entry point: the parsed, checked read-back of any step that
+ * offloadSteps made, by step name. `error` non-null means the step must fail with it.
+ */
+export function offloadStepResult(cfg: LabConfig, step: string, stdout: string): OffloadStepResult<unknown> {
+  switch (step) {
+    case "guest-check": {
+      const r = guestCheckResult(stdout);
+      return { readBack: r.readBack, mismatches: [], error: r.error };
+    }
+    case "netkvm-install":
+      return { readBack: parseNetkvmInstall(stdout), mismatches: [], error: null };
+    case "guest-offloads":
+      return guestOffloadsResult(cfg, stdout);
+    case "host-offloads":
+      return hostOffloadsResult(cfg, stdout);
+    default:
+      throw new Error(`offloadStepResult: ${step} is not an offload step`);
+  }
 }
