@@ -5,7 +5,8 @@ import { powershellEncoded } from "../quote";
  * guest script it reads as UTF-8 from stdin. Encoding the whole script instead would hit the
  * 32767-character command-line limit of CreateProcess (cmd.exe, OpenSSH's default shell on
  * Windows, stops at 8191), and `-Command -` runs stdin line by line as if typed. `exit N` in
- * the script ends powershell.exe with N; an uncaught error prints where it happened and exits 1.
+ * the script ends powershell.exe with N; an uncaught error prints its message and where it
+ * happened, and exits 1.
  */
 export const POWERSHELL_LOADER = `$ErrorActionPreference = 'Stop'
 $utf8 = New-Object System.Text.UTF8Encoding $false
@@ -14,7 +15,7 @@ $buffer = New-Object System.IO.MemoryStream
 [Console]::OpenStandardInput().CopyTo($buffer)
 $guestScript = [scriptblock]::Create($utf8.GetString($buffer.ToArray()))
 try { & $guestScript } catch {
-  [Console]::Error.WriteLine("$($_.Exception.Message) (guest script line $($_.InvocationInfo.ScriptLineNumber): $($_.InvocationInfo.Line.Trim()))")
+  [Console]::Error.WriteLine("$($_.Exception.Message)\n$($_.ScriptStackTrace)")
   exit 1
 }
 exit 0
