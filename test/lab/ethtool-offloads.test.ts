@@ -175,6 +175,28 @@ describe.skipIf(skip)("Linux guest offloads through the netns transport", () => 
     expect(result.readBack.mtu.actual).toBe(1500);
   });
 
+  const busybox = spawnSync("busybox", ["--help"]).status === 0;
+  it.skipIf(!busybox)("runs under busybox sh, sed, awk and tr as well", () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "ol-busybox-"));
+    try {
+      const bb = fs.realpathSync(spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim());
+      for (const tool of ["sh", "sed", "awk", "tr", "cat", "head", "uname"]) fs.symlinkSync(bb, path.join(bin, tool));
+      const cfg = config({ uso: { ipv4: true }, rsc: { ipv4: true } });
+      const env = { ...process.env, PATH: `${bin}:/usr/sbin:/sbin:/usr/bin:/bin` };
+      const inBusybox = (script: string) =>
+        spawnSync("bash", ["-c", guestStepCommand(netnsTransport(guest.name), script)], { encoding: "utf8", env });
+      expect(inBusybox('for t in sh sed awk tr; do readlink -f "$(command -v $t)"; done').stdout).toBe(`${bb}\n`.repeat(4));
+      const r = inBusybox(linuxOffloadScript(cfg));
+      const message = "offload settings did not take: guest eth0: rx-gro-hw requested on, actual off [fixed]";
+      expect(r.stderr).toBe(`${message}\n`);
+      const result = linuxOffloadsResult(cfg, r.stdout);
+      expect(result.error).toBe(message);
+      expect(result.readBack.features.map((f) => `${f.feature}=${f.actual}`)).toEqual(["tx-udp-segmentation=on", "rx-gro-hw=off [fixed]"]);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
   it("guest-check finds the tools, iperf3 and the interface", () => {
     const cfg = config({});
     const r = inGuest(guestCheckScript(cfg));
