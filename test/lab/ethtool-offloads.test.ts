@@ -93,6 +93,24 @@ describe.skipIf(skip)("host offloads on a veth 'tap' and a bridge", () => {
     expect(hostBash(hostOffloadsDelete(cfg, stateDir)).status).toBe(0);
   });
 
+  it("survives Pulumi's replacement order: new create, then the old delete", () => {
+    const before = config({ tap: { "tx-udp-segmentation": "off", "rx-gro-list": "on" } });
+    const after = config({ tap: { "rx-gro": "on" } });
+    expect(hostBash(hostOffloadsCreate(before, stateDir)).status).toBe(0);
+    expect(hostBash(hostOffloadsCreate(after, stateDir)).status).toBe(0);
+    const oldDelete = hostBash(hostOffloadsDelete(before, stateDir));
+    expect(oldDelete.status).toBe(0);
+    expect(oldDelete.stderr).toContain("set again by a newer host-offloads");
+    expect(feature(tap, "generic-receive-offload")?.active).toBe(true);
+    expect(feature(tap, "tx-udp-segmentation")?.active).toBe(false);
+    // The last delete restores everything either create changed.
+    expect(hostBash(hostOffloadsDelete(after, stateDir)).status).toBe(0);
+    expect(feature(tap, "generic-receive-offload")?.active).toBe(false);
+    expect(feature(tap, "tx-udp-segmentation")?.active).toBe(true);
+    expect(feature(tap, "rx-gro-list")?.active).toBe(false);
+    expect(fs.readdirSync(stateDir)).toEqual([]);
+  });
+
   it("fails on a [fixed] feature with the same message as the pure comparison", () => {
     const cfg = config({ tap: { "rx-gro-hw": "on", "tx-udp-segmentation": "off" } });
     const r = hostBash(hostOffloadsCreate(cfg, stateDir));

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { LabConfig } from "../../config/model";
 import { sh } from "../quote";
 import { checkFeaturesSh, ETHTOOL_SH_FUNCTIONS, JSON_SH_FUNCTIONS, setFeaturesSh } from "./shLib";
@@ -10,12 +11,30 @@ export function savedStateFile(stateDir: string, device: string): string {
   return `${stateDir}/ethtool-k.${device}`;
 }
 
+/** Every feature any create changed since the state was saved: `feature printed-name` lines. */
+function touchedFile(stateDir: string, device: string): string {
+  return `${stateDir}/touched.${device}`;
+}
+
+/**
+ * The request of the create that last ran on the device. Pulumi replaces a command by
+ * creating the new one before deleting the old one; the old delete sees a newer owner and
+ * leaves the device to it, so a trigger change does not undo the new settings.
+ */
+function ownerFile(stateDir: string, device: string): string {
+  return `${stateDir}/owner.${device}`;
+}
+
+function requestId(d: HostDeviceRequest): string {
+  return createHash("sha256").update(JSON.stringify([d.role, d.device, d.features])).digest("hex").slice(0, 16);
+}
+
 /**
  * Bash for the KVM host: `ethtool -K` on the guest's tap and on the bridge per
  * `hostOffloads`, read back with `ethtool -k` and printed as one JSON document (parsed by
  * src/results/offload.ts). The first run saves each device's features; a re-run keeps that
- * file, so delete restores what the device had before the lab. Delete restores the tap
- * before the bridge, whose features follow its ports'.
+ * file, so delete restores what the device had before the lab, for every feature any run
+ * changed. Delete restores the tap before the bridge, whose features follow its ports'.
  */
 export function hostOffloadsCreate(cfg: LabConfig, stateDir = HOST_STATE_DIR): string {
   const devices = hostRequest(cfg);
@@ -50,7 +69,12 @@ OL_SAVED=${sh(savedStateFile(stateDir, d.device))}
 if [[ ! -e $OL_SAVED ]]; then
   ethtool -k "$OL_DEV" >"$OL_SAVED.tmp"
   mv "$OL_SAVED.tmp" "$OL_SAVED"
-fi`;
+fi
+OL_TOUCHED=${sh(touchedFile(stateDir, d.device))}
+printf '%s\\n' ${d.features.map(([f]) => sh(`${f} ${printedFeatureName(f)}`)).join(" ")} >>"$OL_TOUCHED"
+awk '!seen[$0]++' "$OL_TOUCHED" >"$OL_TOUCHED.tmp"
+mv "$OL_TOUCHED.tmp" "$OL_TOUCHED"
+echo ${requestId(d)} >${sh(ownerFile(stateDir, d.device))}`;
 }
 
 function deviceSet(d: HostDeviceRequest): string {
@@ -71,9 +95,10 @@ OL_DEVICES="$OL_DEVICES\${OL_DEVICES:+,}{\\"role\\":\\"${d.role}\\",\\"device\\"
 }
 
 /**
- * Puts back, from the saved file, each feature the create script set, then removes the
- * file. A device that is gone (the domain was destroyed first) has nothing to restore; a
- * feature the device refuses is reported on stderr, not fatal, so the stack can be deleted.
+ * Puts back, from the saved file, each feature any create changed, then removes the state
+ * files, unless a newer create owns the device. A device that is gone (the domain was
+ * destroyed first) has nothing to restore; a feature the device refuses is reported on
+ * stderr, not fatal, so the stack can be deleted.
  */
 export function hostOffloadsDelete(cfg: LabConfig, stateDir = HOST_STATE_DIR): string {
   return `# offload-lab host-offloads delete: restore the features saved before the lab
@@ -83,21 +108,24 @@ ${hostRequest(cfg).map((d) => deviceDelete(d, stateDir)).join("\n")}
 }
 
 function deviceDelete(d: HostDeviceRequest, stateDir: string): string {
-  const restores = d.features.map(([f]) => {
-    const printed = printedFeatureName(f);
-    return `    ol_was=$(sed -n -E ${sh(`s/^[[:space:]]*${printed}: (on|off).*/\\1/p`)} "$OL_SAVED" | sed -n 1p)
-    if [[ -n $ol_was ]] && ! ol_err=$(ethtool -K "$OL_DEV" ${sh(f)} "$ol_was" 2>&1); then
-      echo "host-offloads delete: could not restore ${f} $ol_was on $OL_DEV: $ol_err" >&2
-    fi`;
-  });
+  const id = requestId(d);
   return `
 # ${d.role} ${d.device}
 OL_DEV=${sh(d.device)}
 OL_SAVED=${sh(savedStateFile(stateDir, d.device))}
-if [[ -e $OL_SAVED ]]; then
-  if [[ -e /sys/class/net/$OL_DEV ]]; then
-${restores.join("\n")}
+OL_TOUCHED=${sh(touchedFile(stateDir, d.device))}
+OL_OWNER=${sh(ownerFile(stateDir, d.device))}
+if [[ -e $OL_OWNER && $(cat "$OL_OWNER") != ${id} ]]; then
+  echo "host-offloads delete: $OL_DEV was set again by a newer host-offloads; leaving it to that one" >&2
+elif [[ -e $OL_SAVED ]]; then
+  if [[ -e /sys/class/net/$OL_DEV && -e $OL_TOUCHED ]]; then
+    while read -r ol_feature ol_printed; do
+      ol_was=$(sed -n -E "s/^[[:space:]]*$ol_printed: (on|off).*/\\1/p" "$OL_SAVED" | sed -n 1p)
+      if [[ -n $ol_was ]] && ! ol_err=$(ethtool -K "$OL_DEV" "$ol_feature" "$ol_was" 2>&1); then
+        echo "host-offloads delete: could not restore $ol_feature $ol_was on $OL_DEV: $ol_err" >&2
+      fi
+    done <"$OL_TOUCHED"
   fi
-  rm -f "$OL_SAVED"
+  rm -f "$OL_SAVED" "$OL_TOUCHED" "$OL_OWNER"
 fi`;
 }

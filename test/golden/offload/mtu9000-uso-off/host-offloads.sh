@@ -36,6 +36,11 @@ if [[ ! -e $OL_SAVED ]]; then
   ethtool -k "$OL_DEV" >"$OL_SAVED.tmp"
   mv "$OL_SAVED.tmp" "$OL_SAVED"
 fi
+OL_TOUCHED=/var/lib/offload-lab/state/touched.tap0
+printf '%s\n' 'tx-udp-segmentation tx-udp-segmentation' >>"$OL_TOUCHED"
+awk '!seen[$0]++' "$OL_TOUCHED" >"$OL_TOUCHED.tmp"
+mv "$OL_TOUCHED.tmp" "$OL_TOUCHED"
+echo b3a979a40245a245 >/var/lib/offload-lab/state/owner.tap0
 
 # tap tap0
 OL_DEV=tap0
