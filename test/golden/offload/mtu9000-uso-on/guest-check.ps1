@@ -13,7 +13,22 @@ if ($null -eq $adapter) {
 $iperf3 = 'C:\iperf3\iperf3.exe'
 $iperf3Version = $null
 if (Test-Path -LiteralPath $iperf3 -PathType Leaf) {
-  try { $iperf3Version = @(& $iperf3 --version 2>&1)[0].ToString() } catch { $missing += "a working iperf3 at $($iperf3): $($_.Exception.Message)" }
+  # Windows PowerShell turns a native command's stderr into a terminating error under 'Stop'.
+  $ErrorActionPreference = 'Continue'
+  try {
+    $iperf3Output = @(& $iperf3 --version 2>&1 | ForEach-Object { "$_" })
+    $iperf3Exit = $LASTEXITCODE
+  } catch {
+    # A missing DLL stops the program from starting at all.
+    $iperf3Output = @($_.Exception.Message)
+    $iperf3Exit = 'none'
+  }
+  $ErrorActionPreference = 'Stop'
+  if ($iperf3Exit -eq 0 -and $iperf3Output.Count -gt 0) {
+    $iperf3Version = $iperf3Output[0]
+  } else {
+    $missing += "a working iperf3 at $($iperf3) (--version exit code $($iperf3Exit): $($iperf3Output -join ' '))"
+  }
 } else {
   $missing += "iperf3 at $iperf3 (guest.iperf3Path)"
 }

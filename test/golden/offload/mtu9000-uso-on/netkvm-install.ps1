@@ -16,8 +16,11 @@ if (-not (Test-Path -LiteralPath $inf)) {
   [Console]::Error.WriteLine("netkvm-install: $inf is missing: this virtio-win ISO has no NetKVM for $($os.Caption) (build $build)")
   exit 2
 }
+# Windows PowerShell turns a native command's stderr into a terminating error under 'Stop'.
+$ErrorActionPreference = 'Continue'
 $pnputil = (& pnputil.exe /add-driver $inf /install 2>&1 | Out-String).Trim()
 $code = $LASTEXITCODE
+$ErrorActionPreference = 'Stop'
 # 3010: installed, reboot required; 259: already the installed driver.
 if ($code -ne 0 -and $code -ne 3010 -and $code -ne 259) {
   [Console]::Error.WriteLine("netkvm-install: pnputil /add-driver $inf /install exited $($code): $pnputil")
