@@ -1,0 +1,153 @@
+set -euo pipefail
+export LC_ALL=C
+fail() { printf 'offload-lab: %s\n' "$*" >&2; exit 1; }
+note() { printf 'offload-lab: %s\n' "$*" >&2; }
+# A JSON string literal for $1; config values never carry control characters, tool output might.
+json_str() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/\\r}
+  s=${s//[$'\001'-$'\037']/?}
+  printf '"%s"' "$s"
+}
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT
+URI=qemu\:///system
+DOM=win-uso-lab
+NET=default
+TAP=tap0
+MTU=9000
+MAC=52\:54\:00\:4e\:4b\:01
+ALIAS=ua-lab-nic
+GUEST_ADDRESS=''
+START_TIMEOUT=60
+cat > "$work"/guest-domain.xml <<'OFFLOAD_LAB_DOCUMENT_END'
+<domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
+  <name>win-uso-lab</name>
+  <uuid>2ade3946-6946-52ad-adc4-3288402ab464</uuid>
+  <memory unit="MiB">8192</memory>
+  <vcpu>4</vcpu>
+  <os firmware="efi">
+    <type arch="x86_64" machine="pc-q35-8.2">hvm</type>
+    <firmware>
+      <feature enabled="yes" name="secure-boot"/>
+      <feature enabled="yes" name="enrolled-keys"/>
+    </firmware>
+    <boot dev="hd"/>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+    <hyperv mode="custom">
+      <relaxed state="on"/>
+      <vapic state="on"/>
+      <spinlocks state="on" retries="8191"/>
+    </hyperv>
+    <smm state="on"/>
+  </features>
+  <cpu mode="host-passthrough"/>
+  <clock offset="localtime"/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type="file" device="disk">
+      <driver name="qemu" type="qcow2" discard="unmap"/>
+      <source file="/var/lib/libvirt/images/win-uso-lab-overlay.qcow2"/>
+      <target dev="vda" bus="virtio"/>
+    </disk>
+    <disk type="file" device="cdrom">
+      <driver name="qemu" type="raw"/>
+      <source file="/usr/share/virtio-win/virtio-win.iso"/>
+      <target dev="sda" bus="sata"/>
+      <readonly/>
+    </disk>
+    <interface type="network">
+      <mac address="52:54:00:4e:4b:01"/>
+      <source network="default"/>
+      <target dev="tap0"/>
+      <model type="virtio"/>
+      <driver name="vhost"/>
+      <mtu size="9000"/>
+      <alias name="ua-lab-nic"/>
+    </interface>
+    <channel type="unix">
+      <target type="virtio" name="org.qemu.guest_agent.0"/>
+    </channel>
+    <input type="tablet" bus="usb"/>
+    <graphics type="vnc" autoport="yes">
+      <listen type="address" address="127.0.0.1"/>
+    </graphics>
+    <video>
+      <model type="vga"/>
+    </video>
+    <tpm model="tpm-crb">
+      <backend type="emulator" version="2.0"/>
+    </tpm>
+    <memballoon model="virtio"/>
+  </devices>
+  <qemu:override>
+    <qemu:device alias="ua-lab-nic">
+      <qemu:frontend>
+        <qemu:property name="host_uso" type="bool" value="true"/>
+        <qemu:property name="guest_uso4" type="bool" value="true"/>
+        <qemu:property name="guest_uso6" type="bool" value="true"/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+</domain>
+OFFLOAD_LAB_DOCUMENT_END
+PROPERTIES=(host_mtu mac mq host_uso guest_uso4 guest_uso6)
+EXPECTED=(9000 '"52:54:00:4e:4b:01"' false true true true)
+
+state() { virsh -c "$URI" domstate --domain "$DOM" | head -n 1; }
+before=$(virsh -c "$URI" dumpxml --inactive --domain "$DOM" 2>/dev/null || true)
+virsh -c "$URI" define --file "$work/guest-domain.xml" >&2
+after=$(virsh -c "$URI" dumpxml --inactive --domain "$DOM")
+if [ "$(state)" != "shut off" ] && [ "$before" != "$after" ]; then
+  note "restarting $DOM to apply its new definition"
+  virsh -c "$URI" destroy --domain "$DOM" >&2
+fi
+case "$(state)" in
+  running) note "domain $DOM is already running" ;;
+  paused) virsh -c "$URI" resume --domain "$DOM" >&2 ;;
+  "shut off"|crashed) virsh -c "$URI" start --domain "$DOM" >&2 ;;
+  *) virsh -c "$URI" destroy --domain "$DOM" >&2; virsh -c "$URI" start --domain "$DOM" >&2 ;;
+esac
+deadline=$((SECONDS + START_TIMEOUT))
+until [ "$(state)" = running ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "domain $DOM is '$(state)', not running, after $START_TIMEOUT s"
+  sleep 1
+done
+
+tap=$(virsh -c "$URI" domiflist --domain "$DOM" | awk -v mac="$MAC" '$5 == mac { print $1 }')
+[ "$tap" = "$TAP" ] || fail "the NIC of $DOM ($MAC) is on tap '$tap', configured $TAP"
+tap_mtu=$(cat "/sys/class/net/$TAP/mtu" 2>/dev/null) || fail "tap $TAP is not visible on this host"
+[ "$tap_mtu" = "$MTU" ] || fail "tap $TAP has MTU $tap_mtu, configured $MTU"
+bridge=$(basename "$(readlink "/sys/class/net/$TAP/master" 2>/dev/null || echo none)")
+
+# What QEMU's device really has, property by property, not what libvirt was asked for.
+qom_get() {
+  virsh -c "$URI" qemu-monitor-command --domain "$DOM" \
+    "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"/machine/peripheral/$ALIAS\",\"property\":\"$1\"}}" \
+    | sed -n 's/^{"return": *\(.*\), *"id":.*}$/\1/p'
+}
+device=""
+for i in "${!PROPERTIES[@]}"; do
+  name=${PROPERTIES[$i]}
+  want=${EXPECTED[$i]}
+  got=$(qom_get "$name")
+  [ "$got" = "$want" ] || fail "NIC property $name of $DOM is '$got' in QEMU, configured $want"
+  device+="${device:+,}\"$name\":$got"
+done
+
+address=$GUEST_ADDRESS
+if [ -z "$address" ]; then
+  address=$(virsh -c "$URI" -q net-dhcp-leases --network "$NET" --mac "$MAC" 2>/dev/null | awk '{ print $5 }' | cut -d/ -f1 | head -n 1 || true)
+fi
+address_json=null
+[ -z "$address" ] || address_json=$(json_str "$address")
+printf '{"domain":%s,"state":"running","tap":%s,"tapMtu":%s,"bridge":%s,"mac":%s,"guestAddress":%s,"device":{%s}}\n' \
+  "$(json_str "$DOM")" "$(json_str "$TAP")" "$tap_mtu" "$(json_str "$bridge")" "$(json_str "$MAC")" "$address_json" "$device"
