@@ -10,10 +10,10 @@ export const DOMAIN_STEP = "guest-domain";
 
 const CREATE = bash`
 state() { virsh -c "$URI" domstate --domain "$DOM" | head -n 1; }
-before=$(virsh -c "$URI" dumpxml --inactive --domain "$DOM" 2>/dev/null || true)
+digest=$(grep -o 'digest="sha256:[0-9a-f]*"' "$work/guest-domain.xml")
+if virsh -c "$URI" dumpxml --inactive --domain "$DOM" 2>/dev/null | grep -qF "$digest"; then changed=no; else changed=yes; fi
 virsh -c "$URI" define --file "$work/guest-domain.xml" >&2
-after=$(virsh -c "$URI" dumpxml --inactive --domain "$DOM")
-if [ "$(state)" != "shut off" ] && [ "$before" != "$after" ]; then
+if [ "$(state)" != "shut off" ] && [ "$changed" = yes ]; then
   note "restarting $DOM to apply its new definition"
   virsh -c "$URI" destroy --domain "$DOM" >&2
 fi

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { create } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces";
 import type { LabConfig } from "../../config/model";
@@ -98,8 +99,23 @@ function overrideElement(cfg: LabConfig, domain: XMLBuilder): void {
   }
 }
 
+const DEFINITION_NS = "urn:offload-lab:definition";
+
+/**
+ * The digest the domain carries in its <metadata>: libvirt reorders controllers it adds, so
+ * comparing dumped XML cannot tell whether a re-run changed the definition; this can.
+ */
+export function definitionDigest(xmlWithoutDigest: string): string {
+  return `sha256:${createHash("sha256").update(xmlWithoutDigest).digest("hex")}`;
+}
+
 /** The guest's libvirt domain: everything the lab needs and nothing an offload change touches. */
 export function domainXml(cfg: LabConfig): string {
+  const plain = buildDomain(cfg, undefined);
+  return buildDomain(cfg, definitionDigest(plain));
+}
+
+function buildDomain(cfg: LabConfig, digest: string | undefined): string {
   const g = cfg.guest;
   const overrides = Object.keys(g.virtioNetFeatures).length > 0;
   const domain = create().ele("domain", {
@@ -108,6 +124,9 @@ export function domainXml(cfg: LabConfig): string {
   });
   domain.ele("name").txt(g.name);
   domain.ele("uuid").txt(stableUuid("domain", cfg.stack, g.name));
+  if (digest !== undefined) {
+    domain.ele("metadata").ele(DEFINITION_NS, "offloadlab:definition", { digest });
+  }
   domain.ele("memory", { unit: "MiB" }).txt(String(g.memoryMiB));
   domain.ele("vcpu").txt(String(g.vcpus));
   osElement(cfg, domain);

@@ -27,6 +27,9 @@ cat > "$work"/guest-domain.xml <<'OFFLOAD_LAB_DOCUMENT_END'
 <domain type="qemu">
   <name>linux-uso-lab</name>
   <uuid>333a2671-df86-5051-9df7-a3ab617c3377</uuid>
+  <metadata>
+    <offloadlab:definition xmlns:offloadlab="urn:offload-lab:definition" digest="sha256:77e825b7662e80c6d265943fd6c3ac36781ed26949ea5c9af5f2ba12807bc272"/>
+  </metadata>
   <memory unit="MiB">512</memory>
   <vcpu>1</vcpu>
   <os>
@@ -70,10 +73,10 @@ PROPERTIES=(host_mtu mac mq)
 EXPECTED=(9000 '"52:54:00:d1:26:4f"' false)
 
 state() { virsh -c "$URI" domstate --domain "$DOM" | head -n 1; }
-before=$(virsh -c "$URI" dumpxml --inactive --domain "$DOM" 2>/dev/null || true)
+digest=$(grep -o 'digest="sha256:[0-9a-f]*"' "$work/guest-domain.xml")
+if virsh -c "$URI" dumpxml --inactive --domain "$DOM" 2>/dev/null | grep -qF "$digest"; then changed=no; else changed=yes; fi
 virsh -c "$URI" define --file "$work/guest-domain.xml" >&2
-after=$(virsh -c "$URI" dumpxml --inactive --domain "$DOM")
-if [ "$(state)" != "shut off" ] && [ "$before" != "$after" ]; then
+if [ "$(state)" != "shut off" ] && [ "$changed" = yes ]; then
   note "restarting $DOM to apply its new definition"
   virsh -c "$URI" destroy --domain "$DOM" >&2
 fi

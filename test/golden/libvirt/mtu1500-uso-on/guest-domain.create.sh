@@ -27,6 +27,9 @@ cat > "$work"/guest-domain.xml <<'OFFLOAD_LAB_DOCUMENT_END'
 <domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
   <name>win-uso-lab</name>
   <uuid>022ad2ff-80a1-5ea7-a03d-2142ec33052d</uuid>
+  <metadata>
+    <offloadlab:definition xmlns:offloadlab="urn:offload-lab:definition" digest="sha256:a0cc1f85dab0f4bd6cc9a66654ea9edc2968b87de8e97738ff1e319eca338ec4"/>
+  </metadata>
   <memory unit="MiB">8192</memory>
   <vcpu>4</vcpu>
   <os firmware="efi">
@@ -103,10 +106,10 @@ PROPERTIES=(host_mtu mac mq host_uso guest_uso4 guest_uso6)
 EXPECTED=(1500 '"52:54:00:4e:4b:01"' false true true true)
 
 state() { virsh -c "$URI" domstate --domain "$DOM" | head -n 1; }
-before=$(virsh -c "$URI" dumpxml --inactive --domain "$DOM" 2>/dev/null || true)
+digest=$(grep -o 'digest="sha256:[0-9a-f]*"' "$work/guest-domain.xml")
+if virsh -c "$URI" dumpxml --inactive --domain "$DOM" 2>/dev/null | grep -qF "$digest"; then changed=no; else changed=yes; fi
 virsh -c "$URI" define --file "$work/guest-domain.xml" >&2
-after=$(virsh -c "$URI" dumpxml --inactive --domain "$DOM")
-if [ "$(state)" != "shut off" ] && [ "$before" != "$after" ]; then
+if [ "$(state)" != "shut off" ] && [ "$changed" = yes ]; then
   note "restarting $DOM to apply its new definition"
   virsh -c "$URI" destroy --domain "$DOM" >&2
 fi
