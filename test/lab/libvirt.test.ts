@@ -259,6 +259,24 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
       lv.exec(["ip", "link", "set", "oltap0", "mtu", "9000"]);
     });
 
+    it("fails before defining anything when QEMU lacks the machine type", () => {
+      const c = labConfig({ guest: { name: "ol-other", machineType: "pc-q35-99.0" } });
+      expect(runFailing(domainStep(c).create)).toContain("cannot run machine type pc-q35-99.0");
+      expect(lv.virsh(["list", "--all", "--name"])).not.toContain("ol-other");
+    });
+
+    it("fails before defining anything, naming the virtio-net properties QEMU lacks", () => {
+      const c = labConfig({ guest: { name: "ol-other", virtioNetFeatures: { host_uso: "on", mrg_rxbuf: "off", guest_uso4: "on" } } });
+      const props = execFileSync("qemu-system-x86_64", ["-device", "virtio-net-pci,help"], { encoding: "utf8" });
+      const lacking = ["host_uso", "guest_uso4"].filter((p) => !new RegExp(`^ *${p}=`, "m").test(props));
+      if (lacking.length === 0) {
+        console.warn("this QEMU has the USO properties: nothing is missing to report");
+        return;
+      }
+      expect(runFailing(domainStep(c).create)).toContain(`has no virtio-net property ${lacking.join(" ")}`);
+      expect(lv.virsh(["list", "--all", "--name"])).not.toContain("ol-other");
+    });
+
     it("restarts the guest when its definition changed", () => {
       const out = parseDomainOutput(run(domainStep(labConfig({ guest: { virtioNetFeatures: { mrg_rxbuf: "on" } } })).create));
       expect(out.device.mrg_rxbuf).toBe(true);

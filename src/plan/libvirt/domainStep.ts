@@ -9,9 +9,21 @@ import { NETWORK_STEP } from "./networkStep";
 export const DOMAIN_STEP = "guest-domain";
 
 const CREATE = bash`
-state() { virsh -c "$URI" domstate --domain "$DOM" | head -n 1; }
+# Fail before defining anything when this host's QEMU cannot give what the config asks for.
+virsh -c "$URI" domcapabilities --virttype "$DOMAIN_TYPE" --arch x86_64 --machine "$MACHINE" > "$work/caps.xml" 2>"$work/err" \
+  || fail "QEMU at $URI cannot run machine type $MACHINE as $DOMAIN_TYPE ($(tr '\n' ' ' < "$work/err")); list them with: virsh domcapabilities"
+if [ "\${#FEATURES[@]}" -gt 0 ]; then
+  emulator=$(sed -n 's|^ *<path>\(.*\)</path>$|\1|p' "$work/caps.xml" | sed -n 1p)
+  "$emulator" -device virtio-net-pci,help > "$work/nic-props" 2>&1 || fail "cannot list the virtio-net properties of $emulator"
+  lacking=()
+  for f in "\${FEATURES[@]}"; do grep -q "^ *$f=" "$work/nic-props" || lacking+=("$f"); done
+  [ "\${#lacking[@]}" -eq 0 ] \
+    || fail "$emulator has no virtio-net property \${lacking[*]} (USO properties need QEMU >= 8.2 and machine type pc-q35-8.2 or newer)"
+fi
+state() { virsh -c "$URI" domstate --domain "$DOM" | sed -n 1p; }
 digest=$(grep -o 'digest="sha256:[0-9a-f]*"' "$work/guest-domain.xml")
-if virsh -c "$URI" dumpxml --inactive --domain "$DOM" 2>/dev/null | grep -qF "$digest"; then changed=no; else changed=yes; fi
+virsh -c "$URI" dumpxml --inactive --domain "$DOM" > "$work/defined.xml" 2>/dev/null || true
+if grep -qF "$digest" "$work/defined.xml"; then changed=no; else changed=yes; fi
 virsh -c "$URI" define --file "$work/guest-domain.xml" >&2
 if [ "$(state)" != "shut off" ] && [ "$changed" = yes ]; then
   note "restarting $DOM to apply its new definition"
@@ -52,7 +64,7 @@ done
 
 address=$GUEST_ADDRESS
 if [ -z "$address" ]; then
-  address=$(virsh -c "$URI" -q net-dhcp-leases --network "$NET" --mac "$MAC" 2>/dev/null | awk '{ print $5 }' | cut -d/ -f1 | head -n 1 || true)
+  address=$(virsh -c "$URI" -q net-dhcp-leases --network "$NET" --mac "$MAC" 2>/dev/null | awk '{ print $5 }' | cut -d/ -f1 | sed -n 1p || true)
 fi
 address_json=null
 [ -z "$address" ] || address_json=$(json_str "$address")
@@ -62,7 +74,7 @@ printf '{"domain":%s,"state":"running","tap":%s,"tapMtu":%s,"bridge":%s,"mac":%s
 
 const DELETE = bash`
 if virsh -c "$URI" dominfo --domain "$DOM" >/dev/null 2>&1; then
-  if [ "$(virsh -c "$URI" domstate --domain "$DOM" | head -n 1)" != "shut off" ]; then
+  if [ "$(virsh -c "$URI" domstate --domain "$DOM" | sed -n 1p)" != "shut off" ]; then
     virsh -c "$URI" destroy --domain "$DOM" >&2
   fi
   virsh -c "$URI" undefine --nvram --domain "$DOM" >&2
@@ -102,12 +114,15 @@ export function domainStep(cfg: LabConfig): Step {
     MTU: cfg.network.mtu,
     MAC: cfg.guest.mac,
     ALIAS: NIC_ALIAS,
+    DOMAIN_TYPE: cfg.libvirt.domainType,
+    MACHINE: cfg.guest.machineType,
     GUEST_ADDRESS: cfg.network.guestAddress ?? "",
     START_TIMEOUT: 60,
   };
   const arrays = [
     `PROPERTIES=(${shArgs(props.map(([name]) => name))})`,
     `EXPECTED=(${shArgs(props.map(([, value]) => value))})`,
+    `FEATURES=(${shArgs(Object.keys(cfg.guest.virtioNetFeatures))})`,
   ].join("\n");
   return {
     name: DOMAIN_STEP,

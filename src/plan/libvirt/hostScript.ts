@@ -2,6 +2,8 @@ import { sh } from "../quote";
 
 // Host scripts share one shape: strict bash, config values bound once to quoted variables,
 // documents written to a private temporary directory, one JSON document on stdout.
+// Under pipefail a reader that stops early (head, grep -q) can fail a pipeline through the
+// writer's SIGPIPE: tool output goes to a file, or to a reader that consumes all of it.
 
 /**
  * Bash text as written: like String.raw, and \${ stands for a bash ${ (a template literal

@@ -57,7 +57,7 @@ const savedPattern = `<${SAVED_ELEMENT}[^>]*>\\([A-Za-z0-9+/=]*\\)</${SAVED_ELEM
 const ADOPT_CREATE = bash`
 virsh -c "$URI" net-dumpxml --inactive --network "$NET" > "$work/current.xml" 2>"$work/err" \
   || fail "network $NET to adopt is not defined at $URI ($(cat "$work/err")); define it or use network.mode dedicated"
-head -n 1 "$work/current.xml" | grep -q '^<network[ >]' || fail "unexpected XML from net-dumpxml $NET"
+sed -n 1p "$work/current.xml" | grep '^<network[ >]' >/dev/null || fail "unexpected XML from net-dumpxml $NET"
 before=$(cat "$work/current.xml")
 saved=""
 if ! grep -q '<${SAVED_ELEMENT}[ >]' "$work/current.xml"; then

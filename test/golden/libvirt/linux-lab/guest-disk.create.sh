@@ -36,7 +36,7 @@ else
   created=true
   qemu-img info -U --output=json "$OVERLAY" > "$work/info.json"
 fi
-size=$(sed -n 's/^ *"virtual-size": \([0-9]*\),\{0,1\}$/\1/p' "$work/info.json" | head -n 1)
+size=$(sed -n 's/^ *"virtual-size": \([0-9]*\),\{0,1\}$/\1/p' "$work/info.json" | sed -n 1p)
 [ -n "$size" ] || fail "qemu-img info printed no virtual-size for $OVERLAY"
 printf '{"overlay":%s,"base":%s,"baseFormat":%s,"virtualSizeBytes":%s,"created":%s}\n' \
   "$(json_str "$OVERLAY")" "$(json_str "$BASE")" "$(json_str "$FORMAT")" "$size" "$created"

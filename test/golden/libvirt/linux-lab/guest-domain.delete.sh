@@ -21,10 +21,12 @@ TAP=tap0
 MTU=9000
 MAC=52\:54\:00\:d1\:26\:4f
 ALIAS=ua-lab-nic
+DOMAIN_TYPE=qemu
+MACHINE=q35
 GUEST_ADDRESS=10.77.0.10
 START_TIMEOUT=60
 if virsh -c "$URI" dominfo --domain "$DOM" >/dev/null 2>&1; then
-  if [ "$(virsh -c "$URI" domstate --domain "$DOM" | head -n 1)" != "shut off" ]; then
+  if [ "$(virsh -c "$URI" domstate --domain "$DOM" | sed -n 1p)" != "shut off" ]; then
     virsh -c "$URI" destroy --domain "$DOM" >&2
   fi
   virsh -c "$URI" undefine --nvram --domain "$DOM" >&2

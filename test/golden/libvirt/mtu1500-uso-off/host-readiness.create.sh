@@ -31,7 +31,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 versions=$(virsh -c "$URI" version --daemon 2>"$work/err") \
   || fail "libvirt at $URI does not answer ($(tr '\n' ' ' < "$work/err")): start libvirtd (systemctl enable --now libvirtd)"
-field() { printf '%s\n' "$versions" | sed -n "s/^$1: *//p" | head -n 1; }
+field() { printf '%s\n' "$versions" | sed -n "s/^$1: *//p" | sed -n 1p; }
 libvirt=$(field 'Running against daemon')
 hypervisor=$(field 'Running hypervisor')
 qemu=${hypervisor##* }

@@ -21,6 +21,8 @@ TAP=tap0
 MTU=1500
 MAC=52\:54\:00\:4e\:4b\:01
 ALIAS=ua-lab-nic
+DOMAIN_TYPE=kvm
+MACHINE=pc-q35-8.2
 GUEST_ADDRESS=''
 START_TIMEOUT=60
 cat > "$work"/guest-domain.xml <<'OFFLOAD_LAB_DOCUMENT_END'
@@ -104,10 +106,23 @@ cat > "$work"/guest-domain.xml <<'OFFLOAD_LAB_DOCUMENT_END'
 OFFLOAD_LAB_DOCUMENT_END
 PROPERTIES=(host_mtu mac mq host_uso guest_uso4 guest_uso6)
 EXPECTED=(1500 '"52:54:00:4e:4b:01"' false true true true)
+FEATURES=(host_uso guest_uso4 guest_uso6)
 
-state() { virsh -c "$URI" domstate --domain "$DOM" | head -n 1; }
+# Fail before defining anything when this host's QEMU cannot give what the config asks for.
+virsh -c "$URI" domcapabilities --virttype "$DOMAIN_TYPE" --arch x86_64 --machine "$MACHINE" > "$work/caps.xml" 2>"$work/err" \
+  || fail "QEMU at $URI cannot run machine type $MACHINE as $DOMAIN_TYPE ($(tr '\n' ' ' < "$work/err")); list them with: virsh domcapabilities"
+if [ "${#FEATURES[@]}" -gt 0 ]; then
+  emulator=$(sed -n 's|^ *<path>\(.*\)</path>$|\1|p' "$work/caps.xml" | sed -n 1p)
+  "$emulator" -device virtio-net-pci,help > "$work/nic-props" 2>&1 || fail "cannot list the virtio-net properties of $emulator"
+  lacking=()
+  for f in "${FEATURES[@]}"; do grep -q "^ *$f=" "$work/nic-props" || lacking+=("$f"); done
+  [ "${#lacking[@]}" -eq 0 ] \
+    || fail "$emulator has no virtio-net property ${lacking[*]} (USO properties need QEMU >= 8.2 and machine type pc-q35-8.2 or newer)"
+fi
+state() { virsh -c "$URI" domstate --domain "$DOM" | sed -n 1p; }
 digest=$(grep -o 'digest="sha256:[0-9a-f]*"' "$work/guest-domain.xml")
-if virsh -c "$URI" dumpxml --inactive --domain "$DOM" 2>/dev/null | grep -qF "$digest"; then changed=no; else changed=yes; fi
+virsh -c "$URI" dumpxml --inactive --domain "$DOM" > "$work/defined.xml" 2>/dev/null || true
+if grep -qF "$digest" "$work/defined.xml"; then changed=no; else changed=yes; fi
 virsh -c "$URI" define --file "$work/guest-domain.xml" >&2
 if [ "$(state)" != "shut off" ] && [ "$changed" = yes ]; then
   note "restarting $DOM to apply its new definition"
@@ -148,7 +163,7 @@ done
 
 address=$GUEST_ADDRESS
 if [ -z "$address" ]; then
-  address=$(virsh -c "$URI" -q net-dhcp-leases --network "$NET" --mac "$MAC" 2>/dev/null | awk '{ print $5 }' | cut -d/ -f1 | head -n 1 || true)
+  address=$(virsh -c "$URI" -q net-dhcp-leases --network "$NET" --mac "$MAC" 2>/dev/null | awk '{ print $5 }' | cut -d/ -f1 | sed -n 1p || true)
 fi
 address_json=null
 [ -z "$address" ] || address_json=$(json_str "$address")

@@ -20,7 +20,7 @@ MODE=adopt
 MTU=1500
 virsh -c "$URI" net-dumpxml --inactive --network "$NET" > "$work/current.xml" 2>"$work/err" \
   || fail "network $NET to adopt is not defined at $URI ($(cat "$work/err")); define it or use network.mode dedicated"
-head -n 1 "$work/current.xml" | grep -q '^<network[ >]' || fail "unexpected XML from net-dumpxml $NET"
+sed -n 1p "$work/current.xml" | grep '^<network[ >]' >/dev/null || fail "unexpected XML from net-dumpxml $NET"
 before=$(cat "$work/current.xml")
 saved=""
 if ! grep -q '<offloadlab:original[ >]' "$work/current.xml"; then

@@ -21,10 +21,12 @@ TAP=tap0
 MTU=9000
 MAC=52\:54\:00\:4e\:4b\:01
 ALIAS=ua-lab-nic
+DOMAIN_TYPE=kvm
+MACHINE=pc-q35-8.2
 GUEST_ADDRESS=''
 START_TIMEOUT=60
 if virsh -c "$URI" dominfo --domain "$DOM" >/dev/null 2>&1; then
-  if [ "$(virsh -c "$URI" domstate --domain "$DOM" | head -n 1)" != "shut off" ]; then
+  if [ "$(virsh -c "$URI" domstate --domain "$DOM" | sed -n 1p)" != "shut off" ]; then
     virsh -c "$URI" destroy --domain "$DOM" >&2
   fi
   virsh -c "$URI" undefine --nvram --domain "$DOM" >&2
