@@ -277,6 +277,21 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
       expect(lv.virsh(["list", "--all", "--name"])).not.toContain("ol-other");
     });
 
+    it("fails before defining anything when UEFI firmware or swtpm is missing", () => {
+      const caps = lv.virsh(["domcapabilities", "--virttype", "qemu", "--arch", "x86_64", "--machine", "q35"]);
+      const noSwtpm = spawnSync("sh", ["-c", "command -v swtpm"]).status !== 0;
+      const uefi = labConfig({ guest: { name: "ol-other", firmware: "uefi" } });
+      const tpm = labConfig({ guest: { name: "ol-other", firmware: "uefi", tpm: true } });
+      if (!caps.includes("<value>efi</value>")) {
+        expect(runFailing(domainStep(uefi).create)).toContain("finds no UEFI firmware for q35");
+      } else if (noSwtpm) {
+        expect(runFailing(domainStep(tpm).create)).toContain("guest.tpm needs swtpm");
+      } else {
+        console.warn("this host has OVMF and swtpm: nothing is missing to report");
+      }
+      expect(lv.virsh(["list", "--all", "--name"])).not.toContain("ol-other");
+    });
+
     it("restarts the guest when its definition changed", () => {
       const out = parseDomainOutput(run(domainStep(labConfig({ guest: { virtioNetFeatures: { mrg_rxbuf: "on" } } })).create));
       expect(out.device.mrg_rxbuf).toBe(true);

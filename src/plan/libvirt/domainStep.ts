@@ -12,6 +12,12 @@ const CREATE = bash`
 # Fail before defining anything when this host's QEMU cannot give what the config asks for.
 virsh -c "$URI" domcapabilities --virttype "$DOMAIN_TYPE" --arch x86_64 --machine "$MACHINE" > "$work/caps.xml" 2>"$work/err" \
   || fail "QEMU at $URI cannot run machine type $MACHINE as $DOMAIN_TYPE ($(tr '\n' ' ' < "$work/err")); list them with: virsh domcapabilities"
+if [ "$FIRMWARE" = uefi ] && ! grep -q '<value>efi</value>' "$work/caps.xml"; then
+  fail "libvirt finds no UEFI firmware for $MACHINE: install ovmf (Debian) / edk2-ovmf (RHEL), or set guest.firmware bios"
+fi
+if [ "$TPM" = yes ] && ! command -v swtpm >/dev/null 2>&1; then
+  fail "guest.tpm needs swtpm on the KVM host: install swtpm and swtpm-tools, or set guest.tpm false"
+fi
 if [ "\${#FEATURES[@]}" -gt 0 ]; then
   emulator=$(sed -n 's|^ *<path>\(.*\)</path>$|\1|p' "$work/caps.xml" | sed -n 1p)
   "$emulator" -device virtio-net-pci,help > "$work/nic-props" 2>&1 || fail "cannot list the virtio-net properties of $emulator"
@@ -116,6 +122,8 @@ export function domainStep(cfg: LabConfig): Step {
     ALIAS: NIC_ALIAS,
     DOMAIN_TYPE: cfg.libvirt.domainType,
     MACHINE: cfg.guest.machineType,
+    FIRMWARE: cfg.guest.firmware,
+    TPM: cfg.guest.tpm ? "yes" : "no",
     GUEST_ADDRESS: cfg.network.guestAddress ?? "",
     START_TIMEOUT: 60,
   };

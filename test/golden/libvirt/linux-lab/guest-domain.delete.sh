@@ -23,6 +23,8 @@ MAC=52\:54\:00\:d1\:26\:4f
 ALIAS=ua-lab-nic
 DOMAIN_TYPE=qemu
 MACHINE=q35
+FIRMWARE=bios
+TPM=no
 GUEST_ADDRESS=10.77.0.10
 START_TIMEOUT=60
 if virsh -c "$URI" dominfo --domain "$DOM" >/dev/null 2>&1; then

@@ -23,6 +23,8 @@ MAC=52\:54\:00\:4e\:4b\:01
 ALIAS=ua-lab-nic
 DOMAIN_TYPE=kvm
 MACHINE=pc-q35-8.2
+FIRMWARE=uefi
+TPM=yes
 GUEST_ADDRESS=''
 START_TIMEOUT=60
 if virsh -c "$URI" dominfo --domain "$DOM" >/dev/null 2>&1; then

@@ -23,6 +23,8 @@ MAC=52\:54\:00\:4e\:4b\:01
 ALIAS=ua-lab-nic
 DOMAIN_TYPE=kvm
 MACHINE=pc-q35-8.2
+FIRMWARE=uefi
+TPM=yes
 GUEST_ADDRESS=''
 START_TIMEOUT=60
 cat > "$work"/guest-domain.xml <<'OFFLOAD_LAB_DOCUMENT_END'
@@ -111,6 +113,12 @@ FEATURES=(host_uso guest_uso4 guest_uso6)
 # Fail before defining anything when this host's QEMU cannot give what the config asks for.
 virsh -c "$URI" domcapabilities --virttype "$DOMAIN_TYPE" --arch x86_64 --machine "$MACHINE" > "$work/caps.xml" 2>"$work/err" \
   || fail "QEMU at $URI cannot run machine type $MACHINE as $DOMAIN_TYPE ($(tr '\n' ' ' < "$work/err")); list them with: virsh domcapabilities"
+if [ "$FIRMWARE" = uefi ] && ! grep -q '<value>efi</value>' "$work/caps.xml"; then
+  fail "libvirt finds no UEFI firmware for $MACHINE: install ovmf (Debian) / edk2-ovmf (RHEL), or set guest.firmware bios"
+fi
+if [ "$TPM" = yes ] && ! command -v swtpm >/dev/null 2>&1; then
+  fail "guest.tpm needs swtpm on the KVM host: install swtpm and swtpm-tools, or set guest.tpm false"
+fi
 if [ "${#FEATURES[@]}" -gt 0 ]; then
   emulator=$(sed -n 's|^ *<path>\(.*\)</path>$|\1|p' "$work/caps.xml" | sed -n 1p)
   "$emulator" -device virtio-net-pci,help > "$work/nic-props" 2>&1 || fail "cannot list the virtio-net properties of $emulator"
