@@ -15,6 +15,7 @@ function requiredTools(cfg: LabConfig): Tool[] {
   return [
     { command: "virsh", install: "libvirt-clients (Debian) / libvirt-client (RHEL)" },
     { command: "qemu-img", install: "qemu-utils (Debian) / qemu-img (RHEL)" },
+    { command: "ip", install: "iproute2" },
     { command: "ethtool", install: "ethtool" },
     { command: cfg.iperf3.binary, install: "iperf3" },
     ...(cfg.capture.enabled ? [{ command: "tshark", install: "tshark (Debian) / wireshark-cli (RHEL)" }] : []),

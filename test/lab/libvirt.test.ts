@@ -253,6 +253,15 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
       expect(lv.virsh(["domid", "ol-test-guest"]).trim()).toBe(domid);
     });
 
+    it("plugs the tap back into the bridge after the network was restarted", () => {
+      lv.virsh(["net-destroy", "ol-test"]);
+      lv.virsh(["net-start", "ol-test"]);
+      expect(lv.exec(["ls", "/sys/class/net/oltap0"])).not.toContain("master");
+      expect(parseDomainOutput(run(domainStep(cfg()).create)).bridge).toBe("oltbr0");
+      expect(lv.exec(["readlink", "/sys/class/net/oltap0/master"]).trim()).toMatch(/\/oltbr0$/);
+      expect(lv.virsh(["domid", "ol-test-guest"]).trim()).toBe(domid);
+    });
+
     it("fails when the tap's MTU does not match the network's", () => {
       lv.exec(["ip", "link", "set", "oltap0", "mtu", "1500"]);
       expect(runFailing(domainStep(cfg()).create)).toContain("tap oltap0 has MTU 1500, configured 9000");

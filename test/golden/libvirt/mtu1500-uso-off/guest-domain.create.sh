@@ -152,7 +152,16 @@ tap=$(virsh -c "$URI" domiflist --domain "$DOM" | awk -v mac="$MAC" '$5 == mac {
 [ "$tap" = "$TAP" ] || fail "the NIC of $DOM ($MAC) is on tap '$tap', configured $TAP"
 tap_mtu=$(cat "/sys/class/net/$TAP/mtu" 2>/dev/null) || fail "tap $TAP is not visible on this host"
 [ "$tap_mtu" = "$MTU" ] || fail "tap $TAP has MTU $tap_mtu, configured $MTU"
-bridge=$(basename "$(readlink "/sys/class/net/$TAP/master" 2>/dev/null || echo none)")
+master() { basename "$(readlink "/sys/class/net/$TAP/master" 2>/dev/null || echo none)"; }
+net_bridge=$(virsh -c "$URI" net-info --network "$NET" | awk '$1 == "Bridge:" { print $2 }')
+bridge=$(master)
+if [ "$bridge" != "$net_bridge" ]; then
+  # Restarting a network (a new MTU in adopt mode) leaves running guests' taps unplugged.
+  note "tap $TAP is not on bridge $net_bridge of network $NET: plugging it back"
+  ip link set dev "$TAP" master "$net_bridge"
+  bridge=$(master)
+  [ "$bridge" = "$net_bridge" ] || fail "tap $TAP is on '$bridge', not on bridge $net_bridge of network $NET"
+fi
 
 # What QEMU's device really has, property by property, not what libvirt was asked for.
 qom_get() {
