@@ -44,7 +44,7 @@ bridge=$(net_field Bridge)
 if [ "$(net_field Active)" = yes ]; then
   live_mtu=$(cat "/sys/class/net/$bridge/mtu" 2>/dev/null || echo none)
   if [ "$before" != "$after" ] || [ "$live_mtu" != "$MTU" ]; then
-    note "restarting network $NET to apply its definition (guests on $bridge lose their link until re-plugged)"
+    note "restarting network $NET to apply its definition (running guests lose their tap until the guest-domain step plugs it back)"
     virsh -c "$URI" net-destroy --network "$NET" >&2
   fi
 fi
