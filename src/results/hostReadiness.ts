@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { parseStepJson } from "./stepJson";
+
+const schema = z.object({
+  kernel: z.string(),
+  libvirt: z.string(),
+  libvirtClient: z.string(),
+  qemu: z.string(),
+  hypervisor: z.string(),
+});
+
+/** The versions every result of this host depends on. */
+export type HostReadiness = z.infer<typeof schema>;
+
+export function parseHostReadiness(stdout: string): HostReadiness {
+  return parseStepJson("host-readiness", schema, stdout);
+}
