@@ -57,7 +57,7 @@ export function renderPlan(
       files.set(hostCommand, wrapGuest(step.create));
     }
     const documents = (step.documents ?? []).map((d) => {
-      const file = `${stem}.${d.file}`;
+      const file = `${String(i + 1).padStart(2, "0")}-${d.file}`;
       files.set(file, d.content);
       return file;
     });

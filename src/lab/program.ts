@@ -44,7 +44,13 @@ export function registerSteps(
         triggers: triggers.get(step.name) ?? [],
         environment,
       },
-      { parent: componentFor(step.component), dependsOn: step.dependsOn.map((d) => resources.get(d)!) },
+      {
+        parent: componentFor(step.component),
+        dependsOn: step.dependsOn.map((d) => resources.get(d)!),
+        // Names (network, domain, tap, server port) are fixed per stack: the old one must go
+        // before its replacement is created, or the new one's create would meet the old.
+        deleteBeforeReplace: true,
+      },
     );
     resources.set(step.name, cmd);
     stdout.set(step.name, cmd.stdout);

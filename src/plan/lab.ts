@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
 import type { LabConfig } from "../config/model";
+import { hostReadinessStep } from "./hostReadiness";
+import { libvirtSteps } from "./libvirt";
+import { offloadSteps } from "./offload/steps";
 import type { Step } from "./step";
 import type { Transport } from "./transport/transport";
 
@@ -8,7 +11,7 @@ import type { Transport } from "./transport/transport";
  * `render` writes. Order is a valid execution order; `dependsOn` says what really waits.
  */
 export function planLab(cfg: LabConfig, transport: Transport): Step[] {
-  const steps: Step[] = [];
+  const steps: Step[] = [hostReadinessStep(cfg), ...libvirtSteps(cfg), ...offloadSteps(cfg, transport)];
   checkPlan(steps);
   return steps;
 }

@@ -1,0 +1,92 @@
+import * as path from "node:path";
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/errors";
+import { loadStack } from "../config/stackFile";
+import { planLab } from "../plan/lab";
+import { guestStepCommand, transportFor } from "../plan/transport";
+import { writeReport } from "../report/write";
+import { automationWorkspace } from "../sweep/automation";
+import { runSweep } from "../sweep/run";
+import { renderPlan, writeFiles } from "./render";
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Exit codes: 0 done, 1 failed, 2 invalid configuration or usage. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const program = new Command("offload-lab")
+    .description("KVM network-offload lab: render, import and compare iperf3 results")
+    .exitOverride()
+    .option("--project <dir>", "the project directory holding Pulumi.yaml and stacks/", process.cwd());
+
+  program
+    .command("render")
+    .description("write every XML document and script a stack runs, plus manifest.json, without Pulumi or a host")
+    .requiredOption("--stack <name>", "stack name: stacks/Pulumi.<name>.yaml")
+    .requiredOption("--out <dir>", "output directory")
+    .action((opts: { stack: string; out: string }) => {
+      const cfg = loadStack(program.opts().project, opts.stack);
+      const transport = transportFor(cfg);
+      const steps = planLab(cfg, transport);
+      const files = renderPlan(cfg, steps, transport, (s) => guestStepCommand(transport, s));
+      writeFiles(path.resolve(opts.out), files);
+      console.log(`${opts.stack}: ${steps.length} steps, ${files.size} files in ${opts.out}`);
+    });
+
+  program
+    .command("report")
+    .description("compare stacks: report.md, results.csv and report.html from stack outputs or import-iperf3 results")
+    .argument("<inputs...>", "files saved with `pulumi stack output --json`, import-iperf3 results, or folders of them")
+    .requiredOption("--out <dir>", "output directory")
+    .option("--fail-if <rule>", "exit 1 when breached, e.g. throughput-drop:uso>5% (repeatable)", collect, [])
+    .action(async (inputs: string[], opts: { out: string; failIf: string[] }) => {
+      const outcome = await writeReport(inputs, path.resolve(opts.out), { failIf: opts.failIf });
+      for (const m of outcome.messages) console.error(m);
+      for (const f of outcome.files) console.log(f);
+      code = outcome.exitCode;
+    });
+
+  program
+    .command("sweep")
+    .description("with the Pulumi Automation API: up, save outputs and destroy each stack in turn, then report")
+    .requiredOption("--stacks <list>", "comma-separated stack names")
+    .requiredOption("--out <dir>", "where outputs, the resume state and the report go")
+    .option("--samples <n>", "runs per stack", (v) => Number.parseInt(v, 10), 1)
+    .option("--shuffle", "shuffle the stack order in each sample (seeded, recorded)", false)
+    .option("--seed <n>", "shuffle seed", (v) => Number.parseInt(v, 10))
+    .option("--keep", "do not destroy a stack after its run", false)
+    .option("--fail-if <rule>", "passed to the report (repeatable)", collect, [])
+    .action(async (opts: { stacks: string; out: string; samples: number; shuffle: boolean; seed?: number; keep: boolean; failIf: string[] }) => {
+      const outcome = await runSweep(
+        {
+          stacks: opts.stacks.split(",").map((s) => s.trim()).filter(Boolean),
+          outDir: path.resolve(opts.out),
+          samples: opts.samples,
+          shuffle: opts.shuffle,
+          seed: opts.seed,
+          keep: opts.keep,
+          failIf: opts.failIf,
+        },
+        automationWorkspace(path.resolve(program.opts().project)),
+        (line) => console.log(line),
+      );
+      for (const m of outcome.messages) console.error(m);
+      code = outcome.exitCode;
+    });
+
+  try {
+    await program.parseAsync([...argv]);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      return 2;
+    }
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      console.error((e as Error).message);
+      return 2;
+    }
+    throw e;
+  }
+  return code;
+}

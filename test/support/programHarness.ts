@@ -1,0 +1,105 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { vi } from "vitest";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+
+/** What the mocks saw of one registered resource. */
+export interface Registered {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+/** Runs a resource for real (or replays it) and returns its stdout. */
+export type Executor = (resource: Registered) => Promise<string> | string;
+
+export interface StackConfig {
+  readonly config: Record<string, string>;
+  readonly secretKeys: string[];
+}
+
+/** A stack file as the engine would pass it: JSON text per key, secrets decrypted to `values`. */
+export function stackConfig(stack: string, secretValues: Record<string, string> = {}): StackConfig {
+  const doc = parse(fs.readFileSync(path.join(PROJECT_DIR, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    if (value !== null && typeof value === "object" && "secure" in value) {
+      config[key] = secretValues[key] ?? `secret value of ${key}`;
+      secretKeys.push(key);
+    } else {
+      config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+  }
+  return { config, secretKeys };
+}
+
+/** Pulumi's marker for a secret value crossing the mock monitor. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (o["4dabf18193072939515e22adb298388d"] === SECRET_SIG) return unwrapSecrets(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
+export interface ProgramRun {
+  readonly outputs: Record<string, unknown>;
+  /** Which outputs Pulumi holds as secrets. */
+  readonly secretOutputs: string[];
+  readonly resources: Registered[];
+}
+
+async function settle(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+  if (!pulumi.Output.isInstance(value)) return { value, secret: false };
+  const out = value as pulumi.Output<unknown>;
+  const secret = await pulumi.isSecret(out);
+  const resolved = await new Promise<unknown>((r) => out.apply((x) => { r(x); return x; }));
+  return { value: resolved, secret };
+}
+
+/**
+ * Loads src/index.ts under pulumi.runtime.setMocks with the given stack's config, the way
+ * `pulumi up` would, and resolves every exported output.
+ */
+export async function runProgram(stack: string, cfg: StackConfig, execute: Executor): Promise<ProgramRun> {
+  const resources: Registered[] = [];
+  pulumi.runtime.setAllConfig(cfg.config, cfg.secretKeys);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: async (args) => {
+        const r: Registered = { type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> };
+        resources.push(r);
+        const isCommand = args.type === "command:local:Command" || args.type === "command:remote:Command";
+        const stdout = isCommand ? await execute(r) : "";
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...(isCommand ? { stdout, stderr: "" } : {}) } };
+      },
+      call: () => ({}),
+    },
+    "offload-lab",
+    stack,
+    false,
+  );
+  try {
+    vi.resetModules();
+    const mod = (await import("../../src/index")) as Record<string, unknown>;
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [k, v] of Object.entries(mod)) {
+      const s = await settle(v);
+      outputs[k] = s.value;
+      if (s.secret) secretOutputs.push(k);
+    }
+    return { outputs, secretOutputs, resources };
+  } finally {
+    await pulumi.runtime.disconnect();
+  }
+}
