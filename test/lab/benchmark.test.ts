@@ -199,3 +199,25 @@ describe.skipIf(skipReason !== null)("a cell whose guest never answers", () => {
     expect(livePids(host)).toEqual([]);
   });
 });
+
+describe.skipIf(skipReason !== null)("an iperf3 server that cannot come up", () => {
+  let host: Namespace;
+  let guest: Namespace;
+  afterAll(() => {
+    host?.remove();
+    guest?.remove();
+  });
+
+  it("is reported within the start bound, not waited on", () => {
+    host = new Namespace("olbh");
+    guest = new Namespace("olbg");
+    const veth = vethPair(host, guest, 1500, "10.199.19");
+    const base = labConfig(loadStack(ROOT, "linux-lab"), 1500, veth.addrA, veth.ifA, 5219);
+    // An address the host does not have: the daemon starts, fails to bind and dies.
+    const cfg: LabConfig = { ...base, network: { ...base.network, hostAddress: "10.199.19.77" } };
+    expect(() => runStep(host, iperf3ServerStep(cfg).create)).toThrow(/did not come up within 10 s/);
+    expect(livePids(host)).toEqual([]);
+    const missingBinary: LabConfig = { ...base, iperf3: { ...base.iperf3, binary: "/nonexistent/iperf3" } };
+    expect(() => runStep(host, iperf3ServerStep(missingBinary).create)).toThrow(/could not be started/);
+  });
+});

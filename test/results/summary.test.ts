@@ -24,32 +24,32 @@ describe("summarize", () => {
     { mtu: 1500, variant: "mtu1500-uso-off" },
   );
 
-  it("groups by payload (ascending) and lets only ok cells into the statistics", () => {
-    const [small, large] = summarize(cells);
-    expect(small!.payloadBytes).toBe(512);
-    expect(small!.counts).toEqual({ ok: 1, failed: 0, invalid: 0 });
-    expect(large!.payloadBytes).toBe(1472);
-    // -b 200M for three runs, -b 100M for the stalled one: bitrates are separate groups.
+  it("groups by payload (ascending) and bitrate, and lets only ok cells into the statistics", () => {
     const all = summarize(cells);
+    // -b 200M for three 1472-byte runs, -b 100M for the stalled one: separate groups.
     expect(all.map((s) => [s.payloadBytes, s.bitrate, s.counts])).toEqual([
       [512, "50M", { ok: 1, failed: 0, invalid: 0 }],
       [1472, "200M", { ok: 3, failed: 0, invalid: 0 }],
       [1472, "100M", { ok: 0, failed: 0, invalid: 1 }],
     ]);
     const ok = cells.filter((c) => c.payloadBytes === 1472 && c.status === "ok");
-    const t = large!.throughputBps!;
+    const t = all[1]!.throughputBps!;
     expect(t.n).toBe(3);
     expect(t.mean).toBeCloseTo(ok.reduce((a, c) => a + c.throughputBps!, 0) / 3, 6);
     expect(t.min).toBe(Math.min(...ok.map((c) => c.throughputBps!)));
-    expect(large!.guestCpuPercent?.n).toBe(3);
+    expect(t.max).toBe(Math.max(...ok.map((c) => c.throughputBps!)));
+    expect(all[1]!.guestCpuPercent?.n).toBe(3);
+    expect(all[1]!.jitterMs?.n).toBe(3);
+    // The stalled run has numbers, but an invalid cell does not enter the statistics.
+    expect(cells.find((c) => c.status === "invalid")!.throughputBps).not.toBeNull();
     expect(all[2]!.throughputBps).toBeNull();
   });
 
   it("counts failed cells without letting their nulls into the numbers", () => {
     const failed: CellResult = { ...cells[0]!, status: "failed", error: "x", throughputBps: null, lossPercent: null };
-    const [, s] = summarize([failed, cells[0]!]);
-    expect(s).toBeUndefined();
-    const [only] = summarize([failed, cells[0]!]);
+    const groups = summarize([failed, cells[0]!]);
+    expect(groups).toHaveLength(1);
+    const only = groups[0];
     expect(only!.counts).toEqual({ ok: 1, failed: 1, invalid: 0 });
     expect(only!.throughputBps!.n).toBe(1);
     expect(only!.lossPercent!.mean).toBe(cells[0]!.lossPercent);

@@ -34,11 +34,16 @@ if [ -z "$pid" ]; then
   args=(-s -J -p "$PORT" -B "$ADDR")
   if [ -d /run/systemd/system ]; then
     systemctl reset-failed "$UNIT" 2>/dev/null || true
-    systemd-run --quiet --collect --unit="$UNIT" -- "$(command -v "$IPERF3")" "${args[@]}" >&2
+    systemd-run --quiet --collect --unit="$UNIT" -- "$(command -v "$IPERF3")" "${args[@]}" >&2 || started=$?
   else
     mkdir -p "$(dirname "$PIDFILE")" "$(dirname "$LOGFILE")"
     rm -f "$PIDFILE"
-    "$IPERF3" "${args[@]}" -D -I "$PIDFILE" --logfile "$LOGFILE"
+    "$IPERF3" "${args[@]}" -D -I "$PIDFILE" --logfile "$LOGFILE" || started=$?
+  fi
+  if [ "${started:-0}" != 0 ]; then
+    echo "iperf3 server on $ADDR:$PORT could not be started (exit ${started})" >&2
+    tail -n 20 "$LOGFILE" >&2 2>/dev/null || true
+    exit 1
   fi
   echo "iperf3 server starting on $ADDR:$PORT" >&2
 fi
