@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabConfig } from "../../src/config/model";
@@ -35,9 +35,21 @@ const missing = missingTools();
 const skipReason = !ns.ok ? ns.reason : missing.length > 0 ? `missing tools: ${missing.join(", ")}` : null;
 if (skipReason !== null) console.warn(`test/lab/benchmark.test.ts skipped: ${skipReason}`);
 
-/** Runs a host step in the host namespace; returns stdout, throws on a non-zero exit. */
-function runStep(host: Namespace, script: string): string {
-  return host.exec(["bash", "-s"], { input: script, stdio: ["pipe", "pipe", "pipe"] });
+/**
+ * Runs a host step in the host namespace; resolves to stdout, rejects with stderr on a
+ * non-zero exit. Asynchronous, so vitest's worker stays responsive during a long matrix.
+ */
+function runStep(host: Namespace, script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("ip", ["netns", "exec", host.name, "bash", "-s"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`step exited ${code}: ${stderr}`))));
+    child.stdin.end(script);
+  });
 }
 
 /** Processes still alive in a namespace, zombies aside (they have already exited). */
@@ -73,24 +85,24 @@ describe.skipIf(skipReason !== null).each([1500, 9000])("iperf3 server and bench
     transport = { description: `netns ${guest.name}`, functionDefinition: `guest_exec() { ip netns exec ${guest.name} sh -s; }` };
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     try {
-      runStep(host, iperf3ServerStep(cfg).delete!);
+      await runStep(host, iperf3ServerStep(cfg).delete!);
     } finally {
       host.remove();
       guest.remove();
     }
   });
 
-  it("starts the server once, runs the matrix, parses it, and stops the server", () => {
+  it("starts the server once, runs the matrix, parses it, and stops the server", async () => {
     const server = iperf3ServerStep(cfg);
-    const started = parseIperf3ServerOutput(runStep(host, server.create));
+    const started = parseIperf3ServerOutput(await runStep(host, server.create));
     expect(started).toMatchObject({ address: cfg.network.hostAddress, port: cfg.iperf3.port, manager: "daemon" });
     expect(started.version).toMatch(/^iperf 3\./);
     // Idempotent: a second create finds the same server.
-    expect(parseIperf3ServerOutput(runStep(host, server.create)).pid).toBe(started.pid);
+    expect(parseIperf3ServerOutput(await runStep(host, server.create)).pid).toBe(started.pid);
 
-    const stdout = runStep(host, benchmarkStep(cfg, transport).create);
+    const stdout = await runStep(host, benchmarkStep(cfg, transport).create);
     const cells = parseBenchmarkOutput(stdout, cfg);
     expect(cells.map((c) => c.id)).toEqual(planCells(cfg).map((c) => c.id));
     for (const c of cells) {
@@ -115,24 +127,24 @@ describe.skipIf(skipReason !== null).each([1500, 9000])("iperf3 server and bench
     const summary = summarize(cells);
     expect(summary.map((s) => [s.payloadBytes, s.throughputBps?.n])).toEqual([[mtu - 28, 2], [65507, 2]]);
 
-    runStep(host, server.delete!);
+    await runStep(host, server.delete!);
     expect(livePids(host)).toEqual([]);
     // Deleting what is gone succeeds.
-    runStep(host, server.delete!);
+    await runStep(host, server.delete!);
   });
 
-  it("reports a dead server per cell without failing the step", () => {
-    runStep(host, iperf3ServerStep(cfg).delete!);
+  it("reports a dead server per cell without failing the step", async () => {
+    await runStep(host, iperf3ServerStep(cfg).delete!);
     const one: LabConfig = { ...cfg, matrix: { ...cfg.matrix, payloads: [1000], repetitions: 1 } };
-    const cells = parseBenchmarkOutput(runStep(host, benchmarkStep(one, transport).create), one);
+    const cells = parseBenchmarkOutput(await runStep(host, benchmarkStep(one, transport).create), one);
     expect(cells).toHaveLength(1);
     expect(cells[0]!.status).toBe("failed");
     expect(cells[0]!.error).toMatch(/Connection refused/);
   });
 
-  it("a busy server fails its cell and the other cells keep their results", () => {
+  it("a busy server fails its cell and the other cells keep their results", async () => {
     const server = iperf3ServerStep(cfg);
-    runStep(host, server.create);
+    await runStep(host, server.create);
     const three: LabConfig = { ...cfg, matrix: { ...cfg.matrix, payloads: [1000], repetitions: 3 } };
     const busyId = planCells(three)[1]!.id;
     const { hostAddress } = cfg.network;
@@ -155,21 +167,21 @@ describe.skipIf(skipReason !== null).each([1500, 9000])("iperf3 server and bench
   esac
 }`,
     };
-    const cells = parseBenchmarkOutput(runStep(host, benchmarkStep(three, busyTransport).create), three);
+    const cells = parseBenchmarkOutput(await runStep(host, benchmarkStep(three, busyTransport).create), three);
     expect(cells.map((c) => c.status)).toEqual(["ok", "failed", "ok"]);
     expect(cells[1]!.error).toMatch(/server is busy/);
     expect(summarize(cells)[0]!.counts).toEqual({ ok: 2, failed: 1, invalid: 0 });
-    runStep(host, server.delete!);
+    await runStep(host, server.delete!);
     expect(livePids(host)).toEqual([]);
     expect(livePids(guest)).toEqual([]);
   });
 
-  it("refuses to start when another program holds the port", () => {
+  it("refuses to start when another program holds the port", async () => {
     const squatter = `${cfg.iperf3.binary} -s -D -p ${cfg.iperf3.port} -B ${cfg.network.hostAddress}`;
     host.bash(squatter);
     try {
       for (let i = 0; i < 100 && !host.bash(`ss -Hltn "sport = :${cfg.iperf3.port}"`).trim(); i++) host.bash("sleep 0.05");
-      expect(() => runStep(host, iperf3ServerStep(cfg).create)).toThrow(/already taken by another program/);
+      await expect(runStep(host, iperf3ServerStep(cfg).create)).rejects.toThrow(/already taken by another program/);
     } finally {
       for (const pid of livePids(host)) process.kill(Number(pid), "SIGKILL");
     }
@@ -184,7 +196,7 @@ describe.skipIf(skipReason !== null)("a cell whose guest never answers", () => {
     guest?.remove();
   });
 
-  it("is killed at its deadline, with everything the transport started, and reported failed", () => {
+  it("is killed at its deadline, with everything the transport started, and reported failed", async () => {
     host = new Namespace("olbh");
     guest = new Namespace("olbg");
     const veth = vethPair(host, guest, 1500, "10.199.16");
@@ -192,7 +204,7 @@ describe.skipIf(skipReason !== null)("a cell whose guest never answers", () => {
     const cfg: LabConfig = { ...base, matrix: { ...base.matrix, payloads: [1000], repetitions: 1 } };
     // The guest swallows the script and hangs, as a wedged guest agent would.
     const hung: Transport = { description: "hung guest", functionDefinition: `guest_exec() { cat >/dev/null; ip netns exec ${guest.name} sleep 100000; }` };
-    const cells = parseBenchmarkOutput(runStep(host, benchmarkStep(cfg, hung).create), cfg);
+    const cells = parseBenchmarkOutput(await runStep(host, benchmarkStep(cfg, hung).create), cfg);
     expect(cells[0]!.status).toBe("failed");
     expect(cells[0]!.error).toMatch(/ran past its deadline and was killed/);
     expect(livePids(guest)).toEqual([]);
@@ -208,16 +220,16 @@ describe.skipIf(skipReason !== null)("an iperf3 server that cannot come up", () 
     guest?.remove();
   });
 
-  it("is reported within the start bound, not waited on", () => {
+  it("is reported within the start bound, not waited on", async () => {
     host = new Namespace("olbh");
     guest = new Namespace("olbg");
     const veth = vethPair(host, guest, 1500, "10.199.19");
     const base = labConfig(loadStack(ROOT, "linux-lab"), 1500, veth.addrA, veth.ifA, 5219);
     // An address the host does not have: the daemon starts, fails to bind and dies.
     const cfg: LabConfig = { ...base, network: { ...base.network, hostAddress: "10.199.19.77" } };
-    expect(() => runStep(host, iperf3ServerStep(cfg).create)).toThrow(/did not come up within 10 s/);
+    await expect(runStep(host, iperf3ServerStep(cfg).create)).rejects.toThrow(/did not come up within 10 s/);
     expect(livePids(host)).toEqual([]);
     const missingBinary: LabConfig = { ...base, iperf3: { ...base.iperf3, binary: "/nonexistent/iperf3" } };
-    expect(() => runStep(host, iperf3ServerStep(missingBinary).create)).toThrow(/could not be started/);
+    await expect(runStep(host, iperf3ServerStep(missingBinary).create)).rejects.toThrow(/could not be started/);
   });
 });
