@@ -60,8 +60,12 @@ function parseLine(text: string, lineNo: number): BenchmarkLine {
 /** The iperf3 run of a line; a dead transport or a killed client is said as such. */
 function runOf(line: BenchmarkLine, iperf3Text: string): Iperf3Run {
   const run = parseIperf3(iperf3Text);
-  if (run.error === null || line.exitCode === 0 || iperf3Text.trim().startsWith("{")) return run;
-  const why = line.exitCode === 124 || line.exitCode === 137 ? "the cell ran past its deadline and was killed" : `guest exit code ${line.exitCode}`;
+  if (run.error === null || line.exitCode === 0) return run;
+  // timeout(1) exits 124, or 137 when its KILL was needed.
+  const killed = line.exitCode === 124 || line.exitCode === 137;
+  // iperf3's own JSON error says more than any exit code.
+  if (!killed && iperf3Text.trim().startsWith("{")) return run;
+  const why = killed ? "the cell ran past its deadline and was killed" : `guest exit code ${line.exitCode}`;
   const stderr = decode(line.stderr).trim().split("\n").slice(-3).join(" | ");
   return { ...run, error: `${why}${stderr ? `: ${stderr}` : ""} (${run.error})` };
 }

@@ -78,6 +78,13 @@ describe("parseBenchmarkOutput", () => {
     expect(r!.error).toBe("unable to connect to server: Connection refused");
   });
 
+  it("says a client killed at its deadline was killed, even when it had begun printing", () => {
+    const partial = fixture("udp-8972B-mtu9000").slice(0, 300);
+    const [r] = parseBenchmarkOutput(line(ids[0]!, partial, { exitCode: 137 }), cfg);
+    expect(r!.status).toBe("failed");
+    expect(r!.error).toMatch(/^the cell ran past its deadline and was killed \(iperf3 output is not JSON/);
+  });
+
   it("counts a zero counter delta as USO not engaged, whatever the capture says", () => {
     const [r] = parseBenchmarkOutput(
       line(ids[0]!, fixture("udp-8972B-mtu9000") + counters(7, 7), { summary: { frames: 10, largestFrameBytes: 65000, framesOverMtu: 3 } }),
