@@ -19,6 +19,8 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+# A signal ends the loop through exit, so the EXIT trap still stops the capture.
+trap 'exit 143' TERM INT HUP
 
 CAP_TOOL=""
 CAP_NOTE=""
