@@ -1,0 +1,48 @@
+import type { CellEvidence, CellResult } from "./cell";
+import type { Iperf3Run } from "./iperf3";
+
+/** The planned side of a cell, as far as a result needs it (plan/benchmark Cell fits). */
+export interface CellIdentity {
+  readonly id: string;
+  readonly variant: string;
+  readonly payloadBytes: number;
+  readonly mtu: number;
+  readonly bitrate: string;
+  readonly repetition: number;
+  readonly durationSeconds: number;
+  readonly fragmented: boolean;
+}
+
+/**
+ * One cell's result. The client ran in the guest, so the JSON's own CPU (`host_total`) is the
+ * guest's and `remote_total` is the host server's. An iperf3 error fails the cell; a stalled
+ * receiver makes its numbers meaningless, so the cell is invalid rather than slow.
+ */
+export function cellResult(cell: CellIdentity, run: Iperf3Run, evidence: CellEvidence): CellResult {
+  const status = run.error !== null ? "failed" : run.stalled ? "invalid" : "ok";
+  const error =
+    run.error ?? (run.stalled ? "the receiver stopped getting datagrams part-way (esnet/iperf#1934): numbers not comparable" : null);
+  return {
+    id: cell.id,
+    variant: cell.variant,
+    status,
+    error,
+    payloadBytes: cell.payloadBytes,
+    mtu: cell.mtu,
+    bitrate: cell.bitrate,
+    repetition: cell.repetition,
+    durationSeconds: cell.durationSeconds,
+    throughputBps: run.throughputBps,
+    senderBps: run.senderBps,
+    jitterMs: run.jitterMs,
+    lostPackets: run.lostPackets,
+    packets: run.packets,
+    lossPercent: run.lossPercent,
+    outOfOrder: run.outOfOrder,
+    guestCpuPercent: run.localCpuPercent,
+    hostCpuPercent: run.remoteCpuPercent,
+    fragmented: cell.fragmented,
+    stalled: run.stalled,
+    evidence,
+  };
+}

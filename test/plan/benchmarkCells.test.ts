@@ -1,0 +1,62 @@
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadStack } from "../../src/config/stackFile";
+import { validateLab } from "../../src/config/validate";
+import { planCells } from "../../src/plan/benchmark/cells";
+
+const ROOT = path.join(__dirname, "..", "..");
+const windowsGuest = {
+  os: "windows",
+  name: "w",
+  baseImage: "/var/lib/libvirt/images/w.qcow2",
+  virtioWinIso: "/usr/share/virtio-win/virtio-win.iso",
+};
+
+describe("planCells", () => {
+  it("follows the seed procedure by default: MTU − 28 and 65507, 1G, 10 s", () => {
+    const cfg = validateLab("t", { network: { mtu: 9000 }, guest: windowsGuest, guestOffloads: { uso: { ipv4: true } } });
+    const cells = planCells(cfg);
+    expect(cells.map((c) => c.id)).toEqual([
+      "udp-8972B-mtu9000-uso-on-r1",
+      "udp-8972B-mtu9000-uso-on-r2",
+      "udp-8972B-mtu9000-uso-on-r3",
+      "udp-65507B-mtu9000-uso-on-r1",
+      "udp-65507B-mtu9000-uso-on-r2",
+      "udp-65507B-mtu9000-uso-on-r3",
+    ]);
+    expect(cells.every((c) => c.bitrate === "1G" && c.durationSeconds === 10 && c.usoRequested && c.mtu === 9000)).toBe(true);
+    expect(cells.map((c) => c.fragmented)).toEqual([false, false, false, true, true, true]);
+  });
+
+  it("puts the bitrate into the id only when several are listed", () => {
+    const cfg = validateLab("t", { guest: windowsGuest, matrix: { payloads: [1472], repetitions: 1, bitrates: ["100M", "1G"] } });
+    expect(planCells(cfg).map((c) => c.id)).toEqual(["udp-1472B-b100M-mtu1500-uso-default-r1", "udp-1472B-b1G-mtu1500-uso-default-r1"]);
+    expect(planCells(cfg).every((c) => !c.usoRequested)).toBe(true);
+  });
+
+  it("fragments by the guest's MTU, one byte past MTU − 28", () => {
+    const cfg = validateLab("t", { guest: windowsGuest, guestOffloads: { mtu: 4000 }, matrix: { payloads: [3972, 3973], repetitions: 1 } });
+    expect(planCells(cfg).map((c) => [c.payloadBytes, c.fragmented])).toEqual([[3972, false], [3973, true]]);
+  });
+
+  it("shuffles deterministically: same seed same order, another seed another order, same cells", () => {
+    const matrix = { payloads: [1000, 2000, 3000, 4000], repetitions: 3, order: "shuffled" };
+    const a = planCells(validateLab("t", { guest: windowsGuest, matrix: { ...matrix, shuffleSeed: 7 } }));
+    const again = planCells(validateLab("t", { guest: windowsGuest, matrix: { ...matrix, shuffleSeed: 7 } }));
+    const b = planCells(validateLab("t", { guest: windowsGuest, matrix: { ...matrix, shuffleSeed: 8 } }));
+    const listed = planCells(validateLab("t", { guest: windowsGuest, matrix: { ...matrix, order: "listed" } }));
+    expect(again.map((c) => c.id)).toEqual(a.map((c) => c.id));
+    expect(b.map((c) => c.id)).not.toEqual(a.map((c) => c.id));
+    expect(a.map((c) => c.id)).not.toEqual(listed.map((c) => c.id));
+    expect([...a.map((c) => c.id)].sort()).toEqual([...listed.map((c) => c.id)].sort());
+  });
+
+  it("plans every stack's matrix with unique ids", () => {
+    for (const stack of ["linux-lab", "mtu1500-uso-off", "mtu1500-uso-on", "mtu9000-uso-off", "mtu9000-uso-on"]) {
+      const cfg = loadStack(ROOT, stack);
+      const ids = planCells(cfg).map((c) => c.id);
+      expect(new Set(ids).size, stack).toBe(cfg.matrix.payloads.length * cfg.matrix.repetitions * cfg.matrix.bitrates.length);
+      expect(ids.every((id) => id.includes(cfg.variant)), stack).toBe(true);
+    }
+  });
+});
