@@ -18,3 +18,7 @@ export const host = lab.host;
 export const network = lab.network;
 export const guest = lab.guest;
 export const offloadReadback = lab.offloadReadback;
+export const iperf3Server = lab.iperf3Server;
+export const cells = lab.cells;
+export const summary = lab.summary;
+export const fingerprint = lab.fingerprint;

@@ -2,7 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LabConfig } from "../config/model";
 import { planLab } from "../plan/lab";
 import { guestStepCommand, transportFor } from "../plan/transport";
+import { guestIperf3Version, parseBenchmarkOutput } from "../results/benchmark";
+import { labFingerprint, type LabEvidence } from "../results/labFingerprint";
 import { stepOutput } from "../results/labOutputs";
+import { summarize } from "../results/summary";
 import { registerSteps } from "./program";
 
 /** The lab of one stack registered with Pulumi, and its outputs as QE reads them. */
@@ -18,15 +21,28 @@ export function buildLab(cfg: LabConfig) {
     wrapGuest: (script) => guestStepCommand(transport, script),
     secret: (key) => config.requireSecret(bareKey(key)),
   });
-  const out = (step: string) => {
-    const s = stdout.get(step);
-    return s === undefined ? undefined : s.apply((text) => stepOutput(cfg, step, text));
-  };
+  const out = (step: string): pulumi.Output<unknown> | undefined =>
+    stdout.get(step)?.apply((text) => stepOutput(cfg, step, text));
+  const benchmark = stdout.get("benchmark")!;
+  const cells = benchmark.apply((text) => parseBenchmarkOutput(text, cfg));
+  const evidence = pulumi.all({
+    host: out("host-readiness"),
+    guestOffloads: out("guest-offloads"),
+    hostOffloads: out("host-offloads"),
+    server: out("iperf3-server"),
+    netkvmInstall: out("netkvm-install"),
+    guestIperf3: benchmark.apply(guestIperf3Version),
+    // stepOutput dispatches on the step name; these are the parsers LabEvidence names.
+  }) as unknown as pulumi.Output<LabEvidence>;
   return {
     host: out("host-readiness"),
     network: out("network"),
     guest: pulumi.all({ disk: out("guest-disk"), domain: out("guest-domain"), check: out("guest-check") }),
     offloadReadback: pulumi.all({ guest: out("guest-offloads"), host: out("host-offloads"), netkvmInstall: out("netkvm-install") }),
+    iperf3Server: out("iperf3-server"),
+    cells,
+    summary: cells.apply(summarize),
+    fingerprint: evidence.apply((e) => labFingerprint(cfg, e)),
   };
 }
 

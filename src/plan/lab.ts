@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { LabConfig } from "../config/model";
+import { benchmarkStep, iperf3ServerStep } from "./benchmark";
 import { hostReadinessStep } from "./hostReadiness";
 import { libvirtSteps } from "./libvirt";
 import { offloadSteps } from "./offload/steps";
@@ -11,7 +12,13 @@ import type { Transport } from "./transport/transport";
  * `render` writes. Order is a valid execution order; `dependsOn` says what really waits.
  */
 export function planLab(cfg: LabConfig, transport: Transport): Step[] {
-  const steps: Step[] = [hostReadinessStep(cfg), ...libvirtSteps(cfg), ...offloadSteps(cfg, transport)];
+  const steps: Step[] = [
+    hostReadinessStep(cfg),
+    ...libvirtSteps(cfg),
+    ...offloadSteps(cfg, transport),
+    iperf3ServerStep(cfg),
+    benchmarkStep(cfg, transport),
+  ];
   checkPlan(steps);
   return steps;
 }

@@ -1,4 +1,5 @@
 import type { LabConfig } from "../config/model";
+import { parseIperf3ServerOutput } from "./benchmarkServer";
 import { parseHostReadiness } from "./hostReadiness";
 import { parseDiskOutput } from "./libvirtDisk";
 import { parseDomainOutput } from "./libvirtDomain";
@@ -27,6 +28,8 @@ export function stepOutput(cfg: LabConfig, step: string, stdout: string): unknow
       if (r.error !== null) throw new Error(`${step}: ${r.error}`);
       return r.readBack;
     }
+    case "iperf3-server":
+      return parseIperf3ServerOutput(stdout);
     default:
       throw new Error(`no parser for step ${step}`);
   }

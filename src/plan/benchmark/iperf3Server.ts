@@ -120,7 +120,8 @@ export function iperf3ServerStep(cfg: LabConfig): Step {
     language: "sh",
     create: createScript(cfg),
     delete: deleteScript(cfg),
-    dependsOn: [],
+    // The server binds to the bridge's address, which exists once the network is up.
+    dependsOn: ["network"],
     triggers: [cfg.network.hostAddress, String(cfg.iperf3.port), cfg.iperf3.binary],
   };
 }
