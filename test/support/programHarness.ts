@@ -62,16 +62,22 @@ async function settle(value: unknown): Promise<{ value: unknown; secret: boolean
   if (!pulumi.Output.isInstance(value)) return { value, secret: false };
   const out = value as pulumi.Output<unknown>;
   const secret = await pulumi.isSecret(out);
-  const resolved = await new Promise<unknown>((r) => out.apply((x) => { r(x); return x; }));
+  const resolved = await (out as unknown as { promise(): Promise<unknown> }).promise();
   return { value: resolved, secret };
 }
 
 /**
  * Loads src/index.ts under pulumi.runtime.setMocks with the given stack's config, the way
- * `pulumi up` would, and resolves every exported output.
+ * `pulumi up` would, and resolves every exported output; or, as "preview", registers the
+ * resources without running any command and resolves nothing.
  */
-export async function runProgram(stack: string, cfg: StackConfig, execute: Executor): Promise<ProgramRun> {
+export async function runProgram(stack: string, cfg: StackConfig, execute: Executor | "preview"): Promise<ProgramRun> {
+  const preview = execute === "preview";
   const resources: Registered[] = [];
+  // A failed step fails the run at once: outputs that depend on it would never resolve.
+  let fail: (e: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
   pulumi.runtime.setAllConfig(cfg.config, cfg.secretKeys);
   await pulumi.runtime.setMocks(
     {
@@ -79,14 +85,20 @@ export async function runProgram(stack: string, cfg: StackConfig, execute: Execu
         const r: Registered = { type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> };
         resources.push(r);
         const isCommand = args.type === "command:local:Command" || args.type === "command:remote:Command";
-        const stdout = isCommand ? await execute(r) : "";
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...(isCommand ? { stdout, stderr: "" } : {}) } };
+        // In a preview a command has not run: its stdout stays unknown, as with the engine.
+        if (preview || !isCommand) return { id: `${args.name}-id`, state: { ...args.inputs } };
+        try {
+          return { id: `${args.name}-id`, state: { ...args.inputs, stdout: await execute(r), stderr: "" } };
+        } catch (e) {
+          fail(e);
+          throw e;
+        }
       },
       call: () => ({}),
     },
     "offload-lab",
     stack,
-    false,
+    preview,
   );
   try {
     vi.resetModules();
@@ -94,7 +106,8 @@ export async function runProgram(stack: string, cfg: StackConfig, execute: Execu
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
     for (const [k, v] of Object.entries(mod)) {
-      const s = await settle(v);
+      if (preview) continue;
+      const s = await Promise.race([settle(v), failed]);
       outputs[k] = s.value;
       if (s.secret) secretOutputs.push(k);
     }
