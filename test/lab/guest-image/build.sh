@@ -259,4 +259,11 @@ EOF
 : >"$OUT/complete"
 rm -rf "$CACHE"
 mv "$OUT" "$CACHE"
+
+# Keep the four newest entries; skip any whose build lock another caller holds.
+{ ls -1dt "$CACHE_ROOT"/*/complete 2>/dev/null || true; } | tail -n +5 | while read -r done_file; do
+  old="$(dirname "$done_file")"
+  [[ "$old" != "$CACHE" ]] || continue
+  ( flock -n 8 && rm -rf "$old" ) 8>"$CACHE_ROOT/.lock-$(basename "$old")" || true
+done
 result "$CACHE" false
