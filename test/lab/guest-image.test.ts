@@ -91,6 +91,17 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
     console.error(`guest-image phases: ${phases.map(([n, s]) => `${n} ${s.toFixed(1)}s`).join(", ")}`);
   });
 
+  it("rebuilds nothing for the same inputs and copies into any OUTDIR", () => {
+    const outdir = path.join(work, `out $(touch pwned) \`touch pwned\` 'q" \\ ;x`);
+    const stdout = run("bash", [path.join(__dirname, "guest-image", "build.sh"), outdir], { cwd: work });
+    const result = JSON.parse(stdout.trim());
+    expect(result).toMatchObject({ cacheHit: true, dir: outdir, baseImage: path.join(outdir, "debian-guest.qcow2") });
+    for (const file of ["debian-guest.qcow2", "vmlinuz", "initrd.img"]) {
+      expect(fs.statSync(path.join(outdir, file)).size).toBe(fs.statSync(path.join(image.dir, file)).size);
+    }
+    expect(fs.existsSync(path.join(work, "pwned"))).toBe(false);
+  });
+
   it("answers guest-ping", () => {
     expect(JSON.parse(ping)).toEqual({ return: {} });
     record("guest-ping.json", ping);

@@ -58,18 +58,34 @@ HASH=$( { sha256sum "$HERE/build.sh" "$HERE/packages.txt" | cut -d' ' -f1
           printf '%s\n' "$MIRROR" "$SUITE" "$GUEST_NET"; } | sha256sum | cut -c1-16)
 CACHE="$CACHE_ROOT/$HASH"
 
+# A JSON string for any path: backslash, quote and control characters escaped.
+json_str() {
+  local s="$1" out="" c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c="${s:i:1}"
+    case "$c" in
+      '"') out+='\"' ;;
+      '\') out+='\\' ;;
+      [[:cntrl:]]) out+=$(printf '\\u%04x' "'$c") ;;
+      *) out+="$c" ;;
+    esac
+  done
+  printf '"%s"' "$out"
+}
+
 result() {
   local dir="$1" hit="$2"
   if [[ -n "$OUTDIR" ]]; then
-    mkdir -p "$OUTDIR"
-    cp --reflink=auto "$dir/debian-guest.qcow2" "$dir/vmlinuz" "$dir/initrd.img" "$OUTDIR/"
-    dir="$(cd "$OUTDIR" && pwd)"
+    mkdir -p -- "$OUTDIR"
+    cp --reflink=auto -- "$dir/debian-guest.qcow2" "$dir/vmlinuz" "$dir/initrd.img" "$OUTDIR/"
+    dir="$(cd -- "$OUTDIR" && pwd)"
   fi
   local secs; secs=$(elapsed)
   if [[ "$hit" == true ]]; then log "cache hit $HASH: ready in ${secs}s ($dir)"
   else log "cache miss $HASH: built in ${secs}s ($dir)"; fi
-  printf '{"dir":"%s","baseImage":"%s","kernel":"%s","initrd":"%s","cacheHit":%s,"seconds":%s,"hash":"%s"}\n' \
-    "$dir" "$dir/debian-guest.qcow2" "$dir/vmlinuz" "$dir/initrd.img" "$hit" "$secs" "$HASH"
+  printf '{"dir":%s,"baseImage":%s,"kernel":%s,"initrd":%s,"cacheHit":%s,"seconds":%s,"hash":"%s"}\n' \
+    "$(json_str "$dir")" "$(json_str "$dir/debian-guest.qcow2")" "$(json_str "$dir/vmlinuz")" \
+    "$(json_str "$dir/initrd.img")" "$hit" "$secs" "$HASH"
 }
 
 mkdir -p "$CACHE_ROOT"
