@@ -64,7 +64,8 @@ function labConfig(base: LabConfig, mtu: number, hostAddress: string, tap: strin
     ...base,
     network: { ...base.network, hostAddress, mtu },
     guest: { ...base.guest, tapName: tap, iperf3Path: "iperf3" },
-    offloads: { ...base.offloads, mtu },
+    // USO requested, so the evidence verdict (veth sends no super-frame: "no") is exercised.
+    offloads: { ...base.offloads, mtu, uso: { ipv4: true } },
     iperf3: { ...base.iperf3, port },
     // The seed's payloads (MTU − 28 and 65507), 2 repetitions of 1 s.
     matrix: { ...base.matrix, payloads: [mtu - 28, 65507], repetitions: 2, durationSeconds: 1, bitrates: ["200M"] },

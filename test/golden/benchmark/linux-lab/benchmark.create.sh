@@ -130,16 +130,16 @@ print_cell() {
     "$(tail -c 4000 "$WORK/$id.err" | base64 -w0)" "$capture"
 }
 
-run_cell udp-1472B-mtu9000-uso-on-r1 2 '# offload-lab cell udp-1472B-mtu9000-uso-on-r1
+run_cell udp-1472B-mtu9000-uso-off-r1 2 '# offload-lab cell udp-1472B-mtu9000-uso-off-r1
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000
 '
-run_cell udp-1472B-mtu9000-uso-on-r2 2 '# offload-lab cell udp-1472B-mtu9000-uso-on-r2
+run_cell udp-1472B-mtu9000-uso-off-r2 2 '# offload-lab cell udp-1472B-mtu9000-uso-off-r2
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000
 '
-run_cell udp-8972B-mtu9000-uso-on-r1 2 '# offload-lab cell udp-8972B-mtu9000-uso-on-r1
+run_cell udp-8972B-mtu9000-uso-off-r1 2 '# offload-lab cell udp-8972B-mtu9000-uso-off-r1
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 8972 -b 100M -t 2 -J --get-server-output --connect-timeout 5000
 '
-run_cell udp-8972B-mtu9000-uso-on-r2 2 '# offload-lab cell udp-8972B-mtu9000-uso-on-r2
+run_cell udp-8972B-mtu9000-uso-off-r2 2 '# offload-lab cell udp-8972B-mtu9000-uso-off-r2
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 8972 -b 100M -t 2 -J --get-server-output --connect-timeout 5000
 '
 

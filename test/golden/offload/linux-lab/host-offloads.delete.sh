@@ -6,7 +6,7 @@ OL_DEV=tap0
 OL_SAVED=/var/lib/offload-lab/state/ethtool-k.tap0
 OL_TOUCHED=/var/lib/offload-lab/state/touched.tap0
 OL_OWNER=/var/lib/offload-lab/state/owner.tap0
-if [[ -e $OL_OWNER && $(cat "$OL_OWNER") != b3a979a40245a245 ]]; then
+if [[ -e $OL_OWNER && $(cat "$OL_OWNER") != 49000fad4d00baf5 ]]; then
   echo "host-offloads delete: $OL_DEV was set again by a newer host-offloads; leaving it to that one" >&2
 elif [[ -e $OL_SAVED ]]; then
   if [[ -e /sys/class/net/$OL_DEV && -e $OL_TOUCHED ]]; then

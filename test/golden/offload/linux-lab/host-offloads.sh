@@ -37,19 +37,19 @@ if [[ ! -e $OL_SAVED ]]; then
   mv "$OL_SAVED.tmp" "$OL_SAVED"
 fi
 OL_TOUCHED=/var/lib/offload-lab/state/touched.tap0
-printf '%s\n' 'tx-udp-segmentation tx-udp-segmentation' >>"$OL_TOUCHED"
+printf '%s\n' 'tx-generic-segmentation generic-segmentation-offload' >>"$OL_TOUCHED"
 awk '!seen[$0]++' "$OL_TOUCHED" >"$OL_TOUCHED.tmp"
 mv "$OL_TOUCHED.tmp" "$OL_TOUCHED"
-echo b3a979a40245a245 >/var/lib/offload-lab/state/owner.tap0
+echo 49000fad4d00baf5 >/var/lib/offload-lab/state/owner.tap0
 
 # tap tap0
 OL_DEV=tap0
-ol_set "$OL_DEV" tx-udp-segmentation on
+ol_set "$OL_DEV" tx-generic-segmentation on
 
 # tap tap0
 OL_DEV=tap0
 OL_K=$(ethtool -k "$OL_DEV")
-ol_check "tap $OL_DEV" tx-udp-segmentation tx-udp-segmentation on
+ol_check "tap $OL_DEV" tx-generic-segmentation generic-segmentation-offload on
 OL_DEVICES="$OL_DEVICES${OL_DEVICES:+,}{\"role\":\"tap\",\"device\":$(printf '%s' "$OL_DEV" | ol_json_string),\"ethtoolK\":$(printf '%s\n' "$OL_K" | ol_json_string)}"
 printf '{"devices":[%s],"setErrors":%s}\n' "$OL_DEVICES" "$(printf '%s' "$OL_SET_ERRORS" | ol_json_string)"
 if [[ -n $OL_FAIL ]]; then
