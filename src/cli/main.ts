@@ -4,6 +4,8 @@ import { ConfigError } from "../config/errors";
 import { loadStack } from "../config/stackFile";
 import { planLab } from "../plan/lab";
 import { guestStepCommand, transportFor } from "../plan/transport";
+import * as fs from "node:fs";
+import { importIperf3 } from "../results/importIperf3";
 import { writeReport } from "../report/write";
 import { automationWorkspace } from "../sweep/automation";
 import { runSweep } from "../sweep/run";
@@ -31,6 +33,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       const files = renderPlan(cfg, steps, transport, (s) => guestStepCommand(transport, s));
       writeFiles(path.resolve(opts.out), files);
       console.log(`${opts.stack}: ${steps.length} steps, ${files.size} files in ${opts.out}`);
+    });
+
+  program
+    .command("import-iperf3")
+    .description("turn iperf3 JSON files from manual runs into cell results, to sit beside the lab's")
+    .argument("<files...>", "iperf3 -J output files")
+    .requiredOption("--out <file>", "where to write the results (a JSON array of cell results)")
+    .option("--payload <bytes>", "UDP payload, when the file does not say", (v) => Number.parseInt(v, 10))
+    .option("--mtu <bytes>", "path MTU of the run (default 1500)", (v) => Number.parseInt(v, 10))
+    .option("--variant <name>", "variant label, e.g. mtu9000-uso-on-manual")
+    .action((files: string[], opts: { out: string; payload?: number; mtu?: number; variant?: string }) => {
+      const cells = importIperf3(files, { payload: opts.payload, mtu: opts.mtu, variant: opts.variant });
+      fs.writeFileSync(opts.out, JSON.stringify(cells, null, 2) + "\n");
+      console.log(`${cells.length} cell results in ${opts.out}`);
     });
 
   program
