@@ -1,5 +1,6 @@
 import { IPV4_UDP_HEADER_BYTES } from "../../config/features";
 import type { LabConfig } from "../../config/model";
+import { seededRandom, shuffleWith } from "../seededShuffle";
 
 /** One iperf3 run of the matrix: a payload size at a bitrate, repeated. */
 export interface Cell {
@@ -20,28 +21,6 @@ export interface Cell {
 export function cellId(variant: string, payloadBytes: number, bitrate: string | null, repetition: number): string {
   const rate = bitrate === null ? "" : `-b${bitrate}`;
   return `udp-${payloadBytes}B${rate}-${variant}-r${repetition}`;
-}
-
-/** mulberry32: a tiny seeded generator, so a shuffled order is the same on every run of a seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  const random = seededRandom(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 /**
@@ -71,5 +50,5 @@ export function planCells(cfg: LabConfig): Cell[] {
       }
     }
   }
-  return m.order === "shuffled" ? shuffled(cells, m.shuffleSeed) : cells;
+  return m.order === "shuffled" ? shuffleWith(cells, seededRandom(m.shuffleSeed)) : cells;
 }
