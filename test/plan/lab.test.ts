@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import type { LabConfig } from "../../src/config/model";
+import { loadStack } from "../../src/config/stackFile";
+import { checkPlan, effectiveTriggers, planLab } from "../../src/plan/lab";
+import type { Step } from "../../src/plan/step";
+import { transportFor } from "../../src/plan/transport";
+
+const ROOT = `${__dirname}/../..`;
+const triggersOf = (cfg: LabConfig) => effectiveTriggers(planLab(cfg, transportFor(cfg)));
+
+/** The steps whose triggers differ between two configs: what `pulumi up` would re-run. */
+function rerun(a: LabConfig, b: LabConfig): string[] {
+  const ta = triggersOf(a);
+  const tb = triggersOf(b);
+  return [...ta.keys()].filter((k) => JSON.stringify(ta.get(k)) !== JSON.stringify(tb.get(k)));
+}
+
+describe("what a change re-runs", () => {
+  const base = loadStack(ROOT, "mtu9000-uso-on");
+
+  it("an offload change re-runs the offload steps and the benchmark, not the network, disk or domain", () => {
+    const off = { ...base, offloads: { ...base.offloads, uso: { ipv4: false, ipv6: false } } };
+    expect(rerun(base, off)).toEqual(["guest-offloads", "benchmark"]);
+  });
+
+  it("a host offload change re-runs host-offloads and the benchmark", () => {
+    const changed = { ...base, hostOffloads: { ...base.hostOffloads, tap: { "tx-udp-segmentation": "off" as const } } };
+    expect(rerun(base, changed)).toEqual(["host-offloads", "benchmark"]);
+  });
+
+  it("a new runId re-runs only the benchmark", () => {
+    expect(rerun(base, { ...base, benchmark: { runId: "2" } })).toEqual(["benchmark"]);
+  });
+
+  it("a network MTU change re-runs the network and everything after it", () => {
+    const changed = { ...base, network: { ...base.network, mtu: 1500 } };
+    expect(rerun(base, changed)).toEqual(["network", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "iperf3-server", "benchmark"]);
+  });
+});
+
+describe("a plan", () => {
+  const step = (name: string, dependsOn: string[] = []): Step => ({ name, component: "LabHost", runsOn: "host", language: "sh", create: "true", dependsOn, triggers: [] });
+
+  it("refuses a step that depends on one planned after it, or a name used twice", () => {
+    expect(() => checkPlan([step("b", ["a"]), step("a")])).toThrow("step b depends on a, which is not planned before it");
+    expect(() => checkPlan([step("a"), step("a")])).toThrow("plan has two steps named a");
+  });
+});
