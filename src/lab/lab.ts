@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LabConfig } from "../config/model";
 import { planLab } from "../plan/lab";
 import { guestStepCommand, transportFor } from "../plan/transport";
-import { guestIperf3Version, parseBenchmarkOutput } from "../results/benchmark";
+import { guestIperf3Version } from "../results/benchmark";
+import type { CellResult } from "../results/cell";
 import { labFingerprint, type LabEvidence } from "../results/labFingerprint";
 import { stepOutput } from "../results/labOutputs";
 import { summarize } from "../results/summary";
@@ -21,17 +22,18 @@ export function buildLab(cfg: LabConfig) {
     wrapGuest: (script) => guestStepCommand(transport, script),
     secret: (key) => config.requireSecret(bareKey(key)),
   });
-  const out = (step: string): pulumi.Output<unknown> | undefined =>
-    stdout.get(step)?.apply((text) => stepOutput(cfg, step, text));
-  const benchmark = stdout.get("benchmark")!;
-  const cells = benchmark.apply((text) => parseBenchmarkOutput(text, cfg));
+  // Each step's output is parsed once: a read-back that failed fails once, with its message.
+  const parsed = new Map<string, pulumi.Output<unknown>>();
+  for (const [step, text] of stdout) parsed.set(step, text.apply((t) => stepOutput(cfg, step, t)));
+  const out = (step: string): pulumi.Output<unknown> | undefined => parsed.get(step);
+  const cells = out("benchmark") as pulumi.Output<CellResult[]>;
   const evidence = pulumi.all({
     host: out("host-readiness"),
     guestOffloads: out("guest-offloads"),
     hostOffloads: out("host-offloads"),
     server: out("iperf3-server"),
     netkvmInstall: out("netkvm-install"),
-    guestIperf3: benchmark.apply(guestIperf3Version),
+    guestIperf3: stdout.get("benchmark")!.apply(guestIperf3Version),
     // stepOutput dispatches on the step name; these are the parsers LabEvidence names.
   }) as unknown as pulumi.Output<LabEvidence>;
   return {

@@ -1,4 +1,5 @@
 import type { LabConfig } from "../config/model";
+import { parseBenchmarkOutput } from "./benchmark";
 import { parseIperf3ServerOutput } from "./benchmarkServer";
 import { parseHostReadiness } from "./hostReadiness";
 import { parseDiskOutput } from "./libvirtDisk";
@@ -30,6 +31,8 @@ export function stepOutput(cfg: LabConfig, step: string, stdout: string): unknow
     }
     case "iperf3-server":
       return parseIperf3ServerOutput(stdout);
+    case "benchmark":
+      return parseBenchmarkOutput(stdout, cfg);
     default:
       throw new Error(`no parser for step ${step}`);
   }

@@ -105,11 +105,17 @@ export async function runProgram(stack: string, cfg: StackConfig, execute: Execu
     const mod = (await import("../../src/index")) as Record<string, unknown>;
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
-    for (const [k, v] of Object.entries(mod)) {
-      if (preview) continue;
-      const s = await Promise.race([settle(v), failed]);
-      outputs[k] = s.value;
-      if (s.secret) secretOutputs.push(k);
+    if (!preview) {
+      // Settle every output, so that one failing read-back does not leave others unobserved.
+      const entries = Object.entries(mod);
+      const settled = await Promise.allSettled(entries.map(([, v]) => Promise.race([settle(v), failed])));
+      const rejected = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (rejected !== undefined) throw rejected.reason;
+      settled.forEach((r, i) => {
+        const s = (r as PromiseFulfilledResult<{ value: unknown; secret: boolean }>).value;
+        outputs[entries[i]![0]] = s.value;
+        if (s.secret) secretOutputs.push(entries[i]![0]);
+      });
     }
     return { outputs, secretOutputs, resources };
   } finally {
