@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canUseNamespaces, Namespace, run } from "../support/netns";
 import { ensureGuestImage, GUEST_ADDRESS, GUEST_CMDLINE, type GuestImage } from "./guest-image/image";
-import { startLibvirtd, virsh, type NamespacedLibvirtd } from "./guest-image/libvirtd";
+import { Libvirtd } from "../support/libvirtd";
 import { guestDomainXml, labNetworkXml } from "./guest-image/guestXml";
 import { agentCommand, guestExec, waitForAgent, type ExecResult } from "./guest-image/agent";
 
@@ -41,7 +41,7 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
 
   let image: GuestImage;
   let ns: Namespace | undefined;
-  let libvirtd: NamespacedLibvirtd | undefined;
+  let libvirtd: Libvirtd | undefined;
   let work: string;
   let consoleLog: string;
   const network = "ol-guest-image";
@@ -52,21 +52,21 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
     image = await ensureGuestImage();
     phase(image.cacheHit ? "image (cache hit)" : "image (built)");
     ns = new Namespace("olgi");
-    libvirtd = startLibvirtd(ns);
+    libvirtd = Libvirtd.start(ns);
     phase("libvirtd");
     work = fs.mkdtempSync(path.join(os.tmpdir(), "ol-guest-image-"));
     consoleLog = path.join(work, "console.log");
     const overlay = path.join(work, "overlay.qcow2");
     run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image.baseImage, overlay]);
     fs.writeFileSync(path.join(work, "network.xml"), labNetworkXml(network));
-    virsh(libvirtd.uri, ["net-define", path.join(work, "network.xml")]);
-    virsh(libvirtd.uri, ["net-start", network]);
+    libvirtd.virsh(["net-define", path.join(work, "network.xml")]);
+    libvirtd.virsh(["net-start", network]);
     fs.writeFileSync(
       path.join(work, "domain.xml"),
       guestDomainXml({ name: domain, network, overlay, kernel: image.kernel, initrd: image.initrd, cmdline: GUEST_CMDLINE, consoleLog }),
     );
-    virsh(libvirtd.uri, ["define", path.join(work, "domain.xml")]);
-    virsh(libvirtd.uri, ["start", domain]);
+    libvirtd.virsh(["define", path.join(work, "domain.xml")]);
+    libvirtd.virsh(["start", domain]);
     phase("network, overlay, domain");
     try {
       ping = waitForAgent(libvirtd.uri, domain, AGENT_WAIT_MS);
@@ -81,7 +81,7 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
   afterAll(() => {
     if (libvirtd) {
       for (const args of [["destroy", domain], ["undefine", domain], ["net-destroy", network], ["net-undefine", network]]) {
-        try { virsh(libvirtd.uri, args); } catch { /* never created or already gone */ }
+        try { libvirtd.virsh(args); } catch { /* never created or already gone */ }
       }
       libvirtd.stop();
     }

@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { virsh } from "./libvirtd";
+import { run } from "../../support/netns";
+
+const virsh = (uri: string, args: readonly string[]) => run("virsh", ["-c", uri, ...args]);
 
 // qemu-guest-agent through `virsh qemu-agent-command`, keeping every raw reply as virsh
 // printed it: the test records them as fixtures for the agent transport's parser.
