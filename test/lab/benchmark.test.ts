@@ -82,7 +82,7 @@ describe.skipIf(skipReason !== null).each([1500, 9000])("iperf3 server and bench
     host = new Namespace("olbh");
     guest = new Namespace("olbg");
     const veth = vethPair(host, guest, mtu, mtu === 1500 ? "10.199.15" : "10.199.90");
-    cfg = labConfig(loadStack(ROOT, "linux-lab"), mtu, veth.addrA, veth.ifA, 5200 + (mtu % 1000));
+    cfg = labConfig(loadStack(ROOT, "linux-uso-on"), mtu, veth.addrA, veth.ifA, 5200 + (mtu % 1000));
     transport = { description: `netns ${guest.name}`, functionDefinition: `guest_exec() { ip netns exec ${guest.name} sh -s; }` };
   });
 
@@ -201,7 +201,7 @@ describe.skipIf(skipReason !== null)("a cell whose guest never answers", () => {
     host = new Namespace("olbh");
     guest = new Namespace("olbg");
     const veth = vethPair(host, guest, 1500, "10.199.16");
-    const base = labConfig(loadStack(ROOT, "linux-lab"), 1500, veth.addrA, veth.ifA, 5216);
+    const base = labConfig(loadStack(ROOT, "linux-uso-on"), 1500, veth.addrA, veth.ifA, 5216);
     const cfg: LabConfig = { ...base, matrix: { ...base.matrix, payloads: [1000], repetitions: 1 } };
     // The guest swallows the script and hangs, as a wedged guest agent would.
     const hung: Transport = { description: "hung guest", functionDefinition: `guest_exec() { cat >/dev/null; ip netns exec ${guest.name} sleep 100000; }` };
@@ -225,7 +225,7 @@ describe.skipIf(skipReason !== null)("an iperf3 server that cannot come up", () 
     host = new Namespace("olbh");
     guest = new Namespace("olbg");
     const veth = vethPair(host, guest, 1500, "10.199.19");
-    const base = labConfig(loadStack(ROOT, "linux-lab"), 1500, veth.addrA, veth.ifA, 5219);
+    const base = labConfig(loadStack(ROOT, "linux-uso-on"), 1500, veth.addrA, veth.ifA, 5219);
     // An address the host does not have: the daemon starts, fails to bind and dies.
     const cfg: LabConfig = { ...base, network: { ...base.network, hostAddress: "10.199.19.77" } };
     await expect(runStep(host, iperf3ServerStep(cfg).create)).rejects.toThrow(/did not come up within 10 s/);

@@ -52,7 +52,7 @@ describe("golden files for every stack", () => {
 
 describe("steps", () => {
   it("are named, ordered and owned as the lab expects", () => {
-    const cfg = loadStack(projectDir, "linux-lab");
+    const cfg = loadStack(projectDir, "linux-uso-on");
     const steps = [hostReadinessStep(cfg), ...libvirtSteps(cfg)];
     expect(steps.map((s) => [s.name, s.component, s.runsOn, s.dependsOn])).toEqual([
       ["host-readiness", "LabHost", "host", []],
@@ -92,9 +92,9 @@ describe("steps", () => {
     expect(xb).not.toEqual(xa);
   });
 
-  it("checks tshark only when capture is on", () => {
-    expect(hostReadinessStep(validateLab("t", linuxBase)).create).toContain("tshark");
-    expect(hostReadinessStep(validateLab("t", { ...linuxBase, capture: { enabled: false } })).create).not.toContain("tshark");
+  it("checks tcpdump only when capture is on", () => {
+    expect(hostReadinessStep(validateLab("t", linuxBase)).create).toContain("tcpdump");
+    expect(hostReadinessStep(validateLab("t", { ...linuxBase, capture: { enabled: false } })).create).not.toContain("tcpdump");
   });
 
   it("are bash that parses", () => {

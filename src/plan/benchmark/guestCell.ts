@@ -10,7 +10,10 @@ export const CELL_GRACE_SECONDS = 30;
 /** The trailing line a guest cell script may print after the iperf3 JSON. */
 export const COUNTERS_MARKER = "offloadLabCounters";
 
-/** The client argv of one cell, without the program. */
+/**
+ * The client argv of one cell, without the program. `--gsro` (iperf3 >= 3.21) hands the
+ * kernel one UDP_SEGMENT buffer of many datagrams: the only way a Linux sender lets USO show.
+ */
 export function iperf3ClientArgs(cfg: LabConfig, cell: Cell): string[] {
   return [
     "-c", cfg.network.hostAddress,
@@ -22,6 +25,7 @@ export function iperf3ClientArgs(cfg: LabConfig, cell: Cell): string[] {
     "-J",
     "--get-server-output",
     "--connect-timeout", String(CONNECT_TIMEOUT_MS),
+    ...(cell.sender === "gso" ? ["--gsro"] : []),
   ];
 }
 
