@@ -16,8 +16,8 @@ work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 URI=qemu\:///system
 DOMAIN_TYPE=qemu
-TOOLS=(virsh qemu-img ip ethtool iperf3 tshark)
-PACKAGES=('libvirt-clients (Debian) / libvirt-client (RHEL)' 'qemu-utils (Debian) / qemu-img (RHEL)' iproute2 ethtool iperf3 'tshark (Debian) / wireshark-cli (RHEL)')
+TOOLS=(virsh qemu-img ip ethtool jq iperf3 tshark)
+PACKAGES=('libvirt-clients (Debian) / libvirt-client (RHEL)' 'qemu-utils (Debian) / qemu-img (RHEL)' iproute2 ethtool jq iperf3 'tshark (Debian) / wireshark-cli (RHEL)')
 
 missing=()
 for i in "${!TOOLS[@]}"; do
