@@ -9,7 +9,7 @@ PACKAGES=(
   qemu-system-x86 qemu-utils dnsmasq-base
   iperf3 ethtool iproute2 tshark
   debootstrap openssh-server openssh-client
-  chromium procps kmod libxml2-utils iputils-ping busybox
+  chromium procps kmod libxml2-utils iputils-ping busybox jq
 )
 
 if [ "$(id -u)" = 0 ]; then

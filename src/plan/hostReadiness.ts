@@ -17,6 +17,7 @@ function requiredTools(cfg: LabConfig): Tool[] {
     { command: "qemu-img", install: "qemu-utils (Debian) / qemu-img (RHEL)" },
     { command: "ip", install: "iproute2" },
     { command: "ethtool", install: "ethtool" },
+    // Every step reads JSON on the host (qemu-img info, QEMU's qom-get, agent replies) with jq.
     { command: "jq", install: "jq" },
     { command: "xmlstarlet", install: "xmlstarlet" },
     { command: cfg.iperf3.binary, install: "iperf3" },

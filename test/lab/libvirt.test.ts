@@ -145,6 +145,23 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
       expect(err.trim().split("\n")).toHaveLength(1);
     });
 
+    it("names jq when the host lacks it", () => {
+      // Every command this host has, but jq: a directory of links stands in for PATH.
+      const bin = fs.mkdtempSync(path.join(os.tmpdir(), "ol-no-jq-"));
+      try {
+        for (const d of ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
+          if (!fs.existsSync(d)) continue;
+          for (const f of fs.readdirSync(d)) {
+            if (f !== "jq" && !fs.existsSync(path.join(bin, f))) fs.symlinkSync(path.join(d, f), path.join(bin, f));
+          }
+        }
+        const err = runFailing(`PATH=${bin}\n${hostReadinessStep(labConfig()).create}`);
+        expect(err).toContain("jq (install: jq)");
+      } finally {
+        fs.rmSync(bin, { recursive: true, force: true });
+      }
+    });
+
     it("fails when libvirt does not answer", () => {
       const uri = `qemu+unix:///system?socket=${dir}/no-such-sock`;
       expect(runFailing(hostReadinessStep(labConfig({ libvirt: { uri } })).create)).toContain("does not answer");

@@ -9,7 +9,6 @@ import { validateLab } from "../../src/config/validate";
 import { hostReadinessStep } from "../../src/plan/hostReadiness";
 import { dedicatedNetworkXml, domainXml, libvirtSteps } from "../../src/plan/libvirt";
 import { bash, hostScript } from "../../src/plan/libvirt/hostScript";
-import { qemuJsonString } from "../../src/plan/libvirt/qemuJson";
 import { expectGolden } from "../support/golden";
 
 const projectDir = path.join(__dirname, "..", "..");
@@ -90,6 +89,10 @@ describe("steps", () => {
     const [nb, db, xb] = triggers(b);
     expect([nb, db]).toEqual([na, da]);
     expect(xb).not.toEqual(xa);
+  });
+
+  it("checks jq, through which the host steps read JSON", () => {
+    expect(hostReadinessStep(validateLab("t", linuxBase)).create).toMatch(/^TOOLS=\(.* jq( |\))/m);
   });
 
   it("checks tcpdump only when capture is on", () => {
@@ -187,11 +190,5 @@ describe("hostile names", () => {
 
   it("a document cannot end its here-document early", () => {
     expect(() => hostScript({}, "true", [{ file: "x.xml", content: "a\nOFFLOAD_LAB_DOCUMENT_END\nb" }])).toThrow(/contains the line/);
-  });
-});
-
-describe("qemuJsonString", () => {
-  it("escapes as QEMU's JSON writer does", () => {
-    expect(qemuJsonString(`/a"b\\c $(x) é'/😀`)).toBe(`"/a\\"b\\\\c $(x) \\u00E9'/\\uD83D\\uDE00"`);
   });
 });
