@@ -50,7 +50,9 @@ start_capture() {
   CAP_PID=""
   [ -n "$CAP_TOOL" ] || return 0
   # -Z root: tcpdump would otherwise drop to its own user and fail to write into WORK.
-  tcpdump -i "$TAP" -Q in -n -s "$SNAPLEN" -c "$MAX_PACKETS" -Z root -w "$WORK/$id.pcap" "$FILTER" \
+  # --immediate-mode: without it the last ring block (up to a second of frames) is still
+  # in the kernel when the cell ends, and a stopped tcpdump never reads it.
+  tcpdump -i "$TAP" -Q in -n -s "$SNAPLEN" -c "$MAX_PACKETS" --immediate-mode -Z root -w "$WORK/$id.pcap" "$FILTER" \
     2>"$WORK/$id.capture.log" &
   CAP_PID=$!
   local i

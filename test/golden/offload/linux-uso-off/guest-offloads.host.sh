@@ -64,7 +64,7 @@ guest_exec() {
   fi
   return $((code == 0 ? 0 : (code & 255) == 0 ? 1 : code & 255))
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_2b836f4be576329e'
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_c233d20e99fa3c16'
 # offload-lab guest-offloads (Linux guest, stack linux-uso-off)
 set -u
 ol_json_string() {
@@ -106,6 +106,7 @@ OL_LINK=$(ip -j link show dev "$OL_DEV") || { echo "guest-offloads: ip -j link s
 ol_check "guest $OL_DEV" tx-udp-segmentation tx-udp-segmentation off
 ol_mtu_now=$(cat "/sys/class/net/$OL_DEV/mtu")
 [ "$ol_mtu_now" = "$OL_MTU" ] || OL_FAIL="${OL_FAIL}guest $OL_DEV: mtu requested $OL_MTU, actual $ol_mtu_now; "
+case $OL_FAIL in *'tx-udp-segmentation requested on, actual off [fixed]'*) OL_FAIL="${OL_FAIL}""the virtio-net device does not offer USO (QEMU's host_uso is off, or QEMU is older than 8.2): set guest.virtioNetFeatures host_uso on""; " ;; esac
 printf '{"interface":%s,"ethtoolK":%s,"ipLink":%s,"setErrors":%s}\n' \
   "$(printf '%s' "$OL_DEV" | ol_json_string)" \
   "$(printf '%s\n' "$OL_K" | ol_json_string)" \
@@ -115,4 +116,4 @@ if [ -n "$OL_FAIL" ]; then
   echo "offload settings did not take: ${OL_FAIL%; }" >&2
   exit 1
 fi
-OFFLOAD_LAB_GUEST_SCRIPT_2b836f4be576329e
+OFFLOAD_LAB_GUEST_SCRIPT_c233d20e99fa3c16

@@ -39,6 +39,7 @@ OL_LINK=$(ip -j link show dev "$OL_DEV") || { echo "guest-offloads: ip -j link s
 ol_check "guest $OL_DEV" tx-udp-segmentation tx-udp-segmentation on
 ol_mtu_now=$(cat "/sys/class/net/$OL_DEV/mtu")
 [ "$ol_mtu_now" = "$OL_MTU" ] || OL_FAIL="${OL_FAIL}guest $OL_DEV: mtu requested $OL_MTU, actual $ol_mtu_now; "
+case $OL_FAIL in *'tx-udp-segmentation requested on, actual off [fixed]'*) OL_FAIL="${OL_FAIL}""the virtio-net device does not offer USO (QEMU's host_uso is off, or QEMU is older than 8.2): set guest.virtioNetFeatures host_uso on""; " ;; esac
 printf '{"interface":%s,"ethtoolK":%s,"ipLink":%s,"setErrors":%s}\n' \
   "$(printf '%s' "$OL_DEV" | ol_json_string)" \
   "$(printf '%s\n' "$OL_K" | ol_json_string)" \
