@@ -74,7 +74,7 @@ describe("steps", () => {
       iperf3: { port: 5201, binary: "/opt/iperf3" },
       benchmark: { runId: "again" },
     });
-    // host-readiness checks for tshark and the iperf3 binary, but its triggers (which every
+    // host-readiness checks for tcpdump and the iperf3 binary, but its triggers (which every
     // later step inherits) leave them out.
     expect(hostReadinessStep(b).triggers).toEqual(hostReadinessStep(a).triggers);
     const view = (cfg: LabConfig) => libvirtSteps(cfg).map((s) => [s.triggers, s.create, s.delete]);
