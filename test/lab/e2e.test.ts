@@ -126,6 +126,9 @@ describe.skipIf(!usable.ok)("end to end: linux-lab up, matrix, destroy", () => {
   it("read back the network, the tap and the offloads as configured", () => {
     expect(run.outputs.network).toEqual({ network: "offload-lab", mode: "dedicated", bridge: "olbr0", mtu: 9000 });
     expect(run.outputs.guest).toMatchObject({ domain: { tap: "tap0", tapMtu: 9000, guestAddress: "10.77.0.10" } });
+    // Before the matrix, the guest itself had its address and a route to the host.
+    expect(run.outputs.guest).toMatchObject({ network: { interface: "eth0", operstate: "up", addresses: ["10.77.0.10/24"] } });
+    expect((run.outputs.guest as { network: { route: string } }).network.route).toMatch(/^10\.77\.0\.1 dev eth0 src 10\.77\.0\.10\b/);
     const readback = run.outputs.offloadReadback as { guest: { mtu: { actual: number }; features: { feature: string; requested: string; actual: string }[] }; host: { devices: { role: string; features: { feature: string; requested: string; actual: string }[] }[] } };
     expect(readback.guest.mtu.actual).toBe(9000);
     for (const f of [...readback.guest.features, ...readback.host.devices.flatMap((d) => d.features)]) {
@@ -142,6 +145,7 @@ describe.skipIf(!usable.ok)("end to end: linux-lab up, matrix, destroy", () => {
     expect(fs.existsSync("/var/lib/libvirt/images/linux-uso-lab-overlay.qcow2")).toBe(false);
     expect(() => lv.exec(["ip", "link", "show", "tap0"])).toThrow();
     expect(() => lv.exec(["ip", "link", "show", "olbr0"])).toThrow();
-    expect(lv.exec(["bash", "-c", "pgrep -x iperf3 || true"]).trim()).toBe("");
+    // Only this namespace's processes: other labs on the machine run iperf3 servers of their own.
+    expect(lv.exec(["bash", "-c", "pgrep --ns $$ --nslist net -x iperf3 || true"]).trim()).toBe("");
   });
 });

@@ -5,7 +5,7 @@ import { listStacks } from "../../src/config/stackFile";
 import type { ConfigError } from "../../src/config/errors";
 import { PROJECT_DIR, runProgram, stackConfig, unwrapSecrets, type Registered } from "../support/programHarness";
 
-const STEPS = ["host-readiness", "network", "guest-disk", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "iperf3-server", "benchmark"];
+const STEPS = ["host-readiness", "network", "guest-disk", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "guest-network", "iperf3-server", "benchmark"];
 const COMPONENTS = ["LabHost", "LabNetwork", "LabGuest", "OffloadProfile", "Iperf3Server", "Benchmark"].map((c) => `offload-lab:lab:${c}`);
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 
@@ -35,14 +35,14 @@ describe("a stack's outputs", () => {
     const o = run.outputs;
     expect(o).toMatchObject({ stack: "linux-lab", variant: "mtu9000-uso-off", os: "linux", mtu: 9000, uso: false });
     expect(o.network).toMatchObject({ bridge: "olbr0", mtu: 9000 });
-    expect(o.guest).toMatchObject({ domain: { tap: "tap0", tapMtu: 9000 }, disk: { baseFormat: "qcow2" } });
+    expect(o.guest).toMatchObject({ domain: { tap: "tap0", tapMtu: 9000 }, disk: { baseFormat: "qcow2" }, network: { interface: "eth0", addresses: ["10.77.0.10/24"] } });
     expect(o.offloadReadback).toMatchObject({ guest: { os: "linux", interface: "eth0" }, host: { devices: [{ role: "tap", device: "tap0" }] } });
     expect(o.iperf3Server).toMatchObject({ port: 12345, address: "10.77.0.1" });
     const cells = o.cells as { id: string; status: string }[];
     expect(cells).toHaveLength(4);
     expect(cells.every((c) => c.status === "ok")).toBe(true);
     expect(o.summary).toHaveLength(2);
-    expect(o.fingerprint).toMatchObject({ machineType: "q35", qemuVersion: expect.stringMatching(/^7\./), digest: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(o.fingerprint).toMatchObject({ machineType: "q35", qemuVersion: expect.stringMatching(/^10\./), digest: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(run.secretOutputs).toEqual([]);
   });
 
