@@ -40,7 +40,7 @@ describe("libvirt step parsers", () => {
 
   it("name the field that is missing or wrong", () => {
     expect(() => parseNetworkOutput('{"network":"n","mode":"adopt","bridge":"b"}')).toThrow(/step network printed unexpected JSON \(mtu:/);
-    expect(() => parseDomainOutput(RECORDED.domain.replace('"tapMtu":9000', '"tapMtu":"9000"'))).toThrow(/tapMtu/);
+    expect(() => parseDomainOutput(RECORDED.domain.replace('"tapMtu":1500', '"tapMtu":"1500"'))).toThrow(/tapMtu/);
     expect(() => parseDiskOutput(RECORDED.disk.replace('"qcow2"', '"vmdk"'))).toThrow(/baseFormat/);
     expect(() => parseHostReadiness('{"kernel":"6.1"}')).toThrow(/step host-readiness printed unexpected JSON/);
   });
