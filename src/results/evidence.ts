@@ -12,6 +12,8 @@ export interface TapCounts {
   /** Datagrams the large frames carried: ceil((frame − 42) / payload) each. */
   readonly largeFrameDatagrams: number;
   readonly totalFrames: number;
+  /** The capture stopped at capture.maxPackets: more large frames passed than were counted. */
+  readonly capped?: boolean;
 }
 
 /** Ethernet header: a frame longer than MTU + 14 carries more than one MTU of IP. */
@@ -42,10 +44,11 @@ export function usoVerdict(sender: SenderKind, tap: TapCounts | undefined, udpOf
 
 /**
  * Mean datagrams per frame of the guest's traffic: large frames count what they carried,
- * every other frame one. Null when the tap saw no frames.
+ * every other frame one. Null when the tap saw no frames, or when the capture stopped at its
+ * bound (the uncounted large frames would pass for single datagrams).
  */
 export function datagramsPerFrame(tap: TapCounts): number | null {
-  if (tap.totalFrames <= 0) return null;
+  if (tap.totalFrames <= 0 || tap.capped === true) return null;
   const small = Math.max(0, tap.totalFrames - tap.largeFrames);
   return (tap.largeFrameDatagrams + small) / Math.max(tap.totalFrames, tap.largeFrames);
 }

@@ -293,6 +293,13 @@ describe.skipIf(skipReason !== null)("USO evidence from a real UDP GSO sender ov
     expect(plain.evidence).toMatchObject({ largeFrames: 0, usoEngaged: "not-exercised" });
   });
 
+  it("gives no mean datagrams per frame when the capture stopped at its bound", async () => {
+    guest.exec(["ethtool", "-K", guestIf, "tx-udp-segmentation", "on"]);
+    const bounded: LabConfig = { ...cfg, matrix: { ...cfg.matrix, senders: ["gso"] }, capture: { ...cfg.capture, maxPackets: 10 } };
+    const [gso] = parseBenchmarkOutput(await runStep(host, benchmarkStep(bounded, transport).create), bounded);
+    expect(gso!.evidence).toMatchObject({ largeFrames: 10, usoEngaged: "yes", datagramsPerFrame: null });
+  });
+
   it("sees none with segmentation off, and says no for the gso sender", async () => {
     const { plain, gso } = await matrix("off");
     expect(gso.evidence).toMatchObject({ largeFrames: 0, largestFrame: 0, datagramsPerFrame: 1, usoEngaged: "no" });

@@ -27,6 +27,8 @@ describe("datagramsPerFrame", () => {
     expect(datagramsPerFrame({ largeFrames: 10, largestFrame: 64810, largeFrameDatagrams: 440, totalFrames: 10 })).toBe(44);
     expect(datagramsPerFrame({ largeFrames: 1, largestFrame: 64810, largeFrameDatagrams: 44, totalFrames: 5 })).toBe(48 / 5);
     expect(datagramsPerFrame({ largeFrames: 0, largestFrame: 0, largeFrameDatagrams: 0, totalFrames: 0 })).toBeNull();
+    // A capture that stopped at its bound undercounts the datagrams: no mean rather than a wrong one.
+    expect(datagramsPerFrame({ largeFrames: 10, largestFrame: 64810, largeFrameDatagrams: 440, totalFrames: 30, capped: true })).toBeNull();
   });
 });
 

@@ -6,7 +6,7 @@ PORT=12345
 TAP=tap0
 MTU=1500
 SNAPLEN=128
-MAX_PACKETS=20000
+MAX_PACKETS=1000000
 CAPTURE=1
 GRACE=30
 CELLS=4
@@ -84,8 +84,10 @@ count_frames() {
   [ -f "$WORK/$id.pcap" ] || return 0
   tcpdump -r "$WORK/$id.pcap" -n -e -q 2>/dev/null | sed -n 's/.* IPv4, length \([0-9]*\): .*/\1/p' \
     | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson total "$total" \
+      --argjson max "$MAX_PACKETS" \
       '{tool: $tool, counts: {largeFrames: length, largestFrame: (max // 0),
-        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), totalFrames: $total}}' \
+        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), totalFrames: $total,
+        capped: (length >= $max)}}' \
       >"$WORK/$id.capture.json"
 }
 
