@@ -1,0 +1,125 @@
+// What USO buys in the lab itself: the linux-uso-on stack's steps run for real on a "KVM host"
+// that is a network namespace with its own libvirtd (the trixie guest under TCG, QEMU 10), then
+// the guest's tx-udp-segmentation is switched off and on between cells (the guest-offloads step
+// of linux-uso-off and linux-uso-on), the arms interleaved, n per arm, gso sender, 1472 B:
+// receiver throughput at -b 0, guest CPU at a fixed bitrate; and the evidence's observer
+// effect: a benchmark cell with its tap counter and kernel-filtered capture against the same
+// guest cell script carried by the same transport with nothing around it.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { LabConfig } from "../src/config/model";
+import { loadStack } from "../src/config/stackFile";
+import { benchmarkStep } from "../src/plan/benchmark/benchmarkStep";
+import { planCells } from "../src/plan/benchmark/cells";
+import { guestCellScript } from "../src/plan/benchmark/guestCell";
+import { planLab } from "../src/plan/lab";
+import { guestStepCommand, transportFor } from "../src/plan/transport";
+import { welchInterval } from "../src/report/stats";
+import { parseBenchmarkOutput } from "../src/results/benchmark";
+import type { CellResult } from "../src/results/cell";
+import { parseIperf3 } from "../src/results/iperf3";
+import { ensureGuestImage } from "../test/lab/guest-image/image";
+import { runOnHost } from "../test/support/hostRunner";
+import { Libvirtd } from "../test/support/libvirtd";
+import { Namespace, canUseNamespaces } from "../test/support/netns";
+
+const N = Number(process.env.BENCH_N ?? 5);
+const SECONDS = 3;
+const FIXED_RATE = "50M";
+const IMAGES = "/var/lib/offload-lab/images";
+const OVERLAY_DIR = `/var/lib/libvirt/images/offload-lab-bench-${process.pid}`;
+
+function ratio(a: readonly number[], b: readonly number[]): string {
+  const w = welchInterval(a.map(Math.log), b.map(Math.log));
+  if (w === null) return "n/a (fewer than two runs in an arm)";
+  return `${Math.exp(w.diff).toFixed(3)} [95 % ${Math.exp(w.low).toFixed(3)}..${Math.exp(w.high).toFixed(3)}]`;
+}
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+async function main(): Promise<void> {
+  const usable = canUseNamespaces();
+  if (!usable.ok) {
+    console.log(`bench/usoLab: skipped (${usable.reason})`);
+    return;
+  }
+  const image = await ensureGuestImage();
+  fs.mkdirSync(IMAGES, { recursive: true });
+  for (const [file, target] of [["debian-guest.qcow2", image.baseImage], ["vmlinuz", image.kernel], ["initrd.img", image.initrd]] as const) {
+    fs.rmSync(path.join(IMAGES, file), { force: true });
+    fs.symlinkSync(target, path.join(IMAGES, file));
+  }
+  fs.mkdirSync(OVERLAY_DIR, { recursive: true });
+  const base = loadStack(path.join(__dirname, ".."), "linux-uso-on");
+  const on: LabConfig = { ...base, guest: { ...base.guest, overlayPath: `${OVERLAY_DIR}/linux-uso-lab-overlay.qcow2` } };
+  const off: LabConfig = { ...on, offloads: { ...on.offloads, uso: { ipv4: false } } };
+  const transport = transportFor(on);
+  const ns = new Namespace("olbench");
+  const lv = Libvirtd.start(ns);
+  const prefix = ["nsenter", "-t", String(lv.pid), "-n", "-m"];
+  const deletes: string[] = [];
+  const host = async (script: string): Promise<string> => {
+    const r = await runOnHost(prefix, script);
+    if (r.code !== 0) throw new Error(`host script exited ${r.code}: ${r.stderr.slice(-2000)}`);
+    return r.stdout;
+  };
+  try {
+    const t0 = Date.now();
+    const steps = planLab(on, transport);
+    for (const step of steps.filter((s) => s.name !== "benchmark")) {
+      const wrap = (s: string) => (step.runsOn === "guest" ? guestStepCommand(transport, s) : s);
+      if (step.delete !== undefined) deletes.push(wrap(step.delete));
+      await host(wrap(step.create));
+    }
+    console.log(`bench/usoLab: lab up in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const offloads = (cfg: LabConfig) => guestStepCommand(transport, planLab(cfg, transport).find((s) => s.name === "guest-offloads")!.create);
+    const at = (cfg: LabConfig, rate: string): LabConfig => ({
+      ...cfg,
+      matrix: { ...cfg.matrix, payloads: [1472], senders: ["gso"], repetitions: 1, durationSeconds: SECONDS, bitrates: [rate] },
+    });
+    const labCell = async (cfg: LabConfig): Promise<CellResult> => parseBenchmarkOutput(await host(benchmarkStep(cfg, transport).create), cfg)[0]!;
+    const bareCell = async (cfg: LabConfig) => parseIperf3(await host(guestStepCommand(transport, guestCellScript(cfg, planCells(cfg)[0]!))));
+
+    const arms = { offMax: [] as number[], onMax: [] as number[], offCpu: [] as number[], onCpu: [] as number[], lab: [] as number[], bare: [] as number[] };
+    const evidence: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const order = i % 2 === 0 ? [off, on] : [on, off];
+      for (const cfg of order) {
+        const uso = cfg === on;
+        await host(offloads(cfg));
+        const max = await labCell(at(cfg, "0"));
+        const cpu = await labCell(at(cfg, FIXED_RATE));
+        if (max.status === "ok") (uso ? arms.onMax : arms.offMax).push(max.throughputBps!);
+        if (cpu.status === "ok" && cpu.guestCpuPercent !== null) (uso ? arms.onCpu : arms.offCpu).push(cpu.guestCpuPercent);
+        const e = cpu.evidence;
+        evidence.push(`${uso ? "on" : "off"} ${e.largeFrames}/${e.totalFrames} frames large, largest ${e.largestFrame}, ${e.datagramsPerFrame?.toFixed(1)} dg/frame, ${e.usoEngaged}`);
+      }
+      // Observer effect at the fixed bitrate with USO on, where the filter passes super-frames.
+      await host(offloads(on));
+      for (const arm of i % 2 === 0 ? ["lab", "bare"] : ["bare", "lab"]) {
+        if (arm === "lab") {
+          const c = await labCell(at(on, "0"));
+          if (c.status === "ok") arms.lab.push(c.throughputBps!);
+        } else {
+          const r = await bareCell(at(on, "0"));
+          if (r.throughputBps !== null) arms.bare.push(r.throughputBps);
+        }
+      }
+    }
+    const mbit = (xs: number[]) => `${(mean(xs) / 1e6).toFixed(1)} Mbit/s (n=${xs.length})`;
+    console.log(`bench/usoLab: trixie guest under TCG on QEMU 10, MTU 1500, 1472 B, gso sender, ${SECONDS} s cells, arms interleaved, n=${N}`);
+    console.log(`  receiver throughput at -b 0: USO off ${mbit(arms.offMax)}, on ${mbit(arms.onMax)}; on/off = ${ratio(arms.offMax, arms.onMax)}`);
+    console.log(`  guest CPU at -b ${FIXED_RATE}: off ${mean(arms.offCpu).toFixed(1)} %, on ${mean(arms.onCpu).toFixed(1)} %; on/off = ${ratio(arms.offCpu, arms.onCpu)}`);
+    console.log(`  evidence at -b ${FIXED_RATE}: ${evidence.join("; ")}`);
+    console.log(`  observer effect at -b 0, USO on: lab cell ${mbit(arms.lab)}, bare cell script ${mbit(arms.bare)}; lab/bare = ${ratio(arms.bare, arms.lab)} (goal 0.98..1.02)`);
+  } finally {
+    for (const d of deletes.reverse()) {
+      const r = await runOnHost(prefix, d);
+      if (r.code !== 0) console.log(`bench/usoLab: a delete failed: ${r.stderr.slice(-500)}`);
+    }
+    lv.stop();
+    ns.remove();
+    fs.rmSync(OVERLAY_DIR, { recursive: true, force: true });
+  }
+}
+
+void main();
