@@ -69,6 +69,16 @@ if ($missing.Count -gt 0) {
 `;
 }
 
+/** The gso sender is iperf3 --gsro: an older iperf3 would fail every gso cell, so say it here. */
+function gsoCheck(cfg: LabConfig): string {
+  if (!cfg.matrix.senders.includes("gso")) return "";
+  return `  if ! "$OL_IPERF3" --help 2>&1 | grep -q -- '--gsro'; then
+    OL_MISSING="\${OL_MISSING}iperf3 with --gsro (3.21 or newer) for matrix.senders gso, not $OL_IPERF3_VERSION
+"
+  fi
+`;
+}
+
 function linuxGuestCheck(cfg: LabConfig): string {
   return `# offload-lab guest-check (Linux guest)
 set -u
@@ -86,7 +96,7 @@ OL_IPERF3=${sh(cfg.guest.iperf3Path)}
 OL_IPERF3_VERSION=
 if command -v "$OL_IPERF3" >/dev/null 2>&1; then
   OL_IPERF3_VERSION=$("$OL_IPERF3" --version 2>&1 | sed -n 1p)
-else
+${gsoCheck(cfg)}else
   OL_MISSING="\${OL_MISSING}iperf3 at $OL_IPERF3 (guest.iperf3Path)
 "
 fi

@@ -12,6 +12,8 @@ import { parseIperf3ServerOutput } from "../../src/results/benchmarkServer";
 import { summarize } from "../../src/results/summary";
 import { Namespace, canUseNamespaces, vethPair } from "../support/netns";
 import { openImageRoot, type ImageRoot } from "../support/imageChroot";
+import { guestCheckScript } from "../../src/plan/guestCheck";
+import { guestStepCommand } from "../../src/plan/transport";
 
 // The iperf3-server and benchmark steps run for real: the "host" namespace stands in for the
 // KVM host (its veth end for the tap), the "guest" namespace runs the cell scripts through a
@@ -291,6 +293,16 @@ describe.skipIf(skipReason !== null)("USO evidence from a real UDP GSO sender ov
     // Every datagram the receiver counted arrived in some frame the tap counted.
     expect(Math.round(e.datagramsPerFrame! * e.totalFrames!)).toBeGreaterThanOrEqual(gso.packets!);
     expect(plain.evidence).toMatchObject({ largeFrames: 0, usoEngaged: "not-exercised" });
+  });
+
+  it("guest-check passes the image's iperf3 for gso, and names an iperf3 without --gsro", async () => {
+    const checked: LabConfig = { ...cfg, guest: { ...cfg.guest, linuxInterface: guestIf } };
+    const ok = JSON.parse(await runStep(host, guestStepCommand(transport, guestCheckScript(checked))));
+    expect(ok).toMatchObject({ ok: true, missing: [], iperf3Version: expect.stringMatching(/^iperf 3\.2\d/) });
+    // The host's bookworm iperf3 3.12, run in the same namespace without the image.
+    const old: Transport = { description: "netns", functionDefinition: `guest_exec() { ip netns exec ${guest.name} sh -s; }` };
+    const err = await runStep(host, guestStepCommand(old, guestCheckScript({ ...checked, guest: { ...checked.guest, iperf3Path: "iperf3" } }))).catch((e: Error) => e.message);
+    expect(err).toContain("guest-check: the guest image lacks: iperf3 with --gsro (3.21 or newer) for matrix.senders gso, not iperf 3.12");
   });
 
   it("gives no mean datagrams per frame when the capture stopped at its bound", async () => {

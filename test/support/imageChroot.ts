@@ -18,7 +18,8 @@ export interface ImageRoot {
 /**
  * The guest image (iperf3 3.22 and its trixie libc; the host's bookworm libc cannot run it) as
  * a raw copy, loop-mounted read-only in a private mount namespace per command, with /dev bound
- * (iperf3 reads urandom) and a tmpfs /tmp (iperf3's stream buffer file). Nothing stays mounted.
+ * (iperf3 reads urandom), /sys and /proc (the namespace's interfaces, for the guest scripts)
+ * and a tmpfs /tmp (iperf3's stream buffer file). Nothing stays mounted.
  */
 export async function openImageRoot(): Promise<ImageRoot> {
   const image = await ensureGuestImage();
@@ -27,7 +28,7 @@ export async function openImageRoot(): Promise<ImageRoot> {
   const root = path.join(work, "root");
   execFileSync("qemu-img", ["convert", "-O", "raw", image.baseImage, raw]);
   fs.mkdirSync(root);
-  const mounts = `mount -o ro,loop ${raw} ${root} && mount --bind /dev ${root}/dev && mount -t tmpfs tmpfs ${root}/tmp`;
+  const mounts = `mount -o ro,loop ${raw} ${root} && mount --bind /dev ${root}/dev && mount --bind /sys ${root}/sys && mount --bind /proc ${root}/proc && mount -t tmpfs tmpfs ${root}/tmp`;
   const inside = (guest: Namespace, command: string) => ["ip", "netns", "exec", guest.name, "unshare", "-m", "--propagation", "private", "sh", "-c", `${mounts} && exec chroot ${root} ${command}`];
   return {
     transport: (guest) => ({

@@ -23,6 +23,10 @@ OL_IPERF3=/usr/bin/iperf3
 OL_IPERF3_VERSION=
 if command -v "$OL_IPERF3" >/dev/null 2>&1; then
   OL_IPERF3_VERSION=$("$OL_IPERF3" --version 2>&1 | sed -n 1p)
+  if ! "$OL_IPERF3" --help 2>&1 | grep -q -- '--gsro'; then
+    OL_MISSING="${OL_MISSING}iperf3 with --gsro (3.21 or newer) for matrix.senders gso, not $OL_IPERF3_VERSION
+"
+  fi
 else
   OL_MISSING="${OL_MISSING}iperf3 at $OL_IPERF3 (guest.iperf3Path)
 "
