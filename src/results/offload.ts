@@ -3,7 +3,7 @@ import type { EthtoolFeature } from "../config/features";
 import type { LabConfig } from "../config/model";
 import { hostRequest, linuxRequest, printedFeatureName, type OnOff } from "../plan/offload/request";
 import { compareEthtool, describeFeatureState, parseEthtoolFeatures } from "./ethtool";
-import { netkvmResult, parseNetkvmInstall, type NetkvmReadBack } from "./netkvm";
+import { netkvmInstallResult, netkvmResult, type NetkvmReadBack } from "./netkvm";
 import { guestCheckResult } from "./offloadGuestCheck";
 import { mismatchFailure, stepJson, type OffloadMismatch, type OffloadStepResult } from "./offloadStep";
 
@@ -122,8 +122,10 @@ export function offloadStepResult(cfg: LabConfig, step: string, stdout: string):
       const r = guestCheckResult(stdout);
       return { readBack: r.readBack, mismatches: [], error: r.error };
     }
-    case "netkvm-install":
-      return { readBack: parseNetkvmInstall(stdout), mismatches: [], error: null };
+    case "netkvm-install": {
+      const r = netkvmInstallResult(stdout);
+      return { readBack: r.readBack, mismatches: [], error: r.error };
+    }
     case "guest-offloads":
       return guestOffloadsResult(cfg, stdout);
     case "host-offloads":

@@ -78,8 +78,14 @@ run_cell() {
   echo "cell ${#CELL_IDS[@]}/$CELLS: $id" >&2
   start_capture "$id" "$seconds"
   # timeout signals its whole process group: the transport and everything it started.
+  export OL_GUEST_PID_FILE="$WORK/$id.pid"
   printf '%s' "$script" | timeout -k 5 "$((seconds + GRACE))" bash -c "$TRANSPORT"$'\n''guest_exec' \
     >"$WORK/$id.out" 2>"$WORK/$id.err" || rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    # Only the host side was ended: stop the guest's sender too, or the next cell meets
+    # "the server is busy running a test".
+    timeout -k 5 60 bash -c "$TRANSPORT"$'\n''guest_stop "$1"' guest_stop "$OL_GUEST_PID_FILE" 2>>"$WORK/$id.err" || true
+  fi
   stop_capture
   echo "$rc" >"$WORK/$id.rc"
   [ "$rc" = 0 ] || echo "cell $id: guest exit code $rc" >&2
