@@ -1,7 +1,7 @@
 // Benchmark of the benchmark: how much wall time the lab's loop adds around iperf3, and
 // whether the throughput it reports matches a bare iperf3 run on the same path in the same
 // run. Runs the real iperf3-server and benchmark steps between two network namespaces
-// (traffic stays on their veth pair). Prints its ratios; needs root, iperf3 and tshark.
+// (traffic stays on their veth pair). Prints its ratios; needs root, iperf3, tcpdump and jq.
 import * as path from "node:path";
 import type { LabConfig } from "../src/config/model";
 import { loadStack } from "../src/config/stackFile";

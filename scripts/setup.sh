@@ -3,21 +3,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# What the lab needs on a KVM host and what the tests run for real.
-PACKAGES=(
+# USO needs QEMU >= 8.2 (virtio-net host_uso/guest_uso4/guest_uso6) and libvirt >= 8.2
+# (<qemu:override>); Debian 12 has QEMU 7.2, bookworm-backports QEMU 10.0 and libvirt 11.3.
+BACKPORTS=(
+  qemu-system-x86 qemu-utils
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
-  qemu-system-x86 qemu-utils dnsmasq-base
-  iperf3 ethtool iproute2 tshark
+)
+# What else the lab needs on a KVM host and what the tests run for real.
+PACKAGES=(
+  dnsmasq-base ovmf swtpm swtpm-tools
+  iperf3 ethtool iproute2 tcpdump jq xmlstarlet
   debootstrap openssh-server openssh-client
   chromium procps kmod libxml2-utils iputils-ping busybox
 )
+SOURCES=/etc/apt/sources.list.d/bookworm-backports.sources
 
 if [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
+  cat >"$SOURCES" <<'SOURCES_END'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES_END
   apt-get update
+  apt-get install -y --no-install-recommends -t bookworm-backports "${BACKPORTS[@]}"
   apt-get install -y --no-install-recommends "${PACKAGES[@]}"
 else
-  echo "setup: not root, system packages not installed (${PACKAGES[*]})" >&2
+  echo "setup: not root, system packages not installed (${BACKPORTS[*]} from bookworm-backports; ${PACKAGES[*]})" >&2
 fi
 
 npm ci --no-audit --no-fund

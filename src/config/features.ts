@@ -45,3 +45,10 @@ export const WINDOWS_MTU_MAX = NETKVM_JUMBO_MAX - ETHERNET_HEADER_BYTES;
 export const IPV4_UDP_HEADER_BYTES = 28;
 export const UDP_PAYLOAD_MIN = 16;
 export const UDP_PAYLOAD_MAX = 65507;
+
+/**
+ * How a cell's guest sends: `plain` iperf3 (one datagram per send, so USO cannot show), `gso`
+ * iperf3 >= 3.21 `--gsro` (Linux UDP_SEGMENT), `uso` a Windows sender setting UDP_SEND_MSG_SIZE.
+ */
+export const SENDERS = ["plain", "gso", "uso"] as const;
+export type SenderKind = (typeof SENDERS)[number];

@@ -1,6 +1,6 @@
 import type { LabSettings } from "./schema";
 import type { SecretRef } from "./secret";
-import type { ChecksumMode, EthtoolFeature, VirtioNetFeature } from "./features";
+import type { ChecksumMode, EthtoolFeature, SenderKind, VirtioNetFeature } from "./features";
 
 export type HostConfig = LabSettings["host"];
 
@@ -73,6 +73,7 @@ export interface MatrixConfig {
   readonly repetitions: number;
   readonly durationSeconds: number;
   readonly bitrates: readonly string[];
+  readonly senders: readonly SenderKind[];
   readonly order: "listed" | "shuffled";
   readonly shuffleSeed: number;
 }

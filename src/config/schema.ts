@@ -3,6 +3,7 @@ import ipaddr from "ipaddr.js";
 import {
   CHECKSUM_MODES,
   ETHTOOL_FEATURES,
+  SENDERS,
   UDP_PAYLOAD_MAX,
   UDP_PAYLOAD_MIN,
   VIRTIO_NET_FEATURES,
@@ -208,6 +209,11 @@ export const matrixSchema = z.strictObject({
     .array(matching(/^(0|[1-9][0-9]*(\.[0-9]+)?[KMG]?)$/, "must be an iperf3 bitrate such as 1G, 500M or 0 (unlimited)"))
     .min(1, { error: "must list at least one bitrate" })
     .default(["1G"]),
+  senders: z
+    .array(oneOf(SENDERS), { error: `must be a list of senders: ${SENDERS.join(", ")}` })
+    .min(1, { error: "must list at least one sender" })
+    .refine((v) => new Set(v).size === v.length, { error: "must not list a sender twice" })
+    .default(["plain"]),
   order: oneOf(["listed", "shuffled"] as const).default("listed"),
   shuffleSeed: wholeNumber(0, 2 ** 31 - 1).default(1),
 });

@@ -123,6 +123,45 @@ function crossChecks(s: LabSettings, network: NetworkConfig, problems: ConfigPro
   }
 }
 
+function defaultPayloads(mtu: number): number[] {
+  return [...new Set([mtu - IPV4_UDP_HEADER_BYTES, UDP_PAYLOAD_MAX])];
+}
+
+/**
+ * A sender that cannot run on this guest, or would send nothing, would yield a cell of zeros
+ * that looks like a measurement: refuse it here, saying why.
+ */
+function senderChecks(s: LabSettings, network: NetworkConfig, problems: ConfigProblem[]): void {
+  const senders = s.matrix.senders;
+  const index = (sender: string) => senders.indexOf(sender as (typeof senders)[number]);
+  const key = (sender: string) => keyOf(["matrix", "senders", index(sender)]);
+  const windows = s.guest.os === "windows";
+  if (index("gso") >= 0) {
+    if (windows) {
+      problems.push({ key: key("gso"), value: "gso", allowed: "is for a Linux guest only (iperf3 >= 3.21 --gsro uses Linux UDP_SEGMENT); a Windows guest takes plain or uso" });
+    } else {
+      const limit = (s.guestOffloads.mtu ?? network.mtu) - IPV4_UDP_HEADER_BYTES;
+      const over = (s.matrix.payloads ?? defaultPayloads(network.mtu)).filter((p) => p > limit);
+      if (over.length > 0) {
+        problems.push({
+          key: key("gso"),
+          value: "gso",
+          allowed: `needs every payload at most MTU − 28 = ${limit}: iperf3 --gsro with a larger -l sends nothing at all; payloads above it: ${over.join(", ")} (list them in matrix.payloads without them, or drop gso)`,
+        });
+      }
+    }
+  }
+  if (index("uso") >= 0) {
+    problems.push({
+      key: key("uso"),
+      value: "uso",
+      allowed: windows
+        ? "needs the Windows UDP_SEND_MSG_SIZE sender script, which this build does not have yet; a Windows guest takes plain"
+        : "is for a Windows guest only (UDP_SEND_MSG_SIZE); a Linux guest takes plain or gso",
+    });
+  }
+}
+
 function variantOf(s: LabSettings): string {
   const uso = s.guestOffloads.uso?.ipv4;
   return `mtu${s.network.mtu}-uso-${uso === undefined ? "default" : uso ? "on" : "off"}`;
@@ -139,11 +178,12 @@ export function validateLab(stack: string, raw: RawSettings): LabConfig {
   const problems: ConfigProblem[] = [];
   const network = deriveNetwork(s, problems);
   crossChecks(s, network, problems);
+  senderChecks(s, network, problems);
   if (problems.length > 0) throw new ConfigError(stack, problems);
 
   const g = s.guest;
   const windows = g.os === "windows";
-  const payloads = s.matrix.payloads ?? [...new Set([network.mtu - IPV4_UDP_HEADER_BYTES, UDP_PAYLOAD_MAX])];
+  const payloads = s.matrix.payloads ?? defaultPayloads(network.mtu);
   return {
     stack,
     variant: variantOf(s),

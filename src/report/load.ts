@@ -49,8 +49,9 @@ function checkCell(raw: unknown, where: string): CellResult {
   need("evidence", isObject, "an object");
   const evidence = raw.evidence as Record<string, unknown>;
   if (typeof evidence.usoRequested !== "boolean") throw new ReportInputError(`${where}: evidence.usoRequested must be a boolean`);
-  if (!["yes", "no", "unknown"].includes(evidence.usoEngaged as string)) {
-    throw new ReportInputError(`${where}: evidence.usoEngaged must be "yes", "no" or "unknown"`);
+  // "unknown" is what files from before the sender factor say.
+  if (!["yes", "no", "not-exercised", "unverified", "unknown"].includes(evidence.usoEngaged as string)) {
+    throw new ReportInputError(`${where}: evidence.usoEngaged must be "yes", "no", "not-exercised", "unverified" or "unknown"`);
   }
   return raw as unknown as CellResult;
 }

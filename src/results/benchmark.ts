@@ -3,7 +3,7 @@ import { type Cell, planCells } from "../plan/benchmark/cells";
 import { COUNTERS_MARKER } from "../plan/benchmark/guestCell";
 import type { CellResult } from "./cell";
 import { cellResult } from "./benchmarkCell";
-import { type CaptureSummary, captureEvidence, cellEvidence, counterDelta } from "./evidence";
+import { type TapCounts, cellEvidence, counterDelta } from "./evidence";
 import { type Iperf3Run, parseIperf3 } from "./iperf3";
 
 /** One line of the benchmark step's stdout: what the host saw of one cell. */
@@ -14,7 +14,8 @@ export interface BenchmarkLine {
   readonly stdout: string;
   /** base64 of the last bytes of the guest script's stderr. */
   readonly stderr: string;
-  readonly capture: { readonly tool: string; readonly summary?: CaptureSummary; readonly note?: string };
+  /** The tap's counts for the cell, or why there are none. */
+  readonly capture: { readonly tool: string; readonly counts?: TapCounts; readonly note?: string };
 }
 
 /** What the guest cell script printed, split into iperf3's JSON and NetKVM counters. */
@@ -73,11 +74,10 @@ function runOf(line: BenchmarkLine, iperf3Text: string): Iperf3Run {
 function resultOf(cell: Cell, line: BenchmarkLine | undefined): CellResult {
   if (line === undefined) {
     const run = parseIperf3("");
-    return cellResult(cell, { ...run, error: "no output for this cell: the benchmark stopped before reporting it" }, cellEvidence(cell.usoRequested, undefined, null));
+    return cellResult(cell, { ...run, error: "no output for this cell: the benchmark stopped before reporting it" }, cellEvidence(cell.sender, cell.usoRequested, undefined, null));
   }
   const guest = splitGuestOutput(decode(line.stdout));
-  const capture = line.capture.summary === undefined ? undefined : captureEvidence(line.capture.summary);
-  const evidence = cellEvidence(cell.usoRequested, capture, counterDelta(guest.udpOffloadBefore, guest.udpOffloadAfter));
+  const evidence = cellEvidence(cell.sender, cell.usoRequested, line.capture.counts, counterDelta(guest.udpOffloadBefore, guest.udpOffloadAfter));
   return cellResult(cell, runOf(line, guest.iperf3), evidence);
 }
 

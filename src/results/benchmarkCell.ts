@@ -1,3 +1,4 @@
+import type { SenderKind } from "../config/features";
 import type { CellEvidence, CellResult } from "./cell";
 import type { Iperf3Run } from "./iperf3";
 
@@ -5,6 +6,7 @@ import type { Iperf3Run } from "./iperf3";
 export interface CellIdentity {
   readonly id: string;
   readonly variant: string;
+  readonly sender: SenderKind;
   readonly payloadBytes: number;
   readonly mtu: number;
   readonly bitrate: string;
@@ -25,6 +27,7 @@ export function cellResult(cell: CellIdentity, run: Iperf3Run, evidence: CellEvi
   return {
     id: cell.id,
     variant: cell.variant,
+    sender: cell.sender,
     status,
     error,
     payloadBytes: cell.payloadBytes,

@@ -7,6 +7,10 @@ const schema = z.object({
   libvirtClient: z.string(),
   qemu: z.string(),
   hypervisor: z.string(),
+  /** The QEMU binary libvirt starts for the stack's domain type. */
+  emulator: z.string(),
+  /** This QEMU's virtio-net has the USO properties (QEMU >= 8.2). */
+  qemuHostUso: z.boolean(),
 });
 
 /** The versions every result of this host depends on. */

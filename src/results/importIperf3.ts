@@ -28,8 +28,10 @@ export function importIperf3Text(name: string, text: string, opts: ImportOptions
   const variant = opts.variant ?? "imported";
   return cellResult(
     {
-      id: cellId(variant, payloadBytes, null, repetition),
+      id: cellId(variant, payloadBytes, "plain", null, repetition),
       variant,
+      // The seed's manual runs were plain iperf3: one datagram per send.
+      sender: "plain",
       payloadBytes,
       mtu,
       bitrate: run.targetBitrate === null ? "unknown" : bitrateFlag(run.targetBitrate),
@@ -39,7 +41,7 @@ export function importIperf3Text(name: string, text: string, opts: ImportOptions
     },
     run,
     // A manual run has no capture or counters beside it.
-    cellEvidence(/-uso-on\b/.test(variant), undefined, null),
+    cellEvidence("plain", /-uso-on\b/.test(variant), undefined, null),
   );
 }
 

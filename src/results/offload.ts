@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { EthtoolFeature } from "../config/features";
 import type { LabConfig } from "../config/model";
+import { USO_FIXED_OFF, USO_NOT_OFFERED } from "../plan/offload/linuxGuest";
 import { hostRequest, linuxRequest, printedFeatureName, type OnOff } from "../plan/offload/request";
 import { compareEthtool, describeFeatureState, parseEthtoolFeatures } from "./ethtool";
 import { netkvmInstallResult, netkvmResult, type NetkvmReadBack } from "./netkvm";
@@ -82,8 +83,13 @@ export function linuxOffloadsResult(cfg: LabConfig, stdout: string): OffloadStep
       ethtoolK: out.ethtoolK,
     },
     mismatches,
-    error: mismatchFailure(mismatches),
+    error: withUsoHint(mismatchFailure(mismatches)),
   };
+}
+
+/** The script's wording: a USO fixed off is the device's doing, and the error says so. */
+function withUsoHint(error: string | null): string | null {
+  return error !== null && error.includes(USO_FIXED_OFF) ? `${error}; ${USO_NOT_OFFERED}` : error;
 }
 
 /** `guest-offloads` output of either guest OS, checked against the profile. */

@@ -1,4 +1,4 @@
-import type { CellResult } from "./cell";
+import type { CellResult, Sender } from "./cell";
 
 export interface Statistic {
   readonly mean: number;
@@ -9,10 +9,11 @@ export interface Statistic {
   readonly n: number;
 }
 
-/** The repetitions of one payload size (at one bitrate) of one variant. */
+/** The repetitions of one payload size from one sender (at one bitrate) of one variant. */
 export interface PayloadSummary {
   readonly variant: string;
   readonly payloadBytes: number;
+  readonly sender: Sender;
   readonly bitrate: string;
   readonly mtu: number;
   readonly fragmented: boolean;
@@ -37,11 +38,12 @@ function statOf(cells: readonly CellResult[], pick: (c: CellResult) => number | 
   return statistic(cells.map(pick).filter((v): v is number => v !== null));
 }
 
-/** Per payload size (and bitrate, and variant), in ascending payload order. */
+/** Per payload size (and sender, bitrate and variant), in ascending payload order. */
 export function summarize(cells: readonly CellResult[]): PayloadSummary[] {
   const groups = new Map<string, CellResult[]>();
   for (const c of cells) {
-    const key = JSON.stringify([c.variant, c.payloadBytes, c.bitrate]);
+    // A plain and a gso cell measure different senders: never one mean.
+    const key = JSON.stringify([c.variant, c.payloadBytes, c.sender ?? "plain", c.bitrate]);
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   return [...groups.values()]
@@ -51,6 +53,7 @@ export function summarize(cells: readonly CellResult[]): PayloadSummary[] {
       return {
         variant: first.variant,
         payloadBytes: first.payloadBytes,
+        sender: first.sender ?? "plain",
         bitrate: first.bitrate,
         mtu: first.mtu,
         fragmented: first.fragmented,

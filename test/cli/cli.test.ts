@@ -79,7 +79,7 @@ describe("render refuses bad input", () => {
 describe("hostile strings reach the rendered files as one inert value", () => {
   const hostile = "/srv/img/a'b $(touch /tmp/ol-pwned) `id` \"c\" <x>&y.qcow2";
   it("are quoted in bash", async () => {
-    const yaml = fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.linux-lab.yaml"), "utf8")
+    const yaml = fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.linux-uso-on.yaml"), "utf8")
             // A JSON string is a YAML double-quoted scalar.
       .replace("/var/lib/offload-lab/images/debian-guest.qcow2", JSON.stringify(hostile));
     const project = projectWith("hostile", yaml);
@@ -96,7 +96,7 @@ describe("hostile strings reach the rendered files as one inert value", () => {
 
 describe("the installed command", () => {
   it("runs from package.json's bin with no build step", () => {
-    const r = spawnSync("node", [path.join(ROOT, "bin", "offload-lab.js"), "render", "--stack", "linux-lab", "--out", path.join(tmp, "bin")], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync("node", [path.join(ROOT, "bin", "offload-lab.js"), "render", "--stack", "linux-uso-on", "--out", path.join(tmp, "bin")], { cwd: ROOT, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expect(fs.existsSync(path.join(tmp, "bin", "manifest.json"))).toBe(true);
   });

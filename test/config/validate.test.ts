@@ -205,3 +205,48 @@ describe("the error message", () => {
     );
   });
 });
+
+describe("matrix.senders", () => {
+  const gsoMatrix = { payloads: [1472], senders: ["plain", "gso"] };
+
+  it("defaults to plain, as the seed ran iperf3", () => {
+    expect(validateLab("s", { guest: linuxGuest }).matrix.senders).toEqual(["plain"]);
+    expect(validateLab("s", { guest: linuxGuest, matrix: gsoMatrix }).matrix.senders).toEqual(["plain", "gso"]);
+  });
+
+  it.each([
+    [{ senders: ["plain", "turbo"] }, "offload-lab:matrix.senders.1", "turbo", "plain, gso, uso"],
+    [{ senders: [] }, "offload-lab:matrix.senders", [], "at least one sender"],
+    [{ senders: ["gso", "gso"], payloads: [1472] }, "offload-lab:matrix.senders", ["gso", "gso"], "twice"],
+    [{ senders: "gso" }, "offload-lab:matrix.senders", "gso", "list of senders"],
+  ])("%j", (matrix, key, value, allowed) => {
+    const p = onlyProblem({ guest: linuxGuest, matrix });
+    expect(p).toMatchObject({ key, value });
+    expect(p.allowed).toContain(allowed);
+  });
+
+  it("refuses gso with a payload above MTU − 28, naming the limit and why", () => {
+    const p = onlyProblem({ guest: linuxGuest, network: { mtu: 1500 }, matrix: { payloads: [1472, 8972], senders: ["plain", "gso"] } });
+    expect(p.key).toBe("offload-lab:matrix.senders.1");
+    expect(p.value).toBe("gso");
+    expect(p.allowed).toContain("at most MTU − 28 = 1472");
+    expect(p.allowed).toContain("sends nothing at all");
+    expect(p.allowed).toContain("8972");
+  });
+
+  it("counts the default payloads (which include 65507) against gso, and the guest's MTU", () => {
+    expect(onlyProblem({ guest: linuxGuest, matrix: { senders: ["gso"] } }).allowed).toContain("65507");
+    expect(onlyProblem({ guest: linuxGuest, guestOffloads: { mtu: 1400 }, matrix: gsoMatrix }).allowed).toContain("MTU − 28 = 1372");
+    expect(validateLab("s", { guest: linuxGuest, network: { mtu: 9000 }, matrix: { payloads: [1472, 8972], senders: ["gso"] } }).matrix.senders).toEqual(["gso"]);
+  });
+
+  it("refuses gso on a Windows guest and uso on a Linux guest, saying which sender each takes", () => {
+    const gso = onlyProblem({ guest: windowsGuest, matrix: gsoMatrix });
+    expect(gso).toMatchObject({ key: "offload-lab:matrix.senders.1", value: "gso" });
+    expect(gso.allowed).toContain("Linux guest only");
+    const uso = onlyProblem({ guest: linuxGuest, matrix: { payloads: [1472], senders: ["uso"] } });
+    expect(uso).toMatchObject({ key: "offload-lab:matrix.senders.0", value: "uso" });
+    expect(uso.allowed).toContain("Windows guest only");
+    expect(uso.allowed).toContain("plain or gso");
+  });
+});

@@ -6,11 +6,14 @@ import { canUseNamespaces, Namespace, run } from "../support/netns";
 import { ensureGuestImage, GUEST_ADDRESS, GUEST_CMDLINE, type GuestImage } from "./guest-image/image";
 import { Libvirtd } from "../support/libvirtd";
 import { guestDomainXml, labNetworkXml } from "./guest-image/guestXml";
+import { NIC_ALIAS } from "../../src/plan/libvirt/domainXml";
 import { agentCommand, guestExec, waitForAgent, type ExecResult } from "./guest-image/agent";
 
 // Boots the Debian guest image the end-to-end lab uses, under TCG, on a libvirt network
 // that exists only inside this test's namespace, and checks what the lab relies on: the
-// agent answers, eth0 has 10.77.0.10 and MTU 9000, and jumbo frames reach it unfragmented.
+// agent answers, eth0 has 10.77.0.10 and MTU 9000, jumbo frames reach it unfragmented, it runs
+// the pinned kernel and iperf3, and its NIC offers USO exactly when QEMU's host_uso is on (a
+// second guest boots with host_uso off, both set through <qemu:override> as the stacks do).
 // RECORD_AGENT_FIXTURES=1 saves the agent's raw replies in test/fixtures/agent/recorded.
 
 const env = canUseNamespaces();
@@ -46,7 +49,14 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
   let consoleLog: string;
   const network = "ol-guest-image";
   const domain = "ol-guest-image";
+  const noUsoDomain = "ol-guest-image-no-uso";
   let ping: string;
+  const qomGet = (dom: string, property: string): unknown =>
+    JSON.parse(
+      libvirtd!.virsh(["qemu-monitor-command", dom, JSON.stringify({ execute: "qom-get", arguments: { path: `/machine/peripheral/${NIC_ALIAS}`, property } })]),
+    ).return;
+  const txUdpSegmentation = (dom: string) =>
+    guestExec(libvirtd!.uri, dom, "/sbin/ethtool", ["-k", "eth0"]).stdout.match(/^tx-udp-segmentation: (.*)$/m)?.[1];
 
   beforeAll(async () => {
     image = await ensureGuestImage();
@@ -61,15 +71,25 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
     fs.writeFileSync(path.join(work, "network.xml"), labNetworkXml(network));
     libvirtd.virsh(["net-define", path.join(work, "network.xml")]);
     libvirtd.virsh(["net-start", network]);
+    const noUsoOverlay = path.join(work, "overlay-no-uso.qcow2");
+    run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image.baseImage, noUsoOverlay]);
+    const boot = { network, kernel: image.kernel, initrd: image.initrd, cmdline: GUEST_CMDLINE };
+    fs.writeFileSync(path.join(work, "domain.xml"), guestDomainXml({ ...boot, name: domain, overlay, consoleLog, hostUso: true }));
     fs.writeFileSync(
-      path.join(work, "domain.xml"),
-      guestDomainXml({ name: domain, network, overlay, kernel: image.kernel, initrd: image.initrd, cmdline: GUEST_CMDLINE, consoleLog }),
+      path.join(work, "domain-no-uso.xml"),
+      guestDomainXml({
+        ...boot, name: noUsoDomain, overlay: noUsoOverlay, consoleLog: path.join(work, "console-no-uso.log"),
+        mac: "52:54:00:77:00:0b", tap: "tap1", hostUso: false,
+      }),
     );
-    libvirtd.virsh(["define", path.join(work, "domain.xml")]);
-    libvirtd.virsh(["start", domain]);
-    phase("network, overlay, domain");
+    for (const [dom, xml] of [[domain, "domain.xml"], [noUsoDomain, "domain-no-uso.xml"]]) {
+      libvirtd.virsh(["define", path.join(work, xml)]);
+      libvirtd.virsh(["start", dom]);
+    }
+    phase("network, overlays, domains");
     try {
       ping = waitForAgent(libvirtd.uri, domain, AGENT_WAIT_MS);
+      waitForAgent(libvirtd.uri, noUsoDomain, AGENT_WAIT_MS);
     } catch (e) {
       console.error(`guest console:\n${fs.existsSync(consoleLog) ? fs.readFileSync(consoleLog, "utf8").slice(-4000) : "(none)"}`);
       throw e;
@@ -80,7 +100,8 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
 
   afterAll(() => {
     if (libvirtd) {
-      for (const args of [["destroy", domain], ["undefine", domain], ["net-destroy", network], ["net-undefine", network]]) {
+      const domains = [domain, noUsoDomain].flatMap((d) => [["destroy", d], ["undefine", d]]);
+      for (const args of [...domains, ["net-destroy", network], ["net-undefine", network]]) {
         try { libvirtd.virsh(args); } catch { /* never created or already gone */ }
       }
       libvirtd.stop();
@@ -100,6 +121,36 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
       expect(fs.statSync(path.join(outdir, file)).size).toBe(fs.statSync(path.join(image.dir, file)).size);
     }
     expect(fs.existsSync(path.join(work, "pwned"))).toBe(false);
+  });
+
+  it("runs trixie's 6.12 kernel and sid's iperf3 3.22, the versions its manifest records", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(image.dir, "manifest.json"), "utf8"));
+    expect(manifest.versions.iperf3).toMatch(/^3\.22-/);
+    const uname = guestExec(libvirtd!.uri, domain, "/bin/uname", ["-r"]);
+    expect(uname.stdout.trim()).toBe(manifest.kernel);
+    expect(manifest.kernel).toMatch(/^6\.12\./);
+    const iperf3 = guestExec(libvirtd!.uri, domain, "/usr/bin/iperf3", ["--version"]);
+    expect(iperf3.stdout).toMatch(/^iperf 3\.22\b/);
+    const help = guestExec(libvirtd!.uri, domain, "/usr/bin/iperf3", ["--help"]);
+    expect(help.stdout).toContain("--gsro");
+  });
+
+  it("offers USO, off but settable, when <qemu:override> sets host_uso on", () => {
+    expect(qomGet(domain, "host_uso")).toBe(true);
+    expect(txUdpSegmentation(domain)).toBe("off");
+    const on = guestExec(libvirtd!.uri, domain, "/sbin/ethtool", ["-K", "eth0", "tx-udp-segmentation", "on"]);
+    expect(on.exitcode).toBe(0);
+    expect(txUdpSegmentation(domain)).toBe("on");
+    const off = guestExec(libvirtd!.uri, domain, "/sbin/ethtool", ["-K", "eth0", "tx-udp-segmentation", "off"]);
+    expect(off.exitcode).toBe(0);
+    expect(txUdpSegmentation(domain)).toBe("off");
+  });
+
+  it("offers no USO, off [fixed], when <qemu:override> sets host_uso off", () => {
+    expect(qomGet(noUsoDomain, "host_uso")).toBe(false);
+    expect(txUdpSegmentation(noUsoDomain)).toBe("off [fixed]");
+    guestExec(libvirtd!.uri, noUsoDomain, "/sbin/ethtool", ["-K", "eth0", "tx-udp-segmentation", "on"]);
+    expect(txUdpSegmentation(noUsoDomain)).toBe("off [fixed]");
   });
 
   it("answers guest-ping", () => {

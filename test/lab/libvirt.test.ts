@@ -96,6 +96,41 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
       expect(out.qemu).toMatch(/^\d+\.\d+\.\d+$/);
     });
 
+    it("records whether this QEMU's virtio-net has host_uso, and lets a USO stack through", () => {
+      const cfg = labConfig({ guest: { virtioNetFeatures: { host_uso: "on", guest_uso4: "on" } } });
+      const out = parseHostReadiness(run(hostReadinessStep(cfg).create));
+      expect(out.emulator).toMatch(/qemu-system-x86_64$/);
+      const help = lv.exec([out.emulator, "-device", "virtio-net-pci,help"]);
+      expect(out.qemuHostUso).toBe(/^\s*host_uso=/m.test(help));
+      // This machine's QEMU is 10.0 from bookworm-backports.
+      expect(out.qemuHostUso).toBe(true);
+    });
+
+    it("refuses USO on a QEMU whose virtio-net lacks it, naming the versions needed, before anything is defined", () => {
+      // The real QEMU 10 with its USO properties filtered out of its help, as QEMU 7.2 prints it.
+      const older = path.join(dir, "qemu-without-uso");
+      fs.writeFileSync(older, `#!/bin/sh\nqemu-system-x86_64 "$@" | grep -v uso\n`, { mode: 0o755 });
+      const asUsoLess = (script: string) => script.replace(/^emulator=.*$/m, `emulator=${older}`);
+      for (const cfg of [
+        labConfig({ guest: { virtioNetFeatures: { host_uso: "off" } } }),
+        validateLab("lab-test", { libvirt: { domainType: "qemu" }, guest: { os: "linux", name: "l", baseImage: base }, guestOffloads: { uso: { ipv4: true } } }),
+      ]) {
+        const err = runFailing(asUsoLess(hostReadinessStep(cfg).create));
+        expect(err).toMatch(/has no virtio-net host_uso: USO needs QEMU >= 8\.2 and libvirt >= 8\.2 \(this host: QEMU \d+\.\d+\.\d+, libvirt \d+\.\d+\.\d+\)/);
+      }
+      expect(runFailing(asUsoLess(hostReadinessStep(labConfig({ guest: { virtioNetFeatures: { host_uso: "on" } } })).create)))
+        .toContain("the stack asks for guest.virtioNetFeatures host_uso, but QEMU");
+      // A stack that asks nothing of USO runs on such a QEMU and says it has none.
+      expect(parseHostReadiness(run(asUsoLess(hostReadinessStep(labConfig()).create))).qemuHostUso).toBe(false);
+      expect(lv.virsh(["list", "--all", "--name"]).trim()).toBe("");
+    });
+
+    it("refuses USO properties on a libvirt older than 8.2 (no <qemu:override>)", () => {
+      const script = hostReadinessStep(labConfig({ guest: { virtioNetFeatures: { guest_uso6: "on" } } })).create
+        .replace(/^libvirt=.*$/m, "libvirt=8.1.0");
+      expect(runFailing(script)).toContain("set through <qemu:override>, which needs libvirt >= 8.2 (this host: libvirt 8.1.0, QEMU");
+    });
+
     it("reaches libvirt through the URI from config, from outside the daemon's namespaces", () => {
       const out = parseHostReadiness(ns.bash(hostReadinessStep(labConfig({ libvirt: { uri: lv.uri } })).create));
       expect(out.libvirt).toMatch(/^\d+\.\d+\.\d+$/);
@@ -108,6 +143,23 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
       expect(err).toContain("no-such-virsh (install: libvirt-clients (Debian) / libvirt-client (RHEL))");
       expect(err).toContain("/nonexistent/iperf3 (install: iperf3)");
       expect(err.trim().split("\n")).toHaveLength(1);
+    });
+
+    it("names jq when the host lacks it", () => {
+      // Every command this host has, but jq: a directory of links stands in for PATH.
+      const bin = fs.mkdtempSync(path.join(os.tmpdir(), "ol-no-jq-"));
+      try {
+        for (const d of ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
+          if (!fs.existsSync(d)) continue;
+          for (const f of fs.readdirSync(d)) {
+            if (f !== "jq" && !fs.existsSync(path.join(bin, f))) fs.symlinkSync(path.join(d, f), path.join(bin, f));
+          }
+        }
+        const err = runFailing(`PATH=${bin}\n${hostReadinessStep(labConfig()).create}`);
+        expect(err).toContain("jq (install: jq)");
+      } finally {
+        fs.rmSync(bin, { recursive: true, force: true });
+      }
     });
 
     it("fails when libvirt does not answer", () => {
@@ -323,9 +375,9 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
     });
   });
 
-  it("accepts the Linux guest of stacks/Pulumi.linux-lab.yaml (direct kernel boot, q35)", () => {
-    const xml = domainXml(loadStack(projectDir, "linux-lab"));
-    const file = path.join(dir, "linux-lab.xml");
+  it("accepts the Linux guest of stacks/Pulumi.linux-uso-on.yaml (direct kernel boot, q35)", () => {
+    const xml = domainXml(loadStack(projectDir, "linux-uso-on"));
+    const file = path.join(dir, "linux-uso-on.xml");
     fs.writeFileSync(file, xml);
     lv.exec(["virsh", "define", file]);
     const defined = lv.virsh(["dumpxml", "--inactive", "linux-uso-lab"]);

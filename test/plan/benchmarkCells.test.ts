@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loadStack } from "../../src/config/stackFile";
 import { validateLab } from "../../src/config/validate";
 import { planCells } from "../../src/plan/benchmark/cells";
+import { iperf3ClientArgs } from "../../src/plan/benchmark/guestCell";
 
 const ROOT = path.join(__dirname, "..", "..");
 const windowsGuest = {
@@ -17,12 +18,12 @@ describe("planCells", () => {
     const cfg = validateLab("t", { network: { mtu: 9000 }, guest: windowsGuest, guestOffloads: { uso: { ipv4: true } } });
     const cells = planCells(cfg);
     expect(cells.map((c) => c.id)).toEqual([
-      "udp-8972B-mtu9000-uso-on-r1",
-      "udp-8972B-mtu9000-uso-on-r2",
-      "udp-8972B-mtu9000-uso-on-r3",
-      "udp-65507B-mtu9000-uso-on-r1",
-      "udp-65507B-mtu9000-uso-on-r2",
-      "udp-65507B-mtu9000-uso-on-r3",
+      "udp-8972B-plain-mtu9000-uso-on-r1",
+      "udp-8972B-plain-mtu9000-uso-on-r2",
+      "udp-8972B-plain-mtu9000-uso-on-r3",
+      "udp-65507B-plain-mtu9000-uso-on-r1",
+      "udp-65507B-plain-mtu9000-uso-on-r2",
+      "udp-65507B-plain-mtu9000-uso-on-r3",
     ]);
     expect(cells.every((c) => c.bitrate === "1G" && c.durationSeconds === 10 && c.usoRequested && c.mtu === 9000)).toBe(true);
     expect(cells.map((c) => c.fragmented)).toEqual([false, false, false, true, true, true]);
@@ -30,7 +31,7 @@ describe("planCells", () => {
 
   it("puts the bitrate into the id only when several are listed", () => {
     const cfg = validateLab("t", { guest: windowsGuest, matrix: { payloads: [1472], repetitions: 1, bitrates: ["100M", "1G"] } });
-    expect(planCells(cfg).map((c) => c.id)).toEqual(["udp-1472B-b100M-mtu1500-uso-default-r1", "udp-1472B-b1G-mtu1500-uso-default-r1"]);
+    expect(planCells(cfg).map((c) => c.id)).toEqual(["udp-1472B-plain-b100M-mtu1500-uso-default-r1", "udp-1472B-plain-b1G-mtu1500-uso-default-r1"]);
     expect(planCells(cfg).every((c) => !c.usoRequested)).toBe(true);
   });
 
@@ -51,11 +52,24 @@ describe("planCells", () => {
     expect([...a.map((c) => c.id)].sort()).toEqual([...listed.map((c) => c.id)].sort());
   });
 
+  it("plans payloads × senders, the sender in the id and in the cell, --gsro only for gso", () => {
+    const cfg = loadStack(ROOT, "linux-uso-on");
+    const cells = planCells(cfg);
+    expect(cells.map((c) => [c.id, c.sender])).toEqual([
+      ["udp-1472B-plain-mtu1500-uso-on-r1", "plain"],
+      ["udp-1472B-plain-mtu1500-uso-on-r2", "plain"],
+      ["udp-1472B-gso-mtu1500-uso-on-r1", "gso"],
+      ["udp-1472B-gso-mtu1500-uso-on-r2", "gso"],
+    ]);
+    expect(iperf3ClientArgs(cfg, cells[0]!)).not.toContain("--gsro");
+    expect(iperf3ClientArgs(cfg, cells[2]!)).toContain("--gsro");
+  });
+
   it("plans every stack's matrix with unique ids", () => {
-    for (const stack of ["linux-lab", "mtu1500-uso-off", "mtu1500-uso-on", "mtu9000-uso-off", "mtu9000-uso-on"]) {
+    for (const stack of ["linux-uso-off", "linux-uso-on", "mtu1500-uso-off", "mtu1500-uso-on", "mtu9000-uso-off", "mtu9000-uso-on"]) {
       const cfg = loadStack(ROOT, stack);
       const ids = planCells(cfg).map((c) => c.id);
-      expect(new Set(ids).size, stack).toBe(cfg.matrix.payloads.length * cfg.matrix.repetitions * cfg.matrix.bitrates.length);
+      expect(new Set(ids).size, stack).toBe(cfg.matrix.payloads.length * cfg.matrix.senders.length * cfg.matrix.repetitions * cfg.matrix.bitrates.length);
       expect(ids.every((id) => id.includes(cfg.variant)), stack).toBe(true);
     }
   });

@@ -24,12 +24,17 @@ describe("golden scripts per stack", () => {
       const cfg = loadStack(ROOT, stack);
       const server = iperf3ServerStep(cfg);
       const bench = benchmarkStep(cfg, goldenTransport);
-      const cell = planCells(cfg)[0]!;
+      const cells = planCells(cfg);
+      const cell = cells[0]!;
       const ext = cfg.guest.os === "windows" ? "ps1" : "sh";
+      // One cell script per sender: the senders differ in the client's arguments.
+      for (const sender of cfg.matrix.senders) {
+        const first = cells.find((c) => c.sender === sender)!;
+        expectGolden(`benchmark/${stack}/cell.${first.id}.${ext}`, guestCellScript(cfg, first));
+      }
       expectGolden(`benchmark/${stack}/iperf3-server.create.sh`, server.create);
       expectGolden(`benchmark/${stack}/iperf3-server.delete.sh`, server.delete!);
       expectGolden(`benchmark/${stack}/benchmark.create.sh`, bench.create);
-      expectGolden(`benchmark/${stack}/cell.${cell.id}.${ext}`, guestCellScript(cfg, cell));
       expect(bench.dependsOn).toEqual(["iperf3-server", "guest-offloads", "host-offloads"]);
       expect(bench.triggers).toContain(cfg.benchmark.runId);
       expect(server.component).toBe("Iperf3Server");
@@ -53,7 +58,7 @@ describe("triggers", () => {
 describe("hostile values", () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ol-bench-"));
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-  const linux = loadStack(ROOT, "linux-lab");
+  const linux = loadStack(ROOT, "linux-uso-on");
 
   it("the Linux cell script hands iperf3 every argument exactly as configured", () => {
     // A `timeout` stand-in on PATH prints the argv it was given, one argument per NUL.
@@ -87,7 +92,7 @@ describe("hostile values", () => {
       functionDefinition: `guest_exec() { cat >/dev/null; echo 4242 >"$OL_GUEST_PID_FILE"; return 124; }
 guest_stop() { printf '%s %s\\n' "$1" "$(cat "$1")" >>${JSON.stringify(stops)}; }`,
     };
-    const cfg: LabConfig = { ...linux, guest: { ...linux.guest, tapName: "ol-none0" }, matrix: { ...linux.matrix, payloads: [1000], repetitions: 2 } };
+    const cfg: LabConfig = { ...linux, guest: { ...linux.guest, tapName: "ol-none0" }, matrix: { ...linux.matrix, payloads: [1000], senders: ["plain"], repetitions: 2 } };
     const result = execFileSync("bash", ["-s"], { input: benchmarkStep(cfg, transport).create, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
     expect(result.trim().split("\n").map((l) => JSON.parse(l).exitCode)).toEqual([124, 124]);
     const lines = fs.readFileSync(stops, "utf8").trim().split("\n");
@@ -105,7 +110,7 @@ guest_stop() { printf '%s %s\\n' "$1" "$(cat "$1")" >>${JSON.stringify(stops)}; 
       ...linux,
       guest: { ...linux.guest, tapName: `t'$(touch /tmp/ol-pwned)` },
       iperf3: { ...linux.iperf3, port: 5399 },
-      matrix: { ...linux.matrix, payloads: [1000], repetitions: 2 },
+      matrix: { ...linux.matrix, payloads: [1000], senders: ["plain"], repetitions: 2 },
     };
     const result = execFileSync("bash", ["-s"], { input: benchmarkStep(cfg, transport).create, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
     const lines = result.trim().split("\n").map((l) => JSON.parse(l));

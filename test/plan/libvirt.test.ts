@@ -9,7 +9,6 @@ import { validateLab } from "../../src/config/validate";
 import { hostReadinessStep } from "../../src/plan/hostReadiness";
 import { dedicatedNetworkXml, domainXml, libvirtSteps } from "../../src/plan/libvirt";
 import { bash, hostScript } from "../../src/plan/libvirt/hostScript";
-import { qemuJsonString } from "../../src/plan/libvirt/qemuJson";
 import { expectGolden } from "../support/golden";
 
 const projectDir = path.join(__dirname, "..", "..");
@@ -52,7 +51,7 @@ describe("golden files for every stack", () => {
 
 describe("steps", () => {
   it("are named, ordered and owned as the lab expects", () => {
-    const cfg = loadStack(projectDir, "linux-lab");
+    const cfg = loadStack(projectDir, "linux-uso-on");
     const steps = [hostReadinessStep(cfg), ...libvirtSteps(cfg)];
     expect(steps.map((s) => [s.name, s.component, s.runsOn, s.dependsOn])).toEqual([
       ["host-readiness", "LabHost", "host", []],
@@ -75,7 +74,7 @@ describe("steps", () => {
       iperf3: { port: 5201, binary: "/opt/iperf3" },
       benchmark: { runId: "again" },
     });
-    // host-readiness checks for tshark and the iperf3 binary, but its triggers (which every
+    // host-readiness checks for tcpdump and the iperf3 binary, but its triggers (which every
     // later step inherits) leave them out.
     expect(hostReadinessStep(b).triggers).toEqual(hostReadinessStep(a).triggers);
     const view = (cfg: LabConfig) => libvirtSteps(cfg).map((s) => [s.triggers, s.create, s.delete]);
@@ -92,9 +91,13 @@ describe("steps", () => {
     expect(xb).not.toEqual(xa);
   });
 
-  it("checks tshark only when capture is on", () => {
-    expect(hostReadinessStep(validateLab("t", linuxBase)).create).toContain("tshark");
-    expect(hostReadinessStep(validateLab("t", { ...linuxBase, capture: { enabled: false } })).create).not.toContain("tshark");
+  it("checks jq, through which the host steps read JSON", () => {
+    expect(hostReadinessStep(validateLab("t", linuxBase)).create).toMatch(/^TOOLS=\(.* jq( |\))/m);
+  });
+
+  it("checks tcpdump only when capture is on", () => {
+    expect(hostReadinessStep(validateLab("t", linuxBase)).create).toContain("tcpdump");
+    expect(hostReadinessStep(validateLab("t", { ...linuxBase, capture: { enabled: false } })).create).not.toContain("tcpdump");
   });
 
   it("are bash that parses", () => {
@@ -187,11 +190,5 @@ describe("hostile names", () => {
 
   it("a document cannot end its here-document early", () => {
     expect(() => hostScript({}, "true", [{ file: "x.xml", content: "a\nOFFLOAD_LAB_DOCUMENT_END\nb" }])).toThrow(/contains the line/);
-  });
-});
-
-describe("qemuJsonString", () => {
-  it("escapes as QEMU's JSON writer does", () => {
-    expect(qemuJsonString(`/a"b\\c $(x) é'/😀`)).toBe(`"/a\\"b\\\\c $(x) \\u00E9'/\\uD83D\\uDE00"`);
   });
 });

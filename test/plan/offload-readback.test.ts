@@ -121,6 +121,16 @@ describe("ethtool read-back", () => {
     expect(() => linuxOffloadsResult(lin({}), '{"interface":"eth0"}')).toThrow(/^guest-offloads: unexpected read-back: ethtoolK/);
   });
 
+  it("says a USO fixed off is the device's doing: it does not offer USO", () => {
+    const out = JSON.stringify({ interface: "eth0", ethtoolK: "Features for eth0:\ntx-udp-segmentation: off [fixed]\n", ipLink: [{ ifname: "eth0", mtu: 9000 }], setErrors: "" });
+    expect(linuxOffloadsResult(lin({ uso: { ipv4: true } }), out).error).toBe(
+      "offload settings did not take: guest eth0: tx-udp-segmentation requested on, actual off [fixed]; " +
+        "the virtio-net device does not offer USO (QEMU's host_uso is off, or QEMU is older than 8.2): set guest.virtioNetFeatures host_uso on",
+    );
+    const settable = out.replace("off [fixed]", "off [requested on]");
+    expect(linuxOffloadsResult(lin({ uso: { ipv4: true } }), settable).error).not.toContain("does not offer");
+  });
+
   it("reports an MTU that did not take", () => {
     const out = JSON.stringify({ interface: "eth0", ethtoolK: "Features for eth0:\n", ipLink: [{ ifname: "eth0", mtu: 1500 }], setErrors: "eth0 mtu 9000: Error: mtu greater than device maximum.\n" });
     expect(linuxOffloadsResult(lin({}), out).error).toBe("offload settings did not take: guest eth0: mtu requested 9000, actual 1500");

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { listStacks } from "../../src/config/stackFile";
 import type { ConfigError } from "../../src/config/errors";
 import { PROJECT_DIR, runProgram, stackConfig, unwrapSecrets, type Registered } from "../support/programHarness";
+import { expectUsoLabOutputs } from "../lab/usoLabAssertions";
 
 const STEPS = ["host-readiness", "network", "guest-disk", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "iperf3-server", "benchmark"];
 const COMPONENTS = ["LabHost", "LabNetwork", "LabGuest", "OffloadProfile", "Iperf3Server", "Benchmark"].map((c) => `offload-lab:lab:${c}`);
@@ -27,28 +28,27 @@ describe.each(listStacks(PROJECT_DIR))("stack %s under Pulumi mocks (preview)", 
 
 describe("a stack's outputs", () => {
   // Every step's stdout as recorded from the real end-to-end run (test/lab/e2e.test.ts with RECORD_STDOUT=1).
-  const recorded = path.join(PROJECT_DIR, "test", "fixtures", "stdout", "linux-lab");
+  const recorded = path.join(PROJECT_DIR, "test", "fixtures", "stdout", "linux-uso-on");
   const replay = (r: Registered) => fs.readFileSync(path.join(recorded, `${r.name}.out`), "utf8");
 
   it("are parsed from each step's stdout into the documented shape", async () => {
-    const run = await runProgram("linux-lab", stackConfig("linux-lab"), replay);
+    const run = await runProgram("linux-uso-on", stackConfig("linux-uso-on"), replay);
     const o = run.outputs;
-    expect(o).toMatchObject({ stack: "linux-lab", variant: "mtu9000-uso-off", os: "linux", mtu: 9000, uso: false });
-    expect(o.network).toMatchObject({ bridge: "olbr0", mtu: 9000 });
-    expect(o.guest).toMatchObject({ domain: { tap: "tap0", tapMtu: 9000 }, disk: { baseFormat: "qcow2" } });
+    expect(o).toMatchObject({ stack: "linux-uso-on", variant: "mtu1500-uso-on", os: "linux", mtu: 1500, uso: true });
+    expect(o.network).toMatchObject({ bridge: "olbr0", mtu: 1500 });
+    expect(o.guest).toMatchObject({ domain: { tap: "tap0", tapMtu: 1500 }, disk: { baseFormat: "qcow2" } });
     expect(o.offloadReadback).toMatchObject({ guest: { os: "linux", interface: "eth0" }, host: { devices: [{ role: "tap", device: "tap0" }] } });
     expect(o.iperf3Server).toMatchObject({ port: 12345, address: "10.77.0.1" });
-    const cells = o.cells as { id: string; status: string }[];
-    expect(cells).toHaveLength(4);
-    expect(cells.every((c) => c.status === "ok")).toBe(true);
+    // The same verdicts the end-to-end test asserts on the live run.
+    expectUsoLabOutputs(o, { uso: "on", mtu: 1500, payloadBytes: 1472, senders: ["plain", "gso"], repetitions: 2 });
     expect(o.summary).toHaveLength(2);
-    expect(o.fingerprint).toMatchObject({ machineType: "q35", qemuVersion: expect.stringMatching(/^7\./), digest: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(o.fingerprint).toMatchObject({ machineType: "q35", qemuVersion: expect.stringMatching(/^10\./), digest: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(run.secretOutputs).toEqual([]);
   });
 
   it("fail the deployment when a read-back differs from the config", async () => {
-    const lying = (r: Registered) => (r.name === "guest-offloads" ? replay(r).replace(/"mtu":9000/g, '"mtu":1500') : replay(r));
-    const message = "guest-offloads: offload settings did not take: guest eth0: mtu requested 9000, actual 1500";
+    const lying = (r: Registered) => (r.name === "guest-offloads" ? replay(r).replace(/"mtu":1500/g, '"mtu":1400') : replay(r));
+    const message = "guest-offloads: offload settings did not take: guest eth0: mtu requested 1500, actual 1400";
     // Pulumi's own promises behind the failed output reject unobserved, as under the engine,
     // which reports them as the deployment's error. Collect them here and check each is ours.
     const vitestListeners = process.listeners("unhandledRejection");
@@ -56,7 +56,7 @@ describe("a stack's outputs", () => {
     const unobserved: unknown[] = [];
     process.on("unhandledRejection", (e) => unobserved.push(e));
     try {
-      await expect(runProgram("linux-lab", stackConfig("linux-lab"), lying)).rejects.toThrow(message);
+      await expect(runProgram("linux-uso-on", stackConfig("linux-uso-on"), lying)).rejects.toThrow(message);
       await new Promise((r) => setTimeout(r, 200));
     } finally {
       process.removeAllListeners("unhandledRejection");

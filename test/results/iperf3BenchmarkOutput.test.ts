@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import { loadStack } from "../../src/config/stackFile";
 import { planCells } from "../../src/plan/benchmark/cells";
 import { guestIperf3Version, parseBenchmarkOutput, splitGuestOutput } from "../../src/results/benchmark";
-import type { CaptureSummary } from "../../src/results/evidence";
+import type { TapCounts } from "../../src/results/evidence";
 
 // Benchmark lines wrap recorded iperf3 output (test/fixtures/iperf3, from real runs) the way
-// the benchmark step does: base64 of the guest's stdout beside the capture summary.
+// the benchmark step does: base64 of the guest's stdout beside the tap's counts.
 const FIXTURES = path.join(__dirname, "..", "fixtures", "iperf3");
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, `${name}.json`), "utf8");
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
@@ -15,8 +15,8 @@ const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 const cfg = loadStack(path.join(__dirname, "..", ".."), "mtu9000-uso-on");
 const cells = planCells(cfg);
 
-function line(id: string, stdout: string, opts: { exitCode?: number; stderr?: string; summary?: CaptureSummary; note?: string } = {}): string {
-  const capture = opts.summary ? { tool: "dumpcap", summary: opts.summary } : { tool: "", note: opts.note ?? "capture disabled" };
+function line(id: string, stdout: string, opts: { exitCode?: number; stderr?: string; counts?: TapCounts; note?: string } = {}): string {
+  const capture = opts.counts ? { tool: "tcpdump", counts: opts.counts } : { tool: "", note: opts.note ?? "capture disabled" };
   return JSON.stringify({ id, exitCode: opts.exitCode ?? 0, stdout: b64(stdout), stderr: b64(opts.stderr ?? ""), capture });
 }
 
@@ -28,10 +28,10 @@ describe("parseBenchmarkOutput", () => {
 
   it("gives one result per planned cell, in plan order, each with its own status", () => {
     const stdout = [
-      line(ids[0]!, fixture("udp-8972B-mtu9000"), { summary: { frames: 20000, largestFrameBytes: 9014, framesOverMtu: 0 } }),
+      line(ids[0]!, fixture("udp-8972B-mtu9000"), { counts: { largeFrames: 0, largestFrame: 0, largeFrameDatagrams: 0, totalFrames: 20000 } }),
       line(ids[1]!, fixture("busy")),
-      line(ids[2]!, fixture("udp-1472B-mtu1500-stalled"), { summary: { frames: 900, largestFrameBytes: 9014, framesOverMtu: 0 } }),
-      line(ids[3]!, fixture("udp-65507B-mtu9000-fragmented") + counters(100, 4100), { summary: { frames: 0, largestFrameBytes: 0, framesOverMtu: 0 } }),
+      line(ids[2]!, fixture("udp-1472B-mtu1500-stalled"), { counts: { largeFrames: 0, largestFrame: 0, largeFrameDatagrams: 0, totalFrames: 900 } }),
+      line(ids[3]!, fixture("udp-65507B-mtu9000-fragmented") + counters(100, 4100), { counts: { largeFrames: 0, largestFrame: 0, largeFrameDatagrams: 0, totalFrames: 0 } }),
       line(ids[4]!, "", { exitCode: 124, stderr: "guest agent: timed out\n" }),
     ].join("\n");
     const results = parseBenchmarkOutput(stdout + "\n", cfg);
@@ -42,12 +42,16 @@ describe("parseBenchmarkOutput", () => {
     expect(ok!.throughputBps).toBe(JSON.parse(fixture("udp-8972B-mtu9000")).end.sum_received.bits_per_second);
     expect(ok!.payloadBytes).toBe(8972);
     expect(ok!.fragmented).toBe(false);
-    // USO was asked for, the tap saw no frame above MTU + 14: USO did not engage.
+    expect(ok!.sender).toBe("plain");
+    // USO was asked for, the tap saw no frame above MTU + 14, but a plain sender cannot show USO.
     expect(ok!.evidence).toEqual({
       usoRequested: true,
-      capture: { frames: 20000, largestFrameBytes: 9014, framesOverMtu: 0, engaged: "no" },
+      largeFrames: 0,
+      largestFrame: 0,
+      totalFrames: 20000,
+      datagramsPerFrame: 1,
       udpOffloadDelta: null,
-      usoEngaged: "no",
+      usoEngaged: "not-exercised",
     });
 
     expect(busy!.status).toBe("failed");
@@ -58,11 +62,12 @@ describe("parseBenchmarkOutput", () => {
     expect(stalled!.stalled).toBe(true);
     expect(stalled!.error).toMatch(/iperf#1934/);
 
-    // The NetKVM counter is direct evidence and outranks a capture that saw nothing.
+    // The NetKVM counter is direct evidence, even where the tap saw nothing.
     expect(counted!.status).toBe("ok");
     expect(counted!.fragmented).toBe(true);
     expect(counted!.evidence.udpOffloadDelta).toBe(4000);
-    expect(counted!.evidence.capture?.engaged).toBe("unknown");
+    expect(counted!.evidence.largeFrames).toBe(0);
+    expect(counted!.evidence.datagramsPerFrame).toBeNull();
     expect(counted!.evidence.usoEngaged).toBe("yes");
 
     expect(killed!.status).toBe("failed");
@@ -85,13 +90,14 @@ describe("parseBenchmarkOutput", () => {
     expect(r!.error).toMatch(/^the cell ran past its deadline and was killed \(iperf3 output is not JSON/);
   });
 
-  it("counts a zero counter delta as USO not engaged, whatever the capture says", () => {
+  it("takes large frames on the tap as USO engaged, whatever the counter says", () => {
     const [r] = parseBenchmarkOutput(
-      line(ids[0]!, fixture("udp-8972B-mtu9000") + counters(7, 7), { summary: { frames: 10, largestFrameBytes: 65000, framesOverMtu: 3 } }),
+      line(ids[0]!, fixture("udp-8972B-mtu9000") + counters(7, 7), { counts: { largeFrames: 3, largestFrame: 64810, largeFrameDatagrams: 132, totalFrames: 10 } }),
       cfg,
     );
-    expect(r!.evidence.capture?.engaged).toBe("yes");
-    expect(r!.evidence.usoEngaged).toBe("no");
+    expect(r!.evidence).toMatchObject({ largeFrames: 3, largestFrame: 64810, udpOffloadDelta: 0, usoEngaged: "yes" });
+    // 3 frames of 44 datagrams and 7 of one.
+    expect(r!.evidence.datagramsPerFrame).toBeCloseTo(139 / 10, 10);
   });
 
   it("refuses output that belongs to another matrix or is not JSON lines", () => {

@@ -54,4 +54,11 @@ describe("summarize", () => {
     expect(only!.throughputBps!.n).toBe(1);
     expect(only!.lossPercent!.mean).toBe(cells[0]!.lossPercent);
   });
+
+  it("keeps senders apart, and reads a cell without one as plain", () => {
+    const gso: CellResult = { ...cells[0]!, sender: "gso", throughputBps: 1 };
+    const { sender: _old, ...legacy } = cells[0]!;
+    const groups = summarize([legacy, gso, cells[0]!]);
+    expect(groups.map((g) => [g.sender, g.counts.ok])).toEqual([["plain", 2], ["gso", 1]]);
+  });
 });

@@ -9,14 +9,15 @@ import { CELL_GRACE_SECONDS, guestCellScript } from "./guestCell";
 const CAPTURE_START_SECONDS = 5;
 
 /**
- * The host-side loop over the matrix. Per cell: a bounded capture on the tap, the guest cell
- * script through the transport under a deadline, the capture stopped. The captures are
- * summarised once at the end (one tshark start instead of one per cell), then one JSON line
- * per cell is printed. A failed cell is data, never a failed step.
+ * The host-side loop over the matrix. Per cell: the tap's receive counter before and after
+ * (every frame the guest sent), a kernel-side filter that lets only the guest's frames longer
+ * than MTU + 14 reach user space (so an ordinary cell copies nothing and takes no CPU from the
+ * measurement), and the guest cell script through the transport under a deadline. A failed
+ * cell is data, never a failed step; one JSON line per cell is printed at the end.
  */
 function benchmarkScript(cfg: LabConfig, transport: Transport, cells: readonly Cell[]): string {
   const calls = cells
-    .map((c) => `run_cell ${sh(c.id)} ${sh(c.durationSeconds)} ${sh(guestCellScript(cfg, c))}`)
+    .map((c) => `run_cell ${sh(c.id)} ${sh(c.durationSeconds)} ${sh(c.payloadBytes)} ${sh(guestCellScript(cfg, c))}`)
     .join("\n");
   return `set -euo pipefail
 # Transport: ${transport.description.replace(/[\r\n]+/g, " ")}
@@ -46,31 +47,38 @@ CAP_TOOL=""
 CAP_NOTE=""
 if [ "$CAPTURE" = 1 ]; then
   if [ ! -e "/sys/class/net/$TAP" ]; then CAP_NOTE="no interface $TAP on the host"
-  elif command -v dumpcap >/dev/null; then CAP_TOOL=dumpcap
-  elif command -v tshark >/dev/null; then CAP_TOOL=tshark
-  else CAP_NOTE="neither dumpcap nor tshark is installed on the host"
+  elif command -v tcpdump >/dev/null; then CAP_TOOL=tcpdump
+  else CAP_NOTE="tcpdump is not installed on the host"
   fi
-  if [ -n "$CAP_TOOL" ] && ! command -v tshark >/dev/null; then CAP_NOTE="tshark is needed to read the captures"; CAP_TOOL=""; fi
 else
   CAP_NOTE="capture disabled"
 fi
 [ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
 
+# Frames the guest sends arrive on the tap (its receive side). Only those longer than
+# MTU + 14 (BPF "greater" is >=) pass the kernel's filter.
+FILTER="udp dst port $PORT and greater $((MTU + 15))"
+
 if ! ss -Hltn "sport = :$PORT" 2>/dev/null | grep -q .; then
   echo "warning: nothing listens on port $PORT on this host: the cells will report the iperf3 error" >&2
 fi
 
-# start_capture ID SECONDS: capture on the tap, bounded by packet count and time.
+rx_frames() { cat "/sys/class/net/$TAP/statistics/rx_packets" 2>/dev/null || echo -1; }
+
+# start_capture ID: the large frames of the guest's flow, bounded by packet count.
 start_capture() {
-  local id=$1 seconds=$2
+  local id=$1
   CAP_PID=""
   [ -n "$CAP_TOOL" ] || return 0
-  "$CAP_TOOL" -i "$TAP" -q -s "$SNAPLEN" -c "$MAX_PACKETS" -a "duration:$((seconds + GRACE))" \\
-    -f "udp port $PORT" -w "$WORK/$id.pcapng" 2>"$WORK/$id.capture.log" &
+  # -Z root: tcpdump would otherwise drop to its own user and fail to write into WORK.
+  # --immediate-mode: without it the last ring block (up to a second of frames) is still
+  # in the kernel when the cell ends, and a stopped tcpdump never reads it.
+  tcpdump -i "$TAP" -Q in -n -s "$SNAPLEN" -c "$MAX_PACKETS" --immediate-mode -Z root -w "$WORK/$id.pcap" "$FILTER" \\
+    2>"$WORK/$id.capture.log" &
   CAP_PID=$!
   local i
   for ((i = 0; i < ${CAPTURE_START_SECONDS} * 50; i++)); do
-    grep -q "Capturing on" "$WORK/$id.capture.log" 2>/dev/null && return 0
+    grep -q "listening on" "$WORK/$id.capture.log" 2>/dev/null && return 0
     kill -0 "$CAP_PID" 2>/dev/null || break
     sleep 0.02
   done
@@ -78,7 +86,7 @@ start_capture() {
   kill -KILL "$CAP_PID" 2>/dev/null || true
   wait "$CAP_PID" 2>/dev/null || true
   CAP_PID=""
-  rm -f "$WORK/$id.pcapng"
+  rm -f "$WORK/$id.pcap"
 }
 
 stop_capture() {
@@ -91,16 +99,29 @@ stop_capture() {
   CAP_PID=""
 }
 
-# run_cell ID SECONDS GUEST_SCRIPT
+# count_frames ID PAYLOAD TOTAL: the large frames' lengths, each carrying ceil((len - 42) / payload) datagrams.
+count_frames() {
+  local id=$1 payload=$2 total=$3
+  [ -f "$WORK/$id.pcap" ] || return 0
+  tcpdump -r "$WORK/$id.pcap" -n -e -q 2>/dev/null | sed -n 's/.* IPv4, length \\([0-9]*\\): .*/\\1/p' \\
+    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson total "$total" \\
+      '{tool: $tool, counts: {largeFrames: length, largestFrame: (max // 0),
+        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), totalFrames: $total}}' \\
+      >"$WORK/$id.capture.json"
+}
+
+# run_cell ID SECONDS PAYLOAD GUEST_SCRIPT
 run_cell() {
-  local id=$1 seconds=$2 script=$3 rc=0
+  local id=$1 seconds=$2 payload=$3 script=$4 rc=0 before after
   CELL_IDS+=("$id")
   echo "cell \${#CELL_IDS[@]}/$CELLS: $id" >&2
-  start_capture "$id" "$seconds"
+  start_capture "$id"
+  before=$(rx_frames)
   # timeout signals its whole process group: the transport and everything it started.
   export OL_GUEST_PID_FILE="$WORK/$id.pid"
   printf '%s' "$script" | timeout -k 5 "$((seconds + GRACE))" bash -c "$TRANSPORT"$'\\n''guest_exec' \\
     >"$WORK/$id.out" 2>"$WORK/$id.err" || rc=$?
+  after=$(rx_frames)
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     # Only the host side was ended: stop the guest's sender too, or the next cell meets
     # "the server is busy running a test".
@@ -109,56 +130,29 @@ run_cell() {
   stop_capture
   echo "$rc" >"$WORK/$id.rc"
   [ "$rc" = 0 ] || echo "cell $id: guest exit code $rc" >&2
-}
-
-# One merge and one tshark pass over all captures: frame.interface_id is the file's index.
-summarise_captures() {
-  local files=() id
-  for id in "\${CELL_IDS[@]}"; do
-    [ -f "$WORK/$id.pcapng" ] && files+=("$WORK/$id.pcapng")
-  done
-  [ "\${#files[@]}" -gt 0 ] || return 0
-  if [ "\${#files[@]}" -eq 1 ]; then cp "\${files[0]}" "$WORK/all.pcapng"
-  elif ! mergecap -I none -w "$WORK/all.pcapng" "\${files[@]}" 2>"$WORK/merge.log"; then
-    echo "capture: mergecap failed: $(tail -n 3 "$WORK/merge.log" | tr '\\n' ' ')" >&2
-    return 0
-  fi
-  # A capture cut short ends in a partial packet: tshark then fails after printing the rest.
-  if ! tshark -n -r "$WORK/all.pcapng" -T fields -e frame.interface_id -e frame.len >"$WORK/frames.txt" 2>"$WORK/tshark.log"; then
-    echo "capture: tshark: $(grep -v 'Running as user' "$WORK/tshark.log" | tail -n 3 | tr '\\n' ' ')" >&2
-    [ -s "$WORK/frames.txt" ] || return 0
-  fi
-  awk -v over=$((MTU + 14)) '
-        { n[$1]++; if ($2 > max[$1]) max[$1] = $2; if ($2 > over) big[$1]++ }
-        END { for (i in n) printf "%s %d %d %d\\n", i, n[i], max[i], big[i] }' "$WORK/frames.txt" >"$WORK/summary.txt"
-  local index=0
-  for id in "\${CELL_IDS[@]}"; do
-    [ -f "$WORK/$id.pcapng" ] || continue
-    awk -v i="$index" '$1 == i { printf "{\\"frames\\":%d,\\"largestFrameBytes\\":%d,\\"framesOverMtu\\":%d}", $2, $3, $4; found = 1 }
-      END { if (!found) printf "{\\"frames\\":0,\\"largestFrameBytes\\":0,\\"framesOverMtu\\":0}" }' \\
-      "$WORK/summary.txt" >"$WORK/$id.capture.json"
-    index=$((index + 1))
-  done
+  if [ "$before" -ge 0 ] && [ "$after" -ge "$before" ]; then count_frames "$id" "$payload" "$((after - before))"; fi
 }
 
 print_cell() {
-  local id=$1 capture
-  if [ -s "$WORK/$id.capture.json" ]; then capture="{\\"tool\\":\\"$CAP_TOOL\\",\\"summary\\":$(cat "$WORK/$id.capture.json")}"
+  local id=$1 capture note
+  if [ -s "$WORK/$id.capture.json" ]; then capture=$(cat "$WORK/$id.capture.json")
   else
-    local note=$CAP_NOTE
+    note=$CAP_NOTE
     if [ -z "$note" ]; then
-      if [ -f "$WORK/$id.pcapng" ]; then note="the capture could not be read"; else note="the capture did not start"; fi
+      if [ -f "$WORK/$id.pcap" ]; then note="the capture could not be read"; else note="the capture did not start"; fi
     fi
-    capture="{\\"tool\\":\\"$CAP_TOOL\\",\\"note\\":\\"$(printf '%s' "$note" | tr -d '"\\\\')\\"}"
+    capture=$(jq -nc --arg tool "$CAP_TOOL" --arg note "$note" '{tool: $tool, note: $note}')
   fi
-  printf '{"id":"%s","exitCode":%s,"stdout":"%s","stderr":"%s","capture":%s}\\n' \\
-    "$id" "$(cat "$WORK/$id.rc")" "$(base64 -w0 <"$WORK/$id.out")" \\
-    "$(tail -c 4000 "$WORK/$id.err" | base64 -w0)" "$capture"
+  # base64 keeps the guest's bytes exact; files keep them off the command line.
+  base64 -w0 <"$WORK/$id.out" >"$WORK/$id.out.b64"
+  tail -c 4000 "$WORK/$id.err" | base64 -w0 >"$WORK/$id.err.b64"
+  jq -nc --arg id "$id" --argjson exitCode "$(cat "$WORK/$id.rc")" --rawfile out "$WORK/$id.out.b64" \\
+    --rawfile err "$WORK/$id.err.b64" --argjson capture "$capture" \\
+    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture}'
 }
 
 ${calls}
 
-summarise_captures
 for id in "\${CELL_IDS[@]}"; do print_cell "$id"; done
 `;
 }

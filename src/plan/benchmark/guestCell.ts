@@ -10,7 +10,10 @@ export const CONNECT_TIMEOUT_MS = 5000;
 /** Seconds a cell may run past its duration (connect, result exchange) before it is killed. */
 export const CELL_GRACE_SECONDS = 30;
 
-/** The client argv of one cell, without the program. */
+/**
+ * The client argv of one cell, without the program. `--gsro` (iperf3 >= 3.21) hands the
+ * kernel one UDP_SEGMENT buffer of many datagrams: the only way a Linux sender lets USO show.
+ */
 export function iperf3ClientArgs(cfg: LabConfig, cell: Cell): string[] {
   return [
     "-c", cfg.network.hostAddress,
@@ -22,6 +25,7 @@ export function iperf3ClientArgs(cfg: LabConfig, cell: Cell): string[] {
     "-J",
     "--get-server-output",
     "--connect-timeout", String(CONNECT_TIMEOUT_MS),
+    ...(cell.sender === "gso" ? ["--gsro"] : []),
   ];
 }
 

@@ -2,7 +2,6 @@ import type { LabConfig } from "../../config/model";
 import type { Step } from "../step";
 import { HOST_READINESS_STEP } from "../hostReadiness";
 import { bash, hostScript } from "./hostScript";
-import { qemuJsonString } from "./qemuJson";
 
 export const DISK_STEP = "guest-disk";
 
@@ -11,8 +10,8 @@ const CREATE = bash`
 mkdir -p -- "$(dirname -- "$OVERLAY")"
 if [ -e "$OVERLAY" ]; then
   qemu-img info -U --output=json "$OVERLAY" > "$work/info.json"
-  if ! grep -qF -- "\"backing-filename\": $BACKING_JSON" "$work/info.json" \
-    || ! grep -qF -- "\"backing-filename-format\": \"$FORMAT\"" "$work/info.json"; then
+  if ! jq -e --arg base "$BASE" --arg format "$FORMAT" \
+      '."backing-filename" == $base and ."backing-filename-format" == $format' "$work/info.json" >/dev/null; then
     fail "$OVERLAY exists but is not a linked clone of $BASE ($FORMAT): remove it or choose another guest.overlayDir"
   fi
   note "linked clone $OVERLAY already exists"
@@ -25,10 +24,12 @@ else
   created=true
   qemu-img info -U --output=json "$OVERLAY" > "$work/info.json"
 fi
-size=$(sed -n 's/^ *"virtual-size": \([0-9]*\),\{0,1\}$/\1/p' "$work/info.json" | sed -n 1p)
-[ -n "$size" ] || fail "qemu-img info printed no virtual-size for $OVERLAY"
-printf '{"overlay":%s,"base":%s,"baseFormat":%s,"virtualSizeBytes":%s,"created":%s}\n' \
-  "$(json_str "$OVERLAY")" "$(json_str "$BASE")" "$(json_str "$FORMAT")" "$size" "$created"
+# The image's own virtual-size, at the top level: qemu-img 10 lists the backing chain's
+# "children" (each with a virtual-size of its own) before it.
+size=$(jq -e '."virtual-size" | numbers' "$work/info.json") \
+  || fail "qemu-img info printed no virtual-size for $OVERLAY"
+jq -cn --arg overlay "$OVERLAY" --arg base "$BASE" --arg format "$FORMAT" --argjson size "$size" --argjson created "$created" \
+  '{overlay: $overlay, base: $base, baseFormat: $format, virtualSizeBytes: $size, created: $created}'
 `;
 
 const DELETE = bash`
@@ -49,7 +50,6 @@ export function diskStep(cfg: LabConfig): Step {
     BASE: g.baseImage,
     FORMAT: g.baseImageFormat,
     OVERLAY: g.overlayPath,
-    BACKING_JSON: qemuJsonString(g.baseImage),
   };
   return {
     name: DISK_STEP,

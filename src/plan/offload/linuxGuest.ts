@@ -4,6 +4,11 @@ import { checkFeaturesSh, ETHTOOL_SH_FUNCTIONS, JSON_SH_FUNCTIONS, setFeaturesSh
 import { linuxInterfaceSh } from "./linuxInterface";
 import { linuxRequest } from "./request";
 
+/** What `off [fixed]` for USO means on virtio-net: the device never offered the feature. */
+export const USO_NOT_OFFERED =
+  "the virtio-net device does not offer USO (QEMU's host_uso is off, or QEMU is older than 8.2): set guest.virtioNetFeatures host_uso on";
+export const USO_FIXED_OFF = "tx-udp-segmentation requested on, actual off [fixed]";
+
 /**
  * The offload profile for a Linux guest as one POSIX sh script: `ethtool -K` per feature and
  * `ip link set mtu`, then `ethtool -k` and `ip -j link` read back and printed as one JSON
@@ -30,6 +35,7 @@ OL_LINK=$(ip -j link show dev "$OL_DEV") || { echo "guest-offloads: ip -j link s
 ${checkFeaturesSh('"guest $OL_DEV"', req.features)}
 ol_mtu_now=$(cat "/sys/class/net/$OL_DEV/mtu")
 [ "$ol_mtu_now" = "$OL_MTU" ] || OL_FAIL="\${OL_FAIL}guest $OL_DEV: mtu requested $OL_MTU, actual $ol_mtu_now; "
+case $OL_FAIL in *${sh(USO_FIXED_OFF)}*) OL_FAIL="\${OL_FAIL}"${sh(USO_NOT_OFFERED)}"; " ;; esac
 printf '{"interface":%s,"ethtoolK":%s,"ipLink":%s,"setErrors":%s}\\n' \\
   "$(printf '%s' "$OL_DEV" | ol_json_string)" \\
   "$(printf '%s\\n' "$OL_K" | ol_json_string)" \\

@@ -28,10 +28,9 @@ const LINUX_STOP_ARGV = ["/bin/kill", "-TERM", "PID"] as const;
  * answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status` until it
  * exits, then out-data/err-data decoded onto stdout/stderr and the guest's exit code returned.
  *
- * libvirt prints agent replies as compact one-line JSON and base64 has no quotes, so fields
- * are cut out with sed; a libvirt built on json-c may write '/' as '\/', so backslashes are
- * dropped before decoding (base64 has none). The agent leaves out `out-data`/`err-data` when they are empty and
- * `exitcode` when a signal ended the process (it sends `signal` then).
+ * Replies are read with jq on the host, whatever libvirt's JSON writer escapes (a json-c
+ * libvirt writes '/' as '\/'). The agent leaves out `out-data`/`err-data` when they are empty
+ * and `exitcode` when a signal ended the process (it sends `signal` then).
  */
 export function agentTransport(t: AgentTarget): Transport {
   const [path, ...args] = t.os === "windows" ? POWERSHELL_ARGV : SH_ARGV;
@@ -45,11 +44,12 @@ OL_AGENT_TIMEOUT=${sh(t.timeoutSeconds)}
 ol_agent() {
   virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
 }
+# A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
 ol_agent_field() {
-  printf '%s' "$1" | sed -n "s/.*\\"$2\\":\\([^,}]*\\).*/\\1/p"
+  printf '%s' "$1" | jq -r --arg f "$2" '.return[$f] | select(. != null) | tostring' 2>/dev/null
 }
 ol_agent_data() {
-  printf '%s' "$1" | sed -n "s|.*\\"$2\\":\\"\\([A-Za-z0-9+/=\\\\]*\\)\\".*|\\1|p" | tr -d '\\\\' | base64 -d
+  ol_agent_field "$1" "$2" | base64 -d
 }
 guest_exec() {
   local input reply err pid status code signal deadline

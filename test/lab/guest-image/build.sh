@@ -2,11 +2,13 @@
 # Builds the small Debian guest the lab tests boot: debian-guest.qcow2 (a bare ext4 root
 # filesystem, so `root=/dev/vda` works), vmlinuz and initrd.img for direct kernel boot with
 #   root=/dev/vda rw console=ttyS0 net.ifnames=0
+# Debian 13 (trixie) with its 6.12 kernel, plus the packages packages.txt pins from sid
+# (iperf3 3.22 for --gsro). versions.txt lists every installed package and version.
 #
 # usage: build.sh [OUTDIR]
 #   Outputs are cached in $OFFLOAD_LAB_IMAGE_CACHE/<hash>/ (default
 #   /var/cache/offload-lab/guest-image), keyed by this script, packages.txt, the mirror, the
-#   suite and the guest network mode; OUTDIR (optional) receives a copy.
+#   suites and the guest network mode; OUTDIR (optional) receives a copy.
 #   stdout: one JSON line {dir, baseImage, kernel, initrd, cacheHit, seconds, hash}.
 #   stderr: progress.
 # env:
@@ -17,7 +19,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SUITE=bookworm
+SUITE=trixie
+# Only the packages packages.txt names as `sid NAME=VERSION` come from here.
+PIN_SUITE=sid
 CACHE_ROOT="${OFFLOAD_LAB_IMAGE_CACHE:-/var/cache/offload-lab/guest-image}"
 GUEST_NET="${OFFLOAD_LAB_GUEST_NET:-dhcp}"
 OUTDIR="${1:-}"
@@ -29,18 +33,20 @@ elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - 
 
 case "$GUEST_NET" in dhcp|static) ;; *) die "OFFLOAD_LAB_GUEST_NET must be dhcp or static, not '$GUEST_NET'" ;; esac
 
-# The first deb URI serving $SUITE in apt's own sources: the only archive reachable from CI.
+# The first deb URI serving this machine's own suite in apt's sources: the only archive
+# reachable from CI. The same archive serves trixie and sid.
+HOST_SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 apt_mirror() {
-  local f
+  local f suite="$HOST_SUITE"
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
     [[ -f "$f" ]] || continue
-    awk -v suite="$SUITE" '
+    awk -v suite="$suite" '
       $1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
                     if ($(i+1) == suite) { print $i; exit } }' "$f"
   done
   for f in /etc/apt/sources.list.d/*.sources; do
     [[ -f "$f" ]] || continue
-    awk -v suite="$SUITE" '
+    awk -v suite="$suite" '
       function flush() { if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && uri != "") { print uri; found = 1 }
                          types = ""; suites = ""; uri = "" }
       /^[ \t]*$/ { flush(); if (found) exit; next }
@@ -51,11 +57,15 @@ apt_mirror() {
   done
 }
 MIRROR="${OFFLOAD_LAB_DEBIAN_MIRROR:-$(apt_mirror | head -n1)}"
-[[ -n "$MIRROR" ]] || die "no '$SUITE' deb source in /etc/apt/sources.list{,.d}; set OFFLOAD_LAB_DEBIAN_MIRROR"
+[[ -n "$MIRROR" ]] || die "no deb source for '$HOST_SUITE' in /etc/apt/sources.list{,.d}; set OFFLOAD_LAB_DEBIAN_MIRROR"
 
-mapfile -t PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$HERE/packages.txt" | grep -v '^$')
+# packages.txt: NAME (from $SUITE) or `sid NAME=VERSION` (from $PIN_SUITE, exact version).
+mapfile -t PACKAGES < <(sed -e 's/#.*//' "$HERE/packages.txt" | awk 'NF == 1 { print $1 }')
+mapfile -t PINNED < <(sed -e 's/#.*//' "$HERE/packages.txt" | awk -v s="$PIN_SUITE" 'NF == 2 && $1 == s { print $2 }')
+bad=$(sed -e 's/#.*//' "$HERE/packages.txt" | awk -v s="$PIN_SUITE" 'NF > 2 || (NF == 2 && ($1 != s || $2 !~ /^[a-z0-9.+-]+=[A-Za-z0-9.+~:-]+$/))')
+[[ -z "$bad" ]] || die "packages.txt: '$bad' is neither NAME nor '$PIN_SUITE NAME=VERSION'"
 HASH=$( { sha256sum "$HERE/build.sh" "$HERE/packages.txt" | cut -d' ' -f1
-          printf '%s\n' "$MIRROR" "$SUITE" "$GUEST_NET"; } | sha256sum | cut -c1-16)
+          printf '%s\n' "$MIRROR" "$SUITE" "$PIN_SUITE" "$GUEST_NET"; } | sha256sum | cut -c1-16)
 CACHE="$CACHE_ROOT/$HASH"
 
 # A JSON string for any path: backslash, quote and control characters escaped.
@@ -77,7 +87,8 @@ result() {
   local dir="$1" hit="$2"
   if [[ -n "$OUTDIR" ]]; then
     mkdir -p -- "$OUTDIR"
-    cp --reflink=auto -- "$dir/debian-guest.qcow2" "$dir/vmlinuz" "$dir/initrd.img" "$OUTDIR/"
+    cp --reflink=auto -- "$dir/debian-guest.qcow2" "$dir/vmlinuz" "$dir/initrd.img" \
+      "$dir/versions.txt" "$dir/manifest.json" "$OUTDIR/"
     dir="$(cd -- "$OUTDIR" && pwd)"
   fi
   local secs; secs=$(elapsed)
@@ -95,13 +106,11 @@ flock 9
 if [[ -f "$CACHE/complete" ]]; then result "$CACHE" true; exit 0; fi
 
 [[ $EUID -eq 0 ]] || die "building needs root (debootstrap, chroot)"
-for tool in debootstrap mkfs.ext4 qemu-img chroot; do
+for tool in debootstrap mkfs.ext4 qemu-img chroot jq; do
   command -v "$tool" >/dev/null || die "$tool not installed"
 done
 
-KERNEL_PKG=linux-image-cloud-amd64
-if ! apt-cache show "$KERNEL_PKG" >/dev/null 2>&1; then KERNEL_PKG=linux-image-amd64; fi
-log "building $HASH: debian $SUITE from $MIRROR, kernel $KERNEL_PKG, network $GUEST_NET"
+log "building $HASH: debian $SUITE from $MIRROR, pinned from $PIN_SUITE: ${PINNED[*]}, network $GUEST_NET"
 
 WORK="$(mktemp -d "$CACHE_ROOT/.build-$HASH.XXXXXX")"
 ROOT="$WORK/rootfs"
@@ -115,7 +124,7 @@ trap cleanup EXIT
 
 DEBS="$CACHE_ROOT/debs"
 mkdir -p "$DEBS"
-include=$(IFS=,; echo "${PACKAGES[*]},$KERNEL_PKG")
+include=$(IFS=,; echo "${PACKAGES[*]}")
 log "debootstrap --variant=minbase ($(elapsed)s)"
 debootstrap --variant=minbase --components=main --cache-dir="$DEBS" \
   --include="$include" "$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
@@ -123,6 +132,37 @@ debootstrap --variant=minbase --components=main --cache-dir="$DEBS" \
 
 log "configuring the guest ($(elapsed)s)"
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
+
+# The pinned packages, by apt inside the guest: $PIN_SUITE at priority 1, so only what is named
+# with its exact version comes from there and every dependency trixie can satisfy stays trixie's.
+# sid's Release has a short Valid-Until that these machines' clocks read as expired.
+if (( ${#PINNED[@]} )); then
+  log "installing ${PINNED[*]} from $PIN_SUITE ($(elapsed)s)"
+  cat >"$ROOT/etc/apt/sources.list.d/offload-lab-pin.sources" <<EOF
+Types: deb
+URIs: $MIRROR
+Suites: $PIN_SUITE
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  printf 'Package: *\nPin: release n=%s\nPin-Priority: 1\n' "$PIN_SUITE" >"$ROOT/etc/apt/preferences.d/offload-lab-pin"
+  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  mount -t proc proc "$ROOT/proc"
+  in_root dpkg-query -W -f '${Package}\t${Version}\n' | LC_ALL=C sort >"$WORK/before.tsv"
+  apt_opts=(-o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false -o Dpkg::Use-Pty=false)
+  { in_root apt-get "${apt_opts[@]}" update && in_root apt-get "${apt_opts[@]}" install -y "${PINNED[@]}"; } \
+    >"$WORK/pinned.log" 2>&1 || { tail -n 30 "$WORK/pinned.log" >&2; die "installing ${PINNED[*]} failed"; }
+  in_root dpkg-query -W -f '${Package}\t${Version}\n' | LC_ALL=C sort >"$WORK/after.tsv"
+  umount "$ROOT/proc"
+  # Anything trixie had installed whose version changed came from sid: refuse the mixed image.
+  upgraded=$(LC_ALL=C join -t $'\t' "$WORK/before.tsv" "$WORK/after.tsv" | awk -F'\t' '$2 != $3 { print $1 " " $2 " -> " $3 }')
+  [[ -z "$upgraded" ]] || die "pinning ${PINNED[*]} would upgrade trixie packages: $upgraded"
+  for pin in "${PINNED[@]}"; do
+    grep -qxF "${pin%%=*}"$'\t'"${pin#*=}" "$WORK/after.tsv" || die "$pin is not what got installed"
+  done
+  rm -f "$ROOT/etc/apt/sources.list.d/offload-lab-pin.sources" "$ROOT/etc/apt/preferences.d/offload-lab-pin"
+  : >"$ROOT/etc/resolv.conf"
+fi
 
 echo offload-guest >"$ROOT/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 offload-guest\n' >"$ROOT/etc/hosts"
@@ -269,9 +309,18 @@ size_mib=$(( (used_mib * 5 / 4 + 256 + 63) / 64 * 64 ))
 (( size_mib < 1024 )) || die "root filesystem needs ${size_mib} MiB, over the 1 GiB budget"
 mkfs.ext4 -q -F -L offload-guest -d "$ROOT" "$WORK/root.raw" "${size_mib}M" >&2
 qemu-img convert -c -f raw -O qcow2 "$WORK/root.raw" "$OUT/debian-guest.qcow2"
-cat >"$OUT/manifest.json" <<EOF
-{"hash":"$HASH","suite":"$SUITE","mirror":"$MIRROR","kernelPackage":"$KERNEL_PKG","kernel":"$KVER","network":"$GUEST_NET","rawMiB":$size_mib,"usedMiB":$used_mib}
-EOF
+in_root dpkg-query -W -f '${Package}\t${Version}\n' | LC_ALL=C sort >"$OUT/versions.txt"
+version_of() { awk -F'\t' -v p="$1" '$1 == p { print $2 }' "$OUT/versions.txt"; }
+jq -n --arg hash "$HASH" --arg suite "$SUITE" --arg pinSuite "$PIN_SUITE" --arg mirror "$MIRROR" \
+  --arg kernel "$KVER" --arg network "$GUEST_NET" --argjson rawMiB "$size_mib" --argjson usedMiB "$used_mib" \
+  --arg linuxImage "$(version_of "linux-image-$KVER")" --arg iperf3 "$(version_of iperf3)" \
+  --arg libiperf0 "$(version_of libiperf0)" --arg qemuGuestAgent "$(version_of qemu-guest-agent)" \
+  --arg libc6 "$(version_of libc6)" --arg ethtool "$(version_of ethtool)" --arg iproute2 "$(version_of iproute2)" \
+  '{hash: $hash, suite: $suite, pinSuite: $pinSuite, mirror: $mirror, kernel: $kernel, network: $network,
+    rawMiB: $rawMiB, usedMiB: $usedMiB,
+    versions: {"linux-image": $linuxImage, iperf3: $iperf3, libiperf0: $libiperf0,
+               "qemu-guest-agent": $qemuGuestAgent, libc6: $libc6, ethtool: $ethtool, iproute2: $iproute2}}' \
+  >"$OUT/manifest.json"
 : >"$OUT/complete"
 rm -rf "$CACHE"
 mv "$OUT" "$CACHE"

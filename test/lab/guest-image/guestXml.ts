@@ -1,4 +1,5 @@
 import { create } from "xmlbuilder2";
+import { NIC_ALIAS, QEMU_NS } from "../../../src/plan/libvirt/domainXml";
 
 // The libvirt objects the image test boots: a NAT-less 10.77.0.0/24 network with MTU 9000
 // whose DHCP hands the guest's MAC 10.77.0.10, and a TCG domain booting the image's kernel.
@@ -26,10 +27,18 @@ export interface GuestDomain {
   cmdline: string;
   /** The serial console (ttyS0) is written here. */
   consoleLog: string;
+  /** Defaults: the lab MAC (DHCP host entry for 10.77.0.10) and tap0. */
+  mac?: string;
+  tap?: string;
+  /**
+   * virtio-net host_uso forced through <qemu:override> on the NIC's `ua-` alias, the path the
+   * lab's stacks use; absent: QEMU's default.
+   */
+  hostUso?: boolean;
 }
 
 export function guestDomainXml(d: GuestDomain): string {
-  const dom = create().ele("domain", { type: "qemu" });
+  const dom = create().ele("domain", { type: "qemu", ...(d.hostUso !== undefined ? { "xmlns:qemu": QEMU_NS } : {}) });
   dom.ele("name").txt(d.name);
   dom.ele("memory", { unit: "MiB" }).txt("512");
   dom.ele("vcpu").txt("1");
@@ -47,14 +56,22 @@ export function guestDomainXml(d: GuestDomain): string {
   disk.ele("target", { dev: "vda", bus: "virtio" });
   const nic = dev.ele("interface", { type: "network" });
   nic.ele("source", { network: d.network });
-  nic.ele("mac", { address: GUEST_MAC });
+  nic.ele("mac", { address: d.mac ?? GUEST_MAC });
   nic.ele("model", { type: "virtio" });
-  nic.ele("target", { dev: "tap0" });
+  nic.ele("target", { dev: d.tap ?? "tap0" });
   nic.ele("mtu", { size: "9000" });
+  nic.ele("alias", { name: NIC_ALIAS });
   dev.ele("channel", { type: "unix" }).ele("target", { type: "virtio", name: "org.qemu.guest_agent.0" });
   const serial = dev.ele("serial", { type: "file" });
   serial.ele("source", { path: d.consoleLog });
   serial.ele("target", { port: "0" });
   dev.ele("memballoon", { model: "none" });
+  if (d.hostUso !== undefined) {
+    dom
+      .ele(QEMU_NS, "qemu:override")
+      .ele(QEMU_NS, "qemu:device", { alias: NIC_ALIAS })
+      .ele(QEMU_NS, "qemu:frontend")
+      .ele(QEMU_NS, "qemu:property", { name: "host_uso", type: "bool", value: String(d.hostUso) });
+  }
   return dom.end({ prettyPrint: true, headless: true });
 }

@@ -167,7 +167,7 @@ fi
 qom_get() {
   virsh -c "$URI" qemu-monitor-command --domain "$DOM" \
     "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"/machine/peripheral/$ALIAS\",\"property\":\"$1\"}}" \
-    | sed -n 's/^{"return": *\(.*\), *"id":.*}$/\1/p'
+    | jq -c '.return'
 }
 device=""
 for i in "${!PROPERTIES[@]}"; do

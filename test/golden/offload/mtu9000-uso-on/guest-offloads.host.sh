@@ -6,11 +6,12 @@ OL_AGENT_TIMEOUT=300
 ol_agent() {
   virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
 }
+# A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
 ol_agent_field() {
-  printf '%s' "$1" | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p"
+  printf '%s' "$1" | jq -r --arg f "$2" '.return[$f] | select(. != null) | tostring' 2>/dev/null
 }
 ol_agent_data() {
-  printf '%s' "$1" | sed -n "s|.*\"$2\":\"\([A-Za-z0-9+/=\\]*\)\".*|\1|p" | tr -d '\\' | base64 -d
+  ol_agent_field "$1" "$2" | base64 -d
 }
 guest_exec() {
   local input reply err pid status code signal deadline
