@@ -29,14 +29,14 @@ function main(): void {
   let cfg: LabConfig | undefined;
   try {
     const veth = vethPair(host, guest, MTU, "10.199.17");
-    const base = loadStack(path.join(__dirname, ".."), "linux-lab");
+    const base = loadStack(path.join(__dirname, ".."), "linux-uso-on");
     cfg = {
       ...base,
       network: { ...base.network, hostAddress: veth.addrA, mtu: MTU },
       guest: { ...base.guest, tapName: veth.ifA, iperf3Path: "iperf3" },
       offloads: { ...base.offloads, mtu: MTU },
       iperf3: { ...base.iperf3, port: 5217 },
-      matrix: { ...base.matrix, payloads: [MTU - 28, 65507], repetitions: 3, durationSeconds: SECONDS, bitrates: ["1G"] },
+      matrix: { ...base.matrix, payloads: [MTU - 28, 65507], senders: ["plain"], repetitions: 3, durationSeconds: SECONDS, bitrates: ["1G"] },
     };
     const transport = { description: "netns", functionDefinition: `guest_exec() { ip netns exec ${guest.name} sh -s; }` };
     const runHost = (script: string) => host.exec(["bash", "-s"], { input: script, stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 << 20 });

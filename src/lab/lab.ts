@@ -39,7 +39,7 @@ export function buildLab(cfg: LabConfig) {
   return {
     host: out("host-readiness"),
     network: out("network"),
-    guest: pulumi.all({ disk: out("guest-disk"), domain: out("guest-domain"), check: out("guest-check") }),
+    guest: pulumi.all({ disk: out("guest-disk"), domain: out("guest-domain"), check: out("guest-check"), network: out("guest-network") }),
     offloadReadback: pulumi.all({ guest: out("guest-offloads"), host: out("host-offloads"), netkvmInstall: out("netkvm-install") }),
     iperf3Server: out("iperf3-server"),
     cells,

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { LabConfig } from "../config/model";
 import { benchmarkStep, iperf3ServerStep } from "./benchmark";
+import { guestNetworkStep } from "./guestNetwork";
 import { hostReadinessStep } from "./hostReadiness";
 import { libvirtSteps } from "./libvirt";
 import { offloadSteps } from "./offload/steps";
@@ -16,6 +17,7 @@ export function planLab(cfg: LabConfig, transport: Transport): Step[] {
     hostReadinessStep(cfg),
     ...libvirtSteps(cfg),
     ...offloadSteps(cfg, transport),
+    guestNetworkStep(cfg, transport),
     iperf3ServerStep(cfg),
     benchmarkStep(cfg, transport),
   ];

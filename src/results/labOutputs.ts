@@ -1,6 +1,7 @@
 import type { LabConfig } from "../config/model";
 import { parseBenchmarkOutput } from "./benchmark";
 import { parseIperf3ServerOutput } from "./benchmarkServer";
+import { parseGuestNetwork } from "./guestNetwork";
 import { parseHostReadiness } from "./hostReadiness";
 import { parseDiskOutput } from "./libvirtDisk";
 import { parseDomainOutput } from "./libvirtDomain";
@@ -29,6 +30,8 @@ export function stepOutput(cfg: LabConfig, step: string, stdout: string): unknow
       if (r.error !== null) throw new Error(`${step}: ${r.error}`);
       return r.readBack;
     }
+    case "guest-network":
+      return parseGuestNetwork(stdout);
     case "iperf3-server":
       return parseIperf3ServerOutput(stdout);
     case "benchmark":

@@ -1,6 +1,4 @@
 import { execFileSync, spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabConfig } from "../../src/config/model";
@@ -13,7 +11,7 @@ import { parseBenchmarkOutput } from "../../src/results/benchmark";
 import { parseIperf3ServerOutput } from "../../src/results/benchmarkServer";
 import { summarize } from "../../src/results/summary";
 import { Namespace, canUseNamespaces, vethPair } from "../support/netns";
-import { ensureGuestImage } from "./guest-image/image";
+import { openImageRoot, type ImageRoot } from "../support/imageChroot";
 
 // The iperf3-server and benchmark steps run for real: the "host" namespace stands in for the
 // KVM host (its veth end for the tap), the "guest" namespace runs the cell scripts through a
@@ -245,29 +243,20 @@ describe.skipIf(skipReason !== null)("USO evidence from a real UDP GSO sender ov
   // the same contrast the tap shows for a guest with USO on or off.
   let host: Namespace;
   let guest: Namespace;
-  let work: string;
+  let image: ImageRoot;
   let cfg: LabConfig;
   let transport: Transport;
   let guestIf: string;
 
   beforeAll(async () => {
-    const image = await ensureGuestImage();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "ol-gso-"));
-    execFileSync("qemu-img", ["convert", "-O", "raw", image.baseImage, path.join(work, "root.raw")]);
-    fs.mkdirSync(path.join(work, "root"));
+    image = await openImageRoot();
     host = new Namespace("olbh");
     guest = new Namespace("olbg");
     const veth = vethPair(host, guest, 1500, "10.199.17");
     guestIf = veth.ifB;
     const base = labConfig(loadStack(ROOT, "linux-uso-on"), 1500, veth.addrA, veth.ifA, 5217, ["plain", "gso"]);
     cfg = { ...base, guest: { ...base.guest, iperf3Path: "/usr/bin/iperf3" }, matrix: { ...base.matrix, payloads: [1472], repetitions: 1, bitrates: ["100M"] } };
-    // iperf3 needs /dev (random) and a writable /tmp (its stream buffer file).
-    const root = path.join(work, "root");
-    const mounts = `mount -o ro,loop ${path.join(work, "root.raw")} ${root} && mount --bind /dev ${root}/dev && mount -t tmpfs tmpfs ${root}/tmp`;
-    transport = {
-      description: `netns ${guest.name}, chroot into the guest image`,
-      functionDefinition: `guest_exec() { ip netns exec ${guest.name} unshare -m --propagation private sh -c '${mounts} && exec chroot ${root} sh -s'; }`,
-    };
+    transport = image.transport(guest);
     await runStep(host, iperf3ServerStep(cfg).create);
   }, 1_800_000);
 
@@ -277,7 +266,7 @@ describe.skipIf(skipReason !== null)("USO evidence from a real UDP GSO sender ov
     } finally {
       host?.remove();
       guest?.remove();
-      if (work) fs.rmSync(work, { recursive: true, force: true });
+      image?.remove();
     }
   });
 

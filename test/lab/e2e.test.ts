@@ -109,7 +109,8 @@ class LabHost {
     expect(fs.existsSync(OVERLAY)).toBe(false);
     expect(() => this.lv.exec(["ip", "link", "show", "tap0"])).toThrow();
     expect(() => this.lv.exec(["ip", "link", "show", "olbr0"])).toThrow();
-    expect(this.lv.exec(["bash", "-c", "pgrep -x iperf3 || true"]).trim()).toBe("");
+    // Only this namespace's processes: other labs on the machine run iperf3 servers of their own.
+    expect(this.lv.exec(["bash", "-c", "pgrep --ns $$ --nslist net -x iperf3 || true"]).trim()).toBe("");
   }
 
   async stop(): Promise<void> {
@@ -178,6 +179,9 @@ describe.skipIf(!usable.ok).each(STACKS)("end to end: %s up, matrix, destroy", (
   it("read back the network, the tap and the offloads as configured", () => {
     expect(run.outputs.network).toEqual({ network: "offload-lab", mode: "dedicated", bridge: "olbr0", mtu: 1500 });
     expect(run.outputs.guest).toMatchObject({ domain: { tap: "tap0", tapMtu: 1500, guestAddress: "10.77.0.10" } });
+    // Before the matrix, the guest itself had its address and a route to the host.
+    expect(run.outputs.guest).toMatchObject({ network: { interface: "eth0", operstate: "up", addresses: ["10.77.0.10/24"] } });
+    expect((run.outputs.guest as { network: { route: string } }).network.route).toMatch(/^10\.77\.0\.1 dev eth0 src 10\.77\.0\.10\b/);
     const readback = run.outputs.offloadReadback as { guest: { features: { feature: string; requested: string; actual: string }[] }; host: { devices: { features: { feature: string; requested: string; actual: string }[] }[] } };
     for (const f of [...readback.guest.features, ...readback.host.devices.flatMap((d) => d.features)]) {
       expect(f.actual.split(" ")[0], f.feature).toBe(f.requested);

@@ -35,7 +35,7 @@ describe("golden scripts per stack", () => {
       expectGolden(`benchmark/${stack}/iperf3-server.create.sh`, server.create);
       expectGolden(`benchmark/${stack}/iperf3-server.delete.sh`, server.delete!);
       expectGolden(`benchmark/${stack}/benchmark.create.sh`, bench.create);
-      expect(bench.dependsOn).toEqual(["iperf3-server", "guest-offloads", "host-offloads"]);
+      expect(bench.dependsOn).toEqual(["iperf3-server", "guest-offloads", "host-offloads", "guest-network"]);
       expect(bench.triggers).toContain(cfg.benchmark.runId);
       expect(server.component).toBe("Iperf3Server");
       expect(bench.component).toBe("Benchmark");

@@ -20,7 +20,7 @@ describe("what a change re-runs", () => {
 
   it("an offload change re-runs the offload steps and the benchmark, not the network, disk or domain", () => {
     const off = { ...base, offloads: { ...base.offloads, uso: { ipv4: false, ipv6: false } } };
-    expect(rerun(base, off)).toEqual(["guest-offloads", "benchmark"]);
+    expect(rerun(base, off)).toEqual(["guest-offloads", "guest-network", "benchmark"]);
   });
 
   it("a host offload change re-runs host-offloads and the benchmark", () => {
@@ -34,7 +34,7 @@ describe("what a change re-runs", () => {
 
   it("a network MTU change re-runs the network and everything after it", () => {
     const changed = { ...base, network: { ...base.network, mtu: 1500 } };
-    expect(rerun(base, changed)).toEqual(["network", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "iperf3-server", "benchmark"]);
+    expect(rerun(base, changed)).toEqual(["network", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "guest-network", "iperf3-server", "benchmark"]);
   });
 });
 

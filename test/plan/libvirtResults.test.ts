@@ -1,24 +1,31 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseHostReadiness } from "../../src/results/hostReadiness";
 import { parseDiskOutput } from "../../src/results/libvirtDisk";
 import { parseDomainOutput } from "../../src/results/libvirtDomain";
 import { parseNetworkOutput } from "../../src/results/libvirtNetwork";
 
-// Outputs recorded from the steps' real runs: libvirtd 9.0 in a network namespace, a Debian
-// guest booted by direct kernel boot under TCG, network at MTU 9000.
+// Outputs recorded from the steps' real runs by the end-to-end lab test (RECORD_STDOUT=1):
+// libvirt 11.3 and QEMU 10.0 in a network namespace, the trixie guest under TCG, MTU 1500.
+const recorded = (step: string) => fs.readFileSync(path.join(__dirname, "..", "fixtures", "stdout", "linux-uso-on", `${step}.out`), "utf8");
 const RECORDED = {
-  readiness: '{"kernel":"6.18.44-fc-v657","libvirt":"9.0.0","libvirtClient":"9.0.0","qemu":"7.2.22","hypervisor":"QEMU 7.2.22"}\n',
-  network: '{"network":"offload-lab","mode":"dedicated","bridge":"olbr0","mtu":9000}\n',
-  disk: '{"overlay":"/tmp/ol-boot-n778j7/linux-uso-lab-overlay.qcow2","base":"/tmp/ol-boot-n778j7/debian-guest.qcow2","baseFormat":"qcow2","virtualSizeBytes":603979776,"created":true}\n',
-  domain: '{"domain":"linux-uso-lab","state":"running","tap":"tap0","tapMtu":9000,"bridge":"olbr0","mac":"52:54:00:d1:26:4f","guestAddress":"10.77.0.10","device":{"host_mtu":9000,"mac":"52:54:00:d1:26:4f","mq":false}}\n',
+  readiness: recorded("host-readiness"),
+  network: recorded("network"),
+  disk: recorded("guest-disk"),
+  domain: recorded("guest-domain"),
 };
 
 describe("libvirt step parsers", () => {
   it("read the recorded outputs", () => {
-    expect(parseHostReadiness(RECORDED.readiness)).toMatchObject({ libvirt: "9.0.0", qemu: "7.2.22" });
-    expect(parseNetworkOutput(RECORDED.network)).toEqual({ network: "offload-lab", mode: "dedicated", bridge: "olbr0", mtu: 9000 });
-    expect(parseDiskOutput(RECORDED.disk)).toMatchObject({ baseFormat: "qcow2", virtualSizeBytes: 603979776, created: true });
-    expect(parseDomainOutput(RECORDED.domain)).toMatchObject({ tap: "tap0", tapMtu: 9000, guestAddress: "10.77.0.10", device: { host_mtu: 9000, mq: false } });
+    expect(parseHostReadiness(RECORDED.readiness)).toMatchObject({
+      libvirt: expect.stringMatching(/^11\./), qemu: expect.stringMatching(/^10\./), emulator: expect.stringMatching(/qemu-system-x86_64$/), qemuHostUso: true,
+    });
+    expect(parseNetworkOutput(RECORDED.network)).toEqual({ network: "offload-lab", mode: "dedicated", bridge: "olbr0", mtu: 1500 });
+    expect(parseDiskOutput(RECORDED.disk)).toMatchObject({ baseFormat: "qcow2", created: true });
+    // qemu-img 10 lists the overlay's children first: the size read is the image's own.
+    expect(parseDiskOutput(RECORDED.disk).virtualSizeBytes).toBeGreaterThan(64 * 1024 * 1024);
+    expect(parseDomainOutput(RECORDED.domain)).toMatchObject({ tap: "tap0", tapMtu: 1500, guestAddress: "10.77.0.10", device: { host_mtu: 1500, mq: false, host_uso: true } });
   });
 
   it("accept a domain whose address is not known yet", () => {
@@ -33,7 +40,7 @@ describe("libvirt step parsers", () => {
 
   it("name the field that is missing or wrong", () => {
     expect(() => parseNetworkOutput('{"network":"n","mode":"adopt","bridge":"b"}')).toThrow(/step network printed unexpected JSON \(mtu:/);
-    expect(() => parseDomainOutput(RECORDED.domain.replace('"tapMtu":9000', '"tapMtu":"9000"'))).toThrow(/tapMtu/);
+    expect(() => parseDomainOutput(RECORDED.domain.replace('"tapMtu":1500', '"tapMtu":"1500"'))).toThrow(/tapMtu/);
     expect(() => parseDiskOutput(RECORDED.disk.replace('"qcow2"', '"vmdk"'))).toThrow(/baseFormat/);
     expect(() => parseHostReadiness('{"kernel":"6.1"}')).toThrow(/step host-readiness printed unexpected JSON/);
   });

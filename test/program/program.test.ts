@@ -6,7 +6,7 @@ import type { ConfigError } from "../../src/config/errors";
 import { PROJECT_DIR, runProgram, stackConfig, unwrapSecrets, type Registered } from "../support/programHarness";
 import { expectUsoLabOutputs } from "../lab/usoLabAssertions";
 
-const STEPS = ["host-readiness", "network", "guest-disk", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "iperf3-server", "benchmark"];
+const STEPS = ["host-readiness", "network", "guest-disk", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "guest-network", "iperf3-server", "benchmark"];
 const COMPONENTS = ["LabHost", "LabNetwork", "LabGuest", "OffloadProfile", "Iperf3Server", "Benchmark"].map((c) => `offload-lab:lab:${c}`);
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 
@@ -36,8 +36,8 @@ describe("a stack's outputs", () => {
     const o = run.outputs;
     expect(o).toMatchObject({ stack: "linux-uso-on", variant: "mtu1500-uso-on", os: "linux", mtu: 1500, uso: true });
     expect(o.network).toMatchObject({ bridge: "olbr0", mtu: 1500 });
-    expect(o.guest).toMatchObject({ domain: { tap: "tap0", tapMtu: 1500 }, disk: { baseFormat: "qcow2" } });
-    expect(o.offloadReadback).toMatchObject({ guest: { os: "linux", interface: "eth0" }, host: { devices: [{ role: "tap", device: "tap0" }] } });
+    expect(o.guest).toMatchObject({ domain: { tap: "tap0", tapMtu: 1500 }, disk: { baseFormat: "qcow2" }, network: { interface: "eth0", addresses: ["10.77.0.10/24"] } });
+    expect(o.offloadReadback).toMatchObject({ guest: { os: "linux", interface: "eth0" }, host: { devices: [] } });
     expect(o.iperf3Server).toMatchObject({ port: 12345, address: "10.77.0.1" });
     // The same verdicts the end-to-end test asserts on the live run.
     expectUsoLabOutputs(o, { uso: "on", mtu: 1500, payloadBytes: 1472, senders: ["plain", "gso"], repetitions: 2 });

@@ -2,6 +2,7 @@ import type { LabConfig } from "../../config/model";
 import { sh } from "../quote";
 import type { Step } from "../step";
 import type { Transport } from "../transport/transport";
+import { GUEST_NETWORK_STEP } from "../guestNetwork";
 import { type Cell, planCells } from "./cells";
 import { CELL_GRACE_SECONDS, guestCellScript } from "./guestCell";
 
@@ -180,7 +181,8 @@ export function benchmarkStep(cfg: LabConfig, transport: Transport): Step {
     runsOn: "host",
     language: "sh",
     create: benchmarkScript(cfg, transport, planCells(cfg)),
-    dependsOn: ["iperf3-server", "guest-offloads", "host-offloads"],
+    // guest-network: the guest has its address and a route to the host, or no cell can connect.
+    dependsOn: ["iperf3-server", "guest-offloads", "host-offloads", GUEST_NETWORK_STEP],
     triggers: benchmarkTriggers(cfg, transport),
   };
 }
