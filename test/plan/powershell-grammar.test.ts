@@ -82,6 +82,16 @@ describe("every PowerShell script of every stack parses", () => {
     });
   }
 
+  it("and the uso sender's cells", async () => {
+    for (const stack of ["mtu1500-uso-on", "mtu9000-uso-off"]) {
+      const cfg = loadStack(ROOT, stack);
+      const uso: LabConfig = { ...cfg, matrix: { ...cfg.matrix, senders: ["plain", "uso"], payloads: [cfg.offloads.mtu - 28] } };
+      const scripts = [...powershellOf(uso)].filter(([k]) => k.startsWith("cell ") && k.includes("-uso-"));
+      expect(scripts.filter(([k]) => /B-uso-/.test(k)).length).toBe(uso.matrix.repetitions);
+      for (const [name, source] of scripts) await expectParses(`${stack}: ${name}`, source);
+    }
+  });
+
   it("the loader, decoded from the host scripts, is the loader", () => {
     const cfg = loadStack(ROOT, "mtu9000-uso-on");
     const encoded = [...powershellOf(cfg)].filter(([k]) => k.includes("-EncodedCommand")).map(([, v]) => v);
@@ -106,7 +116,8 @@ const HOSTILE = [
 const inLiteral = (v: string) => ps(v).slice(1, -1);
 
 describe("hostile values, the schema bypassed, stay inert inside one literal", () => {
-  const base = loadStack(ROOT, "mtu9000-uso-on");
+  const stack = loadStack(ROOT, "mtu9000-uso-on");
+  const base: LabConfig = { ...stack, matrix: { ...stack.matrix, senders: ["plain", "uso"], payloads: [8972] } };
   for (const value of HOSTILE) {
     it(JSON.stringify(value), async () => {
       const byName: LabConfig = {

@@ -1,7 +1,7 @@
 import type { LabConfig } from "../../config/model";
 import { shArgs } from "../quote";
 import type { Cell } from "./cells";
-import { windowsIperf3Cell } from "./windowsCell";
+import { windowsIperf3Cell, windowsUsoCell } from "./windowsCell";
 
 export { COUNTERS_MARKER } from "./windowsCell";
 
@@ -44,7 +44,7 @@ function linuxCellScript(cfg: LabConfig, cell: Cell): string {
 
 /** The guest script of one cell, in the guest's language. */
 export function guestCellScript(cfg: LabConfig, cell: Cell): string {
-  return cfg.guest.os === "windows"
-    ? windowsIperf3Cell(cfg, cell, iperf3ClientArgs(cfg, cell), cell.durationSeconds + CELL_GRACE_SECONDS)
-    : linuxCellScript(cfg, cell);
+  const hostLimit = cell.durationSeconds + CELL_GRACE_SECONDS;
+  if (cfg.guest.os !== "windows") return linuxCellScript(cfg, cell);
+  return cell.sender === "uso" ? windowsUsoCell(cfg, cell, hostLimit) : windowsIperf3Cell(cfg, cell, iperf3ClientArgs(cfg, cell), hostLimit);
 }
