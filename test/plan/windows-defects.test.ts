@@ -201,6 +201,11 @@ describe("8: smaller points", () => {
     expect(script).toContain(`  $adapterName = ${ps("Ether\nnet")}\n`);
     expect(script).not.toContain("Ether\n  net");
   });
+  it("a cell script's comment stays one line whatever the cell id holds", async () => {
+    const script = guestCellScript(cfg, { ...cell, id: "udp-1B\nStop-Computer\r-r1" });
+    expect(script.split("\n")[0]).toBe("# offload-lab cell udp-1BStop-Computer-r1");
+    await expectParses(script);
+  });
   it("the agent transport keeps a control character in the domain name out of its bash comment", () => {
     const marker = path.join(os.tmpdir(), `ol-comment-${process.pid}`);
     const t = agentTransport({ uri: "qemu:///system", domain: `lab\ntouch ${marker}\r`, os: "windows", timeoutSeconds: 1 });

@@ -27,7 +27,8 @@ export function guestDeadlineSeconds(hostLimitSeconds: number): number {
  */
 function countersAround(cfg: LabConfig, cell: Cell, body: string): string {
   return [
-    `# offload-lab cell ${cell.id}`,
+    // A comment line stays one line whatever the id holds.
+    `# offload-lab cell ${cell.id.replace(/[\u0000-\u001f\u007f]/g, "")}`,
     "$ErrorActionPreference = 'Stop'",
     windowsAdapterLookupPs(cfg),
     NETKVM_WMI_PS,
