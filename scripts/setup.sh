@@ -12,7 +12,7 @@ BACKPORTS=(
 # What else the lab needs on a KVM host and what the tests run for real.
 PACKAGES=(
   dnsmasq-base ovmf swtpm swtpm-tools
-  iperf3 ethtool iproute2 tcpdump jq xmlstarlet
+  iperf3 ethtool iproute2 tcpdump jq xmlstarlet python3-minimal
   debootstrap openssh-server openssh-client
   chromium procps kmod libxml2-utils iputils-ping busybox
 )

@@ -152,13 +152,19 @@ function senderChecks(s: LabSettings, network: NetworkConfig, problems: ConfigPr
     }
   }
   if (index("uso") >= 0) {
-    problems.push({
-      key: key("uso"),
-      value: "uso",
-      allowed: windows
-        ? "needs the Windows UDP_SEND_MSG_SIZE sender script, which this build does not have yet; a Windows guest takes plain"
-        : "is for a Windows guest only (UDP_SEND_MSG_SIZE); a Linux guest takes plain or gso",
-    });
+    if (!windows) {
+      problems.push({ key: key("uso"), value: "uso", allowed: "is for a Windows guest only (UDP_SEND_MSG_SIZE); a Linux guest takes plain or gso" });
+    } else {
+      const limit = (s.guestOffloads.mtu ?? network.mtu) - IPV4_UDP_HEADER_BYTES;
+      const over = (s.matrix.payloads ?? defaultPayloads(network.mtu)).filter((p) => p > limit);
+      if (over.length > 0) {
+        problems.push({
+          key: key("uso"),
+          value: "uso",
+          allowed: `needs every payload at most MTU − 28 = ${limit}: UDP_SEND_MSG_SIZE is the size of each datagram on the wire, and a larger one is IP-fragmented, not segmented; payloads above it: ${over.join(", ")} (list them in matrix.payloads without them, or drop uso)`,
+        });
+      }
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import type { CellResult } from "./cell";
 import { cellResult } from "./benchmarkCell";
 import { type TapCounts, cellEvidence, counterDelta } from "./evidence";
 import { type Iperf3Run, parseIperf3 } from "./iperf3";
+import { usoRun } from "./usoSender";
 
 /** One line of the benchmark step's stdout: what the host saw of one cell. */
 export interface BenchmarkLine {
@@ -16,6 +17,8 @@ export interface BenchmarkLine {
   readonly stderr: string;
   /** The tap's counts for the cell, or why there are none. */
   readonly capture: { readonly tool: string; readonly counts?: TapCounts; readonly note?: string };
+  /** A `uso` cell's host receiver counts (src/plan/benchmark/usoReceiver.ts). */
+  readonly receiver?: unknown;
 }
 
 /** What the guest cell script printed, split into iperf3's JSON and NetKVM counters. */
@@ -55,7 +58,7 @@ function parseLine(text: string, lineNo: number): BenchmarkLine {
   if (typeof l.id !== "string" || typeof l.exitCode !== "number" || typeof l.stdout !== "string" || typeof l.stderr !== "string") {
     throw new Error(`benchmark output line ${lineNo} lacks id, exitCode, stdout or stderr`);
   }
-  return { id: l.id, exitCode: l.exitCode, stdout: l.stdout, stderr: l.stderr, capture: l.capture ?? { tool: "" } };
+  return { id: l.id, exitCode: l.exitCode, stdout: l.stdout, stderr: l.stderr, capture: l.capture ?? { tool: "" }, receiver: l.receiver };
 }
 
 /** The iperf3 run of a line; a dead transport or a killed client is said as such. */
@@ -78,7 +81,8 @@ function resultOf(cell: Cell, line: BenchmarkLine | undefined): CellResult {
   }
   const guest = splitGuestOutput(decode(line.stdout));
   const evidence = cellEvidence(cell.sender, cell.usoRequested, line.capture.counts, counterDelta(guest.udpOffloadBefore, guest.udpOffloadAfter));
-  return cellResult(cell, runOf(line, guest.iperf3), evidence);
+  const run = cell.sender === "uso" ? usoRun(guest.iperf3, line.receiver, cell.durationSeconds) : runOf(line, guest.iperf3);
+  return cellResult(cell, run, evidence);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { LabConfig } from "../config/model";
 import { USO_FIXED_OFF, USO_NOT_OFFERED } from "../plan/offload/linuxGuest";
 import { hostRequest, linuxRequest, printedFeatureName, type OnOff } from "../plan/offload/request";
 import { compareEthtool, describeFeatureState, parseEthtoolFeatures } from "./ethtool";
-import { netkvmResult, parseNetkvmInstall, type NetkvmReadBack } from "./netkvm";
+import { netkvmInstallResult, netkvmResult, type NetkvmReadBack } from "./netkvm";
 import { guestCheckResult } from "./offloadGuestCheck";
 import { mismatchFailure, stepJson, type OffloadMismatch, type OffloadStepResult } from "./offloadStep";
 
@@ -128,8 +128,10 @@ export function offloadStepResult(cfg: LabConfig, step: string, stdout: string):
       const r = guestCheckResult(stdout);
       return { readBack: r.readBack, mismatches: [], error: r.error };
     }
-    case "netkvm-install":
-      return { readBack: parseNetkvmInstall(stdout), mismatches: [], error: null };
+    case "netkvm-install": {
+      const r = netkvmInstallResult(stdout);
+      return { readBack: r.readBack, mismatches: [], error: r.error };
+    }
     case "guest-offloads":
       return guestOffloadsResult(cfg, stdout);
     case "host-offloads":

@@ -81,8 +81,23 @@ describe("hostile values", () => {
     const win = loadStack(ROOT, "mtu9000-uso-on");
     const path1 = `C:\\it's ‘x’\\iperf3.exe`;
     const script = guestCellScript({ ...win, guest: { ...win.guest, iperf3Path: path1 } }, planCells(win)[0]!);
-    expect(script).toContain(`-FilePath ${ps(path1)} `);
+    expect(script).toContain(`$start.FileName = ${ps(path1)}\n`);
     expect(ps(path1)).toBe(`'C:\\it''s ‘‘x’’\\iperf3.exe'`);
+  });
+
+  it("stops the guest's sender through the transport when the host's deadline ends a cell", () => {
+    const stops = path.join(tmp, "stops.txt");
+    const transport: Transport = {
+      description: "deadline stand-in",
+      functionDefinition: `guest_exec() { cat >/dev/null; echo 4242 >"$OL_GUEST_PID_FILE"; return 124; }
+guest_stop() { printf '%s %s\\n' "$1" "$(cat "$1")" >>${JSON.stringify(stops)}; }`,
+    };
+    const cfg: LabConfig = { ...linux, guest: { ...linux.guest, tapName: "ol-none0" }, matrix: { ...linux.matrix, payloads: [1000], senders: ["plain"], repetitions: 2 } };
+    const result = execFileSync("bash", ["-s"], { input: benchmarkStep(cfg, transport).create, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    expect(result.trim().split("\n").map((l) => JSON.parse(l).exitCode)).toEqual([124, 124]);
+    const lines = fs.readFileSync(stops, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(2);
+    for (const [i, line] of lines.entries()) expect(line).toMatch(new RegExp(`/${planCells(cfg)[i]!.id}\\.pid 4242$`));
   });
 
   it("the benchmark loop survives a hostile transport and tap name, and reports the guest's bytes exactly", () => {

@@ -146,8 +146,9 @@ function netkvmOutput(over: Record<string, unknown> = {}) {
     driverVersion: "100.95.104.26200",
     driverDate: "7-3-2024",
     linkStatus: "Up",
+    readiness: "ready",
     restarted: true,
-    mtuSize: 9014,
+    mtuSize: 9000,
     ipMtu: 9000,
     properties: [
       { keyword: "*UsoIPv4", requested: "1", registryValue: "1", displayValue: "Enabled" },
@@ -155,8 +156,9 @@ function netkvmOutput(over: Record<string, unknown> = {}) {
       { keyword: "*JumboPacket", requested: "9014", registryValue: "9014", displayValue: "9014" },
     ],
     setErrors: [],
+    usoDriver: { ipv4: "on", ipv6: "on" },
     netkvmConfig: { UsoEnabledv4: 1, UsoEnabledv6: 1 },
-    netkvmDiag: { UdpOffload: 0 },
+    netkvmDiag: { tx: { LargeOffload: 0, UdpOffload: 0 } },
     ...over,
   });
 }
@@ -173,6 +175,8 @@ describe("NetKVM read-back", () => {
   it("names a value that did not stick, a keyword the driver lacks and a link that stayed down", () => {
     const r = netkvmResult(cfg, netkvmOutput({
       linkStatus: "Disconnected",
+      readiness: "link Disconnected",
+      usoDriver: { ipv4: "unverified", ipv6: "unverified" },
       properties: [
         { keyword: "*UsoIPv4", requested: "1", registryValue: "0", displayValue: "Disabled" },
         { keyword: "*UsoIPv6", requested: "1", registryValue: null, displayValue: null },
@@ -183,7 +187,7 @@ describe("NetKVM read-back", () => {
     }));
     expect(r.error).toBe(
       "offload settings did not take: guest Ethernet: *UsoIPv4 requested 1, actual 0 (Disabled); " +
-        "guest Ethernet: *UsoIPv6 requested 1, actual absent; guest Ethernet: link requested Up, actual Disconnected",
+        "guest Ethernet: *UsoIPv6 requested 1, actual absent; guest Ethernet: readiness requested ready, actual link Disconnected",
     );
   });
 
@@ -206,6 +210,7 @@ describe("NetKVM read-back", () => {
         { keyword: "*UsoIPv6", requested: "1", registryValue: "1", displayValue: "Enabled" },
         { keyword: "*JumboPacket", requested: "9014", registryValue: "9014", displayValue: "9014" },
       ],
+      usoDriver: { ipv4: "off", ipv6: "on" },
     });
     expect(netkvmResult(cfg, out).error).toContain("*UsoIPv4 requested 1, actual 0 (Disabled)");
   });
@@ -215,7 +220,9 @@ describe("NetKVM read-back", () => {
     expect(script).toContain('$where = "guest $($adapter.Name)"');
     expect(script).toContain('"$($where): $($r.Keyword) requested $($r.Value), actual absent"');
     expect(script).toContain('"$($where): $($r.Keyword) requested $($r.Value), actual $value ($($p.DisplayValue))"');
-    expect(script).toContain('"$($where): link requested Up, actual $($adapter.Status)"');
+    expect(script).toContain('"$($where): readiness requested ready, actual $readiness"');
+    expect(script).toContain('"$($where): NetKvm_Config.UsoEnabledv4 requested on, actual $($usoDriver[\'ipv4\']) while the registry says $(Get-RegistryText \'*UsoIPv4\')"');
+    expect(script).toContain('"$($where): MtuSize requested $mtuWanted, actual $(');
     expect(script).toContain('"offload settings did not take: " + ($fail -join \'; \')');
   });
 

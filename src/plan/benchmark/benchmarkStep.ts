@@ -5,6 +5,7 @@ import type { Transport } from "../transport/transport";
 import { GUEST_NETWORK_STEP } from "../guestNetwork";
 import { type Cell, planCells } from "./cells";
 import { CELL_GRACE_SECONDS, guestCellScript } from "./guestCell";
+import { usoReceiverSh } from "./usoReceiver";
 
 /** Seconds a capture gets to start before the cell runs without it. */
 const CAPTURE_START_SECONDS = 5;
@@ -18,7 +19,7 @@ const CAPTURE_START_SECONDS = 5;
  */
 function benchmarkScript(cfg: LabConfig, transport: Transport, cells: readonly Cell[]): string {
   const calls = cells
-    .map((c) => `run_cell ${sh(c.id)} ${sh(c.durationSeconds)} ${sh(c.payloadBytes)} ${sh(guestCellScript(cfg, c))}`)
+    .map((c) => `run_cell ${sh(c.id)} ${sh(c.durationSeconds)} ${sh(c.payloadBytes)} ${sh(c.sender)} ${sh(guestCellScript(cfg, c))}`)
     .join("\n");
   return `set -euo pipefail
 # Transport: ${transport.description.replace(/[\r\n]+/g, " ")}
@@ -38,6 +39,7 @@ CAP_PID=""
 CELL_IDS=()
 cleanup() {
   if [ -n "$CAP_PID" ]; then kill -KILL "$CAP_PID" 2>/dev/null || true; fi
+  if [ -n "$RECV_PID" ]; then kill -KILL "$RECV_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -113,17 +115,28 @@ count_frames() {
       >"$WORK/$id.capture.json"
 }
 
-# run_cell ID SECONDS PAYLOAD GUEST_SCRIPT
+${usoReceiverSh()}
+
+# run_cell ID SECONDS PAYLOAD SENDER GUEST_SCRIPT
 run_cell() {
-  local id=$1 seconds=$2 payload=$3 script=$4 rc=0 before after
+  local id=$1 seconds=$2 payload=$3 sender=$4 script=$5 rc=0 before after
   CELL_IDS+=("$id")
   echo "cell \${#CELL_IDS[@]}/$CELLS: $id" >&2
   start_capture "$id"
+  # iperf3's server cannot read the uso sender's datagrams: its own receiver counts them.
+  if [ "$sender" = uso ]; then uso_receiver_start "$id"; fi
   before=$(rx_frames)
   # timeout signals its whole process group: the transport and everything it started.
+  export OL_GUEST_PID_FILE="$WORK/$id.pid"
   printf '%s' "$script" | timeout -k 5 "$((seconds + GRACE))" bash -c "$TRANSPORT"$'\\n''guest_exec' \\
     >"$WORK/$id.out" 2>"$WORK/$id.err" || rc=$?
   after=$(rx_frames)
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    # Only the host side was ended: stop the guest's sender too, or the next cell meets
+    # "the server is busy running a test".
+    timeout -k 5 60 bash -c "$TRANSPORT"$'\\n''guest_stop "$1"' guest_stop "$OL_GUEST_PID_FILE" 2>>"$WORK/$id.err" || true
+  fi
+  uso_receiver_stop
   stop_capture
   echo "$rc" >"$WORK/$id.rc"
   [ "$rc" = 0 ] || echo "cell $id: guest exit code $rc" >&2
@@ -144,8 +157,8 @@ print_cell() {
   base64 -w0 <"$WORK/$id.out" >"$WORK/$id.out.b64"
   tail -c 4000 "$WORK/$id.err" | base64 -w0 >"$WORK/$id.err.b64"
   jq -nc --arg id "$id" --argjson exitCode "$(cat "$WORK/$id.rc")" --rawfile out "$WORK/$id.out.b64" \\
-    --rawfile err "$WORK/$id.err.b64" --argjson capture "$capture" \\
-    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture}'
+    --rawfile err "$WORK/$id.err.b64" --argjson capture "$capture" --argjson receiver "$(uso_receiver_json "$id")" \\
+    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture} + (if $receiver == null then {} else {receiver: $receiver} end)'
 }
 
 ${calls}

@@ -10,6 +10,19 @@ export interface AgentTarget {
   readonly timeoutSeconds: number;
 }
 
+/** Keeps a bash comment one line whatever the name holds (the schema allows no such name). */
+function withoutControlCharacters(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f]/g, "");
+}
+
+/**
+ * What guest_stop runs in the guest, with the pid for PID: taskkill ends the PowerShell that
+ * guest-exec started and its whole tree (iperf3.exe, a sender); on Linux the cell script is
+ * \`exec timeout\`, which passes the TERM on to iperf3.
+ */
+const WINDOWS_STOP_ARGV = ["taskkill.exe", "/F", "/T", "/PID", "PID"] as const;
+const LINUX_STOP_ARGV = ["/bin/kill", "-TERM", "PID"] as const;
+
 /**
  * The QEMU guest agent through `virsh qemu-agent-command`: `guest-ping` until the agent
  * answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status` until it
@@ -22,7 +35,9 @@ export interface AgentTarget {
 export function agentTransport(t: AgentTarget): Transport {
   const [path, ...args] = t.os === "windows" ? POWERSHELL_ARGV : SH_ARGV;
   const argJson = JSON.stringify(args);
-  const functionDefinition = `# guest_exec: the QEMU guest agent of ${t.domain} via virsh
+  // A stop is a second guest-exec: the agent has no command that kills a guest process.
+  const [stopPath, ...stopArgs] = t.os === "windows" ? WINDOWS_STOP_ARGV : LINUX_STOP_ARGV;
+  const functionDefinition = `# guest_exec: the QEMU guest agent of ${withoutControlCharacters(t.domain)} via virsh
 OL_AGENT_URI=${sh(t.uri)}
 OL_AGENT_DOMAIN=${sh(t.domain)}
 OL_AGENT_TIMEOUT=${sh(t.timeoutSeconds)}
@@ -56,6 +71,8 @@ guest_exec() {
     echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN gave no pid: $reply" >&2
     return 125
   fi
+  # For guest_stop, should the caller's deadline end this function before the guest's script.
+  if [[ -n \${OL_GUEST_PID_FILE:-} ]]; then printf '%s\\n' "$pid" >"$OL_GUEST_PID_FILE"; fi
   deadline=$((SECONDS + OL_AGENT_TIMEOUT))
   while :; do
     status=$(ol_agent '{"execute":"guest-exec-status","arguments":{"pid":'"$pid"'}}' 2>&1) || {
@@ -86,6 +103,20 @@ guest_exec() {
     return 125
   fi
   return $((code == 0 ? 0 : (code & 255) == 0 ? 1 : code & 255))
+}
+# guest_stop PIDFILE: ends the guest process guest_exec started (and what it started).
+guest_stop() {
+  local pid reply
+  pid=$(cat "$1" 2>/dev/null) || true
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_stop: no guest pid recorded in $1" >&2
+    return 125
+  fi
+  reply=$(ol_agent '{"execute":"guest-exec","arguments":{"path":${JSON.stringify(stopPath)},"arg":${JSON.stringify(stopArgs).replace('"PID"', `"'"$pid"'"`)},"capture-output":true}}' 2>&1) || {
+    echo "guest_stop: guest-exec of the stop for pid $pid in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }`;
   return { description: `qemu-guest-agent of ${t.domain} via virsh -c ${t.uri}`, functionDefinition };
 }

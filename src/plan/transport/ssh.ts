@@ -51,6 +51,12 @@ guest_exec() {
   rm -f "$key"
   if ((rc == 255)); then echo "guest_exec: ssh to $OL_SSH_TARGET lost the connection (exit 255)" >&2; fi
   return $rc
+}
+# guest_stop PIDFILE: over SSH the host never learns the guest pid, so there is nothing to end
+# by pid; the cell scripts' own deadline, shorter than the host's, ends the sender.
+guest_stop() {
+  echo "guest_stop: ssh has no guest pid to end; the guest's own deadline ends the sender" >&2
+  return 125
 }`;
   return { description: `ssh ${t.user}@${t.address}:${t.port}`, functionDefinition };
 }

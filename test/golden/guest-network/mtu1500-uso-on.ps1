@@ -3,7 +3,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $adapterMac = '52-54-00-4E-4B-01'
 $adapterWanted = "no network adapter with MAC $adapterMac in the guest (set guest.adapterName to name it)"
-$adapter = @(Get-NetAdapter -Physical | Where-Object { $_.MacAddress -eq $adapterMac })[0]
+$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $adapterMac })[0]
 if ($null -eq $adapter) { [Console]::Error.WriteLine("guest-network: $adapterWanted"); exit 2 }
 $hostAddress = '192.168.122.1'
 $wantAddress = ''

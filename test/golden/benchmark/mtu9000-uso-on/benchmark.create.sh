@@ -16,6 +16,7 @@ CAP_PID=""
 CELL_IDS=()
 cleanup() {
   if [ -n "$CAP_PID" ]; then kill -KILL "$CAP_PID" 2>/dev/null || true; fi
+  if [ -n "$RECV_PID" ]; then kill -KILL "$RECV_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -91,17 +92,86 @@ count_frames() {
       >"$WORK/$id.capture.json"
 }
 
-# run_cell ID SECONDS PAYLOAD GUEST_SCRIPT
+USO_RECEIVER_PY='import json, signal, socket, struct, sys, time
+magic = "offlab01".encode()
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+sock.bind((sys.argv[1], int(sys.argv[2])))
+seen = {"datagrams": 0, "bytes": 0, "maxSequence": -1, "outOfOrder": 0, "first": None, "last": None}
+def finish(*_):
+    span = 0.0 if seen["first"] is None else seen["last"] - seen["first"]
+    out = {k: seen[k] for k in ("datagrams", "bytes", "maxSequence", "outOfOrder")}
+    out["seconds"] = span
+    print(json.dumps(out), flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, finish)
+print("listening", file=sys.stderr, flush=True)
+while True:
+    data = sock.recv(65535)
+    if len(data) < 16 or data[8:16] != magic:
+        continue
+    now = time.monotonic()
+    sequence = struct.unpack_from(">Q", data)[0]
+    if sequence < seen["maxSequence"]:
+        seen["outOfOrder"] += 1
+    else:
+        seen["maxSequence"] = sequence
+    if seen["first"] is None:
+        seen["first"] = now
+    seen["last"] = now
+    seen["datagrams"] += 1
+    seen["bytes"] += len(data)
+'
+RECV_PID=""
+# uso_receiver_start ID: the uso sender's receiver on $ADDR:$PORT (UDP), up within 5 s or noted.
+uso_receiver_start() {
+  local id=$1 i
+  if ! command -v python3 >/dev/null; then echo "python3 is not installed on the host: the uso receiver cannot run" >"$WORK/$id.receiver.log"; return 0; fi
+  python3 -c "$USO_RECEIVER_PY" "$ADDR" "$PORT" >"$WORK/$id.receiver.json" 2>"$WORK/$id.receiver.log" &
+  RECV_PID=$!
+  for ((i = 0; i < 250; i++)); do
+    grep -q listening "$WORK/$id.receiver.log" 2>/dev/null && return 0
+    kill -0 "$RECV_PID" 2>/dev/null || break
+    sleep 0.02
+  done
+  echo "uso receiver for $id did not start: $(tail -n 3 "$WORK/$id.receiver.log" | tr '\n' ' ')" >&2
+  kill -KILL "$RECV_PID" 2>/dev/null || true
+  RECV_PID=""
+}
+uso_receiver_stop() {
+  [ -n "$RECV_PID" ] || return 0
+  kill -TERM "$RECV_PID" 2>/dev/null || true
+  wait "$RECV_PID" 2>/dev/null || true
+  RECV_PID=""
+}
+# uso_receiver_json ID: what the receiver counted, or null with why in the cell's stderr.
+uso_receiver_json() {
+  local id=$1
+  if [ -s "$WORK/$id.receiver.json" ] && jq -e . "$WORK/$id.receiver.json" >/dev/null 2>&1; then jq -c . "$WORK/$id.receiver.json"
+  else echo null
+  fi
+}
+
+# run_cell ID SECONDS PAYLOAD SENDER GUEST_SCRIPT
 run_cell() {
-  local id=$1 seconds=$2 payload=$3 script=$4 rc=0 before after
+  local id=$1 seconds=$2 payload=$3 sender=$4 script=$5 rc=0 before after
   CELL_IDS+=("$id")
   echo "cell ${#CELL_IDS[@]}/$CELLS: $id" >&2
   start_capture "$id"
+  # iperf3's server cannot read the uso sender's datagrams: its own receiver counts them.
+  if [ "$sender" = uso ]; then uso_receiver_start "$id"; fi
   before=$(rx_frames)
   # timeout signals its whole process group: the transport and everything it started.
+  export OL_GUEST_PID_FILE="$WORK/$id.pid"
   printf '%s' "$script" | timeout -k 5 "$((seconds + GRACE))" bash -c "$TRANSPORT"$'\n''guest_exec' \
     >"$WORK/$id.out" 2>"$WORK/$id.err" || rc=$?
   after=$(rx_frames)
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    # Only the host side was ended: stop the guest's sender too, or the next cell meets
+    # "the server is busy running a test".
+    timeout -k 5 60 bash -c "$TRANSPORT"$'\n''guest_stop "$1"' guest_stop "$OL_GUEST_PID_FILE" 2>>"$WORK/$id.err" || true
+  fi
+  uso_receiver_stop
   stop_capture
   echo "$rc" >"$WORK/$id.rc"
   [ "$rc" = 0 ] || echo "cell $id: guest exit code $rc" >&2
@@ -122,146 +192,308 @@ print_cell() {
   base64 -w0 <"$WORK/$id.out" >"$WORK/$id.out.b64"
   tail -c 4000 "$WORK/$id.err" | base64 -w0 >"$WORK/$id.err.b64"
   jq -nc --arg id "$id" --argjson exitCode "$(cat "$WORK/$id.rc")" --rawfile out "$WORK/$id.out.b64" \
-    --rawfile err "$WORK/$id.err.b64" --argjson capture "$capture" \
-    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture}'
+    --rawfile err "$WORK/$id.err.b64" --argjson capture "$capture" --argjson receiver "$(uso_receiver_json "$id")" \
+    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture} + (if $receiver == null then {} else {receiver: $receiver} end)'
 }
 
-run_cell udp-8972B-plain-mtu9000-uso-on-r1 10 8972 "# offload-lab cell udp-8972B-plain-mtu9000-uso-on-r1
+run_cell udp-8972B-plain-mtu9000-uso-on-r1 10 8972 plain "# offload-lab cell udp-8972B-plain-mtu9000-uso-on-r1
 \$ErrorActionPreference = 'Stop'
-function Get-UdpOffload {
-  try {
-    \$diag = Get-CimInstance -Namespace 'root\\wmi' -ClassName 'NetKvm_Diag' -ErrorAction Stop | Select-Object -First 1
-    if (\$null -ne \$diag -and \$null -ne \$diag.PSObject.Properties['UdpOffload']) { return [long]\$diag.UdpOffload }
-  } catch { }
-  return \$null
+\$adapterMac = '52-54-00-4E-4B-01'
+\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
+\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
+function ConvertFrom-CimValue(\$value) {
+  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$value
 }
-\$before = Get-UdpOffload
-\$out = [System.IO.Path]::GetTempFileName()
-\$err = [System.IO.Path]::GetTempFileName()
-\$p = Start-Process -FilePath 'C:\\iperf3\\iperf3.exe' -ArgumentList @('-c', '192.168.122.1', '-p', '12345', '-u', '-l', '8972', '-b', '1G', '-t', '10', '-J', '--get-server-output', '--connect-timeout', '5000') -NoNewWindow -PassThru -RedirectStandardOutput \$out -RedirectStandardError \$err
-# Reading Handle now keeps ExitCode available after the process ends (a .NET quirk).
-\$null = \$p.Handle
-if (-not \$p.WaitForExit(40000)) { \$p.Kill(); \$p.WaitForExit(); \$code = 124 } else { \$code = \$p.ExitCode }
-\$after = Get-UdpOffload
-[Console]::Out.Write((Get-Content -Raw -LiteralPath \$out))
+function Get-NetKvmWmi([string]\$class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount {
+  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = 'C:\\iperf3\\iperf3.exe'
+\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+[Console]::Out.Write(\$senderOut)
 [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write((Get-Content -Raw -LiteralPath \$err))
-Remove-Item -LiteralPath \$out, \$err -ErrorAction SilentlyContinue
+[Console]::Error.Write(\$senderErr)
 exit \$code
 "
-run_cell udp-8972B-plain-mtu9000-uso-on-r2 10 8972 "# offload-lab cell udp-8972B-plain-mtu9000-uso-on-r2
+run_cell udp-8972B-plain-mtu9000-uso-on-r2 10 8972 plain "# offload-lab cell udp-8972B-plain-mtu9000-uso-on-r2
 \$ErrorActionPreference = 'Stop'
-function Get-UdpOffload {
-  try {
-    \$diag = Get-CimInstance -Namespace 'root\\wmi' -ClassName 'NetKvm_Diag' -ErrorAction Stop | Select-Object -First 1
-    if (\$null -ne \$diag -and \$null -ne \$diag.PSObject.Properties['UdpOffload']) { return [long]\$diag.UdpOffload }
-  } catch { }
-  return \$null
+\$adapterMac = '52-54-00-4E-4B-01'
+\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
+\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
+function ConvertFrom-CimValue(\$value) {
+  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$value
 }
-\$before = Get-UdpOffload
-\$out = [System.IO.Path]::GetTempFileName()
-\$err = [System.IO.Path]::GetTempFileName()
-\$p = Start-Process -FilePath 'C:\\iperf3\\iperf3.exe' -ArgumentList @('-c', '192.168.122.1', '-p', '12345', '-u', '-l', '8972', '-b', '1G', '-t', '10', '-J', '--get-server-output', '--connect-timeout', '5000') -NoNewWindow -PassThru -RedirectStandardOutput \$out -RedirectStandardError \$err
-# Reading Handle now keeps ExitCode available after the process ends (a .NET quirk).
-\$null = \$p.Handle
-if (-not \$p.WaitForExit(40000)) { \$p.Kill(); \$p.WaitForExit(); \$code = 124 } else { \$code = \$p.ExitCode }
-\$after = Get-UdpOffload
-[Console]::Out.Write((Get-Content -Raw -LiteralPath \$out))
+function Get-NetKvmWmi([string]\$class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount {
+  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = 'C:\\iperf3\\iperf3.exe'
+\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+[Console]::Out.Write(\$senderOut)
 [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write((Get-Content -Raw -LiteralPath \$err))
-Remove-Item -LiteralPath \$out, \$err -ErrorAction SilentlyContinue
+[Console]::Error.Write(\$senderErr)
 exit \$code
 "
-run_cell udp-8972B-plain-mtu9000-uso-on-r3 10 8972 "# offload-lab cell udp-8972B-plain-mtu9000-uso-on-r3
+run_cell udp-8972B-plain-mtu9000-uso-on-r3 10 8972 plain "# offload-lab cell udp-8972B-plain-mtu9000-uso-on-r3
 \$ErrorActionPreference = 'Stop'
-function Get-UdpOffload {
-  try {
-    \$diag = Get-CimInstance -Namespace 'root\\wmi' -ClassName 'NetKvm_Diag' -ErrorAction Stop | Select-Object -First 1
-    if (\$null -ne \$diag -and \$null -ne \$diag.PSObject.Properties['UdpOffload']) { return [long]\$diag.UdpOffload }
-  } catch { }
-  return \$null
+\$adapterMac = '52-54-00-4E-4B-01'
+\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
+\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
+function ConvertFrom-CimValue(\$value) {
+  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$value
 }
-\$before = Get-UdpOffload
-\$out = [System.IO.Path]::GetTempFileName()
-\$err = [System.IO.Path]::GetTempFileName()
-\$p = Start-Process -FilePath 'C:\\iperf3\\iperf3.exe' -ArgumentList @('-c', '192.168.122.1', '-p', '12345', '-u', '-l', '8972', '-b', '1G', '-t', '10', '-J', '--get-server-output', '--connect-timeout', '5000') -NoNewWindow -PassThru -RedirectStandardOutput \$out -RedirectStandardError \$err
-# Reading Handle now keeps ExitCode available after the process ends (a .NET quirk).
-\$null = \$p.Handle
-if (-not \$p.WaitForExit(40000)) { \$p.Kill(); \$p.WaitForExit(); \$code = 124 } else { \$code = \$p.ExitCode }
-\$after = Get-UdpOffload
-[Console]::Out.Write((Get-Content -Raw -LiteralPath \$out))
+function Get-NetKvmWmi([string]\$class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount {
+  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = 'C:\\iperf3\\iperf3.exe'
+\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+[Console]::Out.Write(\$senderOut)
 [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write((Get-Content -Raw -LiteralPath \$err))
-Remove-Item -LiteralPath \$out, \$err -ErrorAction SilentlyContinue
+[Console]::Error.Write(\$senderErr)
 exit \$code
 "
-run_cell udp-65507B-plain-mtu9000-uso-on-r1 10 65507 "# offload-lab cell udp-65507B-plain-mtu9000-uso-on-r1
+run_cell udp-65507B-plain-mtu9000-uso-on-r1 10 65507 plain "# offload-lab cell udp-65507B-plain-mtu9000-uso-on-r1
 \$ErrorActionPreference = 'Stop'
-function Get-UdpOffload {
-  try {
-    \$diag = Get-CimInstance -Namespace 'root\\wmi' -ClassName 'NetKvm_Diag' -ErrorAction Stop | Select-Object -First 1
-    if (\$null -ne \$diag -and \$null -ne \$diag.PSObject.Properties['UdpOffload']) { return [long]\$diag.UdpOffload }
-  } catch { }
-  return \$null
+\$adapterMac = '52-54-00-4E-4B-01'
+\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
+\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
+function ConvertFrom-CimValue(\$value) {
+  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$value
 }
-\$before = Get-UdpOffload
-\$out = [System.IO.Path]::GetTempFileName()
-\$err = [System.IO.Path]::GetTempFileName()
-\$p = Start-Process -FilePath 'C:\\iperf3\\iperf3.exe' -ArgumentList @('-c', '192.168.122.1', '-p', '12345', '-u', '-l', '65507', '-b', '1G', '-t', '10', '-J', '--get-server-output', '--connect-timeout', '5000') -NoNewWindow -PassThru -RedirectStandardOutput \$out -RedirectStandardError \$err
-# Reading Handle now keeps ExitCode available after the process ends (a .NET quirk).
-\$null = \$p.Handle
-if (-not \$p.WaitForExit(40000)) { \$p.Kill(); \$p.WaitForExit(); \$code = 124 } else { \$code = \$p.ExitCode }
-\$after = Get-UdpOffload
-[Console]::Out.Write((Get-Content -Raw -LiteralPath \$out))
+function Get-NetKvmWmi([string]\$class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount {
+  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = 'C:\\iperf3\\iperf3.exe'
+\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 65507 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+[Console]::Out.Write(\$senderOut)
 [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write((Get-Content -Raw -LiteralPath \$err))
-Remove-Item -LiteralPath \$out, \$err -ErrorAction SilentlyContinue
+[Console]::Error.Write(\$senderErr)
 exit \$code
 "
-run_cell udp-65507B-plain-mtu9000-uso-on-r2 10 65507 "# offload-lab cell udp-65507B-plain-mtu9000-uso-on-r2
+run_cell udp-65507B-plain-mtu9000-uso-on-r2 10 65507 plain "# offload-lab cell udp-65507B-plain-mtu9000-uso-on-r2
 \$ErrorActionPreference = 'Stop'
-function Get-UdpOffload {
-  try {
-    \$diag = Get-CimInstance -Namespace 'root\\wmi' -ClassName 'NetKvm_Diag' -ErrorAction Stop | Select-Object -First 1
-    if (\$null -ne \$diag -and \$null -ne \$diag.PSObject.Properties['UdpOffload']) { return [long]\$diag.UdpOffload }
-  } catch { }
-  return \$null
+\$adapterMac = '52-54-00-4E-4B-01'
+\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
+\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
+function ConvertFrom-CimValue(\$value) {
+  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$value
 }
-\$before = Get-UdpOffload
-\$out = [System.IO.Path]::GetTempFileName()
-\$err = [System.IO.Path]::GetTempFileName()
-\$p = Start-Process -FilePath 'C:\\iperf3\\iperf3.exe' -ArgumentList @('-c', '192.168.122.1', '-p', '12345', '-u', '-l', '65507', '-b', '1G', '-t', '10', '-J', '--get-server-output', '--connect-timeout', '5000') -NoNewWindow -PassThru -RedirectStandardOutput \$out -RedirectStandardError \$err
-# Reading Handle now keeps ExitCode available after the process ends (a .NET quirk).
-\$null = \$p.Handle
-if (-not \$p.WaitForExit(40000)) { \$p.Kill(); \$p.WaitForExit(); \$code = 124 } else { \$code = \$p.ExitCode }
-\$after = Get-UdpOffload
-[Console]::Out.Write((Get-Content -Raw -LiteralPath \$out))
+function Get-NetKvmWmi([string]\$class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount {
+  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = 'C:\\iperf3\\iperf3.exe'
+\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 65507 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+[Console]::Out.Write(\$senderOut)
 [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write((Get-Content -Raw -LiteralPath \$err))
-Remove-Item -LiteralPath \$out, \$err -ErrorAction SilentlyContinue
+[Console]::Error.Write(\$senderErr)
 exit \$code
 "
-run_cell udp-65507B-plain-mtu9000-uso-on-r3 10 65507 "# offload-lab cell udp-65507B-plain-mtu9000-uso-on-r3
+run_cell udp-65507B-plain-mtu9000-uso-on-r3 10 65507 plain "# offload-lab cell udp-65507B-plain-mtu9000-uso-on-r3
 \$ErrorActionPreference = 'Stop'
-function Get-UdpOffload {
-  try {
-    \$diag = Get-CimInstance -Namespace 'root\\wmi' -ClassName 'NetKvm_Diag' -ErrorAction Stop | Select-Object -First 1
-    if (\$null -ne \$diag -and \$null -ne \$diag.PSObject.Properties['UdpOffload']) { return [long]\$diag.UdpOffload }
-  } catch { }
-  return \$null
+\$adapterMac = '52-54-00-4E-4B-01'
+\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
+\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
+function ConvertFrom-CimValue(\$value) {
+  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$value
 }
-\$before = Get-UdpOffload
-\$out = [System.IO.Path]::GetTempFileName()
-\$err = [System.IO.Path]::GetTempFileName()
-\$p = Start-Process -FilePath 'C:\\iperf3\\iperf3.exe' -ArgumentList @('-c', '192.168.122.1', '-p', '12345', '-u', '-l', '65507', '-b', '1G', '-t', '10', '-J', '--get-server-output', '--connect-timeout', '5000') -NoNewWindow -PassThru -RedirectStandardOutput \$out -RedirectStandardError \$err
-# Reading Handle now keeps ExitCode available after the process ends (a .NET quirk).
-\$null = \$p.Handle
-if (-not \$p.WaitForExit(40000)) { \$p.Kill(); \$p.WaitForExit(); \$code = 124 } else { \$code = \$p.ExitCode }
-\$after = Get-UdpOffload
-[Console]::Out.Write((Get-Content -Raw -LiteralPath \$out))
+function Get-NetKvmWmi([string]\$class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount {
+  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = 'C:\\iperf3\\iperf3.exe'
+\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 65507 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
+[Console]::Out.Write(\$senderOut)
 [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write((Get-Content -Raw -LiteralPath \$err))
-Remove-Item -LiteralPath \$out, \$err -ErrorAction SilentlyContinue
+[Console]::Error.Write(\$senderErr)
 exit \$code
 "
 

@@ -33,6 +33,8 @@ guest_exec() {
     echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN gave no pid: $reply" >&2
     return 125
   fi
+  # For guest_stop, should the caller's deadline end this function before the guest's script.
+  if [[ -n ${OL_GUEST_PID_FILE:-} ]]; then printf '%s\n' "$pid" >"$OL_GUEST_PID_FILE"; fi
   deadline=$((SECONDS + OL_AGENT_TIMEOUT))
   while :; do
     status=$(ol_agent '{"execute":"guest-exec-status","arguments":{"pid":'"$pid"'}}' 2>&1) || {
@@ -63,6 +65,20 @@ guest_exec() {
     return 125
   fi
   return $((code == 0 ? 0 : (code & 255) == 0 ? 1 : code & 255))
+}
+# guest_stop PIDFILE: ends the guest process guest_exec started (and what it started).
+guest_stop() {
+  local pid reply
+  pid=$(cat "$1" 2>/dev/null) || true
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_stop: no guest pid recorded in $1" >&2
+    return 125
+  fi
+  reply=$(ol_agent '{"execute":"guest-exec","arguments":{"path":"/bin/kill","arg":["-TERM","'"$pid"'"],"capture-output":true}}' 2>&1) || {
+    echo "guest_stop: guest-exec of the stop for pid $pid in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }
 guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_5429862dbd533cfc'
 # offload-lab guest-offloads (Linux guest, stack linux-uso-on)

@@ -3,24 +3,45 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $adapterMac = '52-54-00-4E-4B-01'
 $adapterWanted = "no network adapter with MAC $adapterMac in the guest (set guest.adapterName to name it)"
-$adapter = @(Get-NetAdapter -Physical | Where-Object { $_.MacAddress -eq $adapterMac })[0]
+$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $adapterMac })[0]
 if ($null -eq $adapter) { [Console]::Error.WriteLine("guest-offloads: $adapterWanted"); exit 2 }
 function Get-AdvancedProperties {
   $byKeyword = @{}
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { $_.Name -eq $adapter.Name } | ForEach-Object { $byKeyword[$_.RegistryKeyword] = $_ }
   $byKeyword
 }
+function ConvertFrom-CimValue($value) {
+  if ($value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    $flat = [ordered]@{}
+    foreach ($p in $value.CimInstanceProperties) { $flat[$p.Name] = ConvertFrom-CimValue $p.Value }
+    return $flat
+  }
+  return $value
+}
 function Get-NetKvmWmi([string]$class) {
-  # Only recent NetKVM builds register these classes; older ones have neither.
   try { $all = @(Get-CimInstance -Namespace 'root\wmi' -ClassName $class -ErrorAction Stop) } catch { return $null }
   $mine = @($all | Where-Object { $_.InstanceName -eq $adapter.InterfaceDescription })
-  if ($mine.Count -eq 0 -and $all.Count -eq 1) { $mine = $all }
   if ($mine.Count -eq 0) { return $null }
   $values = [ordered]@{}
   foreach ($p in $mine[0].CimInstanceProperties) {
-    if ($p.Name -ne 'InstanceName' -and $p.Name -ne 'Active') { $values[$p.Name] = $p.Value }
+    if ($p.Name -ne 'InstanceName' -and $p.Name -ne 'Active') { $values[$p.Name] = ConvertFrom-CimValue $p.Value }
   }
   $values
+}
+function Get-UdpOffloadCount {
+  $diag = Get-NetKvmWmi 'NetKvm_Diag'
+  if ($null -eq $diag -or $null -eq $diag['tx'] -or -not $diag['tx'].Contains('UdpOffload')) { return $null }
+  [long]$diag['tx']['UdpOffload']
+}
+$hostAddress = '192.168.122.1'
+function Get-Readiness {
+  if ($null -eq $adapter) { return 'adapter absent' }
+  if ([string]$adapter.Status -ne 'Up') { return "link $($adapter.Status)" }
+  $address = @(Get-NetIPAddress -InterfaceIndex $adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]$_.AddressState -eq 'Preferred' })[0]
+  if ($null -eq $address) { return 'no preferred IPv4 address' }
+  try { $reply = (New-Object System.Net.NetworkInformation.Ping).Send($hostAddress, 1000) } catch { $reply = $null }
+  if ($null -eq $reply -or [string]$reply.Status -ne 'Success') { return "host $hostAddress does not answer" }
+  'ready'
 }
 
 $requested = @(
@@ -47,15 +68,17 @@ foreach ($r in $requested) {
     $setErrors += "$($r.Keyword) $($r.Value): $($_.Exception.Message)"
   }
 }
-if ($changed) {
-  $adapter | Restart-NetAdapter -Confirm:$false
-  $deadline = (Get-Date).AddSeconds(120)
-  do {
-    Start-Sleep -Seconds 1
-    $adapter = Get-NetAdapter -InterfaceIndex $adapter.ifIndex
-  } while ($adapter.Status -ne 'Up' -and (Get-Date) -lt $deadline)
-}
-$adapter = Get-NetAdapter -InterfaceIndex $adapter.ifIndex
+$deadline = (Get-Date).AddSeconds(120)
+if ($changed) { $adapter | Restart-NetAdapter -Confirm:$false }
+do {
+  $adapterMac = '52-54-00-4E-4B-01'
+  $adapterWanted = "no network adapter with MAC $adapterMac in the guest (set guest.adapterName to name it)"
+  $adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $adapterMac })[0]
+  $readiness = Get-Readiness
+  if ($readiness -eq 'ready') { break }
+  Start-Sleep -Seconds 1
+} while ((Get-Date) -lt $deadline)
+if ($null -eq $adapter) { [Console]::Error.WriteLine("guest-offloads: after the restart, $adapterWanted"); exit 2 }
 
 $props = Get-AdvancedProperties
 $where = "guest $($adapter.Name)"
@@ -71,8 +94,27 @@ $properties = @(foreach ($r in $requested) {
     [ordered]@{ keyword = $r.Keyword; requested = $r.Value; registryValue = $value; displayValue = [string]$p.DisplayValue }
   }
 })
-if ($adapter.Status -ne 'Up') { $fail += "$($where): link requested Up, actual $($adapter.Status)" }
+if ($readiness -ne 'ready') { $fail += "$($where): readiness requested ready, actual $readiness" }
+
+$config = Get-NetKvmWmi 'NetKvm_Config'
+# The driver's own USO flags; 'unverified' where this build does not report them (before tag mm320).
+function Get-UsoDriverFlag([string]$field) {
+  if ($null -eq $config -or -not $config.Contains($field)) { return 'unverified' }
+  $(if ([int]$config[$field] -ne 0) { 'on' } else { 'off' })
+}
+function Get-RegistryText([string]$keyword) {
+  $p = $props[$keyword]
+  $(if ($null -eq $p) { 'absent' } else { "$(@($p.RegistryValue) -join ',') ($($p.DisplayValue))" })
+}
+$usoDriver = [ordered]@{ ipv4 = Get-UsoDriverFlag 'UsoEnabledv4'; ipv6 = Get-UsoDriverFlag 'UsoEnabledv6' }
+if ($usoDriver['ipv4'] -ne 'unverified' -and $usoDriver['ipv4'] -ne 'off') { $fail += "$($where): NetKvm_Config.UsoEnabledv4 requested off, actual $($usoDriver['ipv4']) while the registry says $(Get-RegistryText '*UsoIPv4')" }
+if ($usoDriver['ipv6'] -ne 'unverified' -and $usoDriver['ipv6'] -ne 'off') { $fail += "$($where): NetKvm_Config.UsoEnabledv6 requested off, actual $($usoDriver['ipv6']) while the registry says $(Get-RegistryText '*UsoIPv6')" }
 $ipInterface = @(Get-NetIPInterface -InterfaceIndex $adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue)[0]
+$ipMtu = $(if ($null -ne $ipInterface) { [long]$ipInterface.NlMtu } else { $null })
+# The device's MTU (VIRTIO_NET_F_MTU) wins over *JumboPacket: check what the adapter really has.
+$mtuWanted = '1500'
+if ("$($adapter.MtuSize)" -ne $mtuWanted) { $fail += "$($where): MtuSize requested $mtuWanted, actual $(if ($null -eq $adapter.MtuSize) { 'absent' } else { $adapter.MtuSize })" }
+if ("$ipMtu" -ne $mtuWanted) { $fail += "$($where): NlMtu requested $mtuWanted, actual $(if ($null -eq $ipMtu) { 'absent' } else { $ipMtu })" }
 
 $readBack = [ordered]@{
   adapter = $adapter.Name
@@ -81,15 +123,17 @@ $readBack = [ordered]@{
   driverVersion = $adapter.DriverVersion
   driverDate = $adapter.DriverDate
   linkStatus = [string]$adapter.Status
+  readiness = $readiness
   restarted = $changed
-  mtuSize = $adapter.MtuSize
-  ipMtu = $(if ($null -ne $ipInterface) { $ipInterface.NlMtu } else { $null })
+  mtuSize = $(if ($null -ne $adapter.MtuSize) { [long]$adapter.MtuSize } else { $null })
+  ipMtu = $ipMtu
   properties = $properties
   setErrors = $setErrors
-  netkvmConfig = Get-NetKvmWmi 'NetKvm_Config'
+  usoDriver = $usoDriver
+  netkvmConfig = $config
   netkvmDiag = Get-NetKvmWmi 'NetKvm_Diag'
 }
-[Console]::Out.WriteLine((ConvertTo-Json -InputObject $readBack -Depth 5 -Compress))
+[Console]::Out.WriteLine((ConvertTo-Json -InputObject $readBack -Depth 6 -Compress))
 if ($fail.Count -gt 0) {
   [Console]::Error.WriteLine("offload settings did not take: " + ($fail -join '; '))
   exit 1

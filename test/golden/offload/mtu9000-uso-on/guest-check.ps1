@@ -4,7 +4,7 @@ $ProgressPreference = 'SilentlyContinue'
 $missing = @()
 $adapterMac = '52-54-00-4E-4B-01'
 $adapterWanted = "no network adapter with MAC $adapterMac in the guest (set guest.adapterName to name it)"
-$adapter = @(Get-NetAdapter -Physical | Where-Object { $_.MacAddress -eq $adapterMac })[0]
+$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $adapterMac })[0]
 if ($null -eq $adapter) {
   $missing += $adapterWanted
 } elseif ($adapter.DriverFileName -ne 'netkvm.sys') {

@@ -21,31 +21,41 @@ $ErrorActionPreference = 'Continue'
 $pnputil = (& pnputil.exe /add-driver $inf /install 2>&1 | Out-String).Trim()
 $code = $LASTEXITCODE
 $ErrorActionPreference = 'Stop'
-# 3010: installed, reboot required; 259: already the installed driver.
+# pnputil's return values (Microsoft, "PnPUtil return values"): 3010 installed, reboot
+# required; 259 no device matches this driver, or the device already has a better one.
 if ($code -ne 0 -and $code -ne 3010 -and $code -ne 259) {
   [Console]::Error.WriteLine("netkvm-install: pnputil /add-driver $inf /install exited $($code): $pnputil")
   exit 1
 }
-$deadline = (Get-Date).AddSeconds(120)
+$rebootRequired = ($code -eq 3010)
+# After 3010 the new driver loads only after a restart, and after 259 nothing was installed:
+# waiting for the adapter to change would only time out.
+$deadline = $(if ($code -eq 0) { (Get-Date).AddSeconds(120) } else { Get-Date })
 do {
   $adapterMac = '52-54-00-4E-4B-01'
   $adapterWanted = "no network adapter with MAC $adapterMac in the guest (set guest.adapterName to name it)"
-  $adapter = @(Get-NetAdapter -Physical | Where-Object { $_.MacAddress -eq $adapterMac })[0]
+  $adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $adapterMac })[0]
   if ($null -ne $adapter -and $adapter.DriverFileName -eq 'netkvm.sys') { break }
+  if ((Get-Date) -ge $deadline) { break }
   Start-Sleep -Seconds 1
-} while ((Get-Date) -lt $deadline)
-if ($null -eq $adapter -or $adapter.DriverFileName -ne 'netkvm.sys') {
-  [Console]::Error.WriteLine("netkvm-install: pnputil exited $code but NetKVM does not drive the lab adapter: $(if ($null -eq $adapter) { $adapterWanted } else { "adapter $($adapter.Name) uses $($adapter.DriverFileName)" })")
+} while ($true)
+if (-not $rebootRequired -and ($null -eq $adapter -or $adapter.DriverFileName -ne 'netkvm.sys')) {
+  $why = $(if ($code -eq 259) { 'pnputil exit 259: no device matches this netkvm.inf (or it already has a better driver)' } else { "pnputil exited $code" })
+  [Console]::Error.WriteLine("netkvm-install: $why but NetKVM does not drive the lab adapter: $(if ($null -eq $adapter) { $adapterWanted } else { "adapter $($adapter.Name) uses $($adapter.DriverFileName)" })")
   exit 1
 }
 $result = [ordered]@{
   inf = $inf
   windows = "$($os.Caption) (build $build)"
   pnputilExitCode = $code
-  rebootRequired = ($code -eq 3010)
+  rebootRequired = $rebootRequired
   pnputilOutput = $pnputil
-  adapter = $adapter.Name
-  driverVersion = $adapter.DriverVersion
-  driverDate = $adapter.DriverDate
+  adapter = $(if ($null -ne $adapter) { $adapter.Name } else { $null })
+  driverVersion = $(if ($null -ne $adapter) { $adapter.DriverVersion } else { $null })
+  driverDate = $(if ($null -ne $adapter) { $adapter.DriverDate } else { $null })
 }
 [Console]::Out.WriteLine((ConvertTo-Json -InputObject $result -Compress))
+if ($rebootRequired) {
+  [Console]::Error.WriteLine('netkvm-install: NetKVM is installed but Windows must restart before it drives the adapter (pnputil exit 3010): restart the guest and run again')
+  exit 3
+}

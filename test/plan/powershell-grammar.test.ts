@@ -1,0 +1,144 @@
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { LabConfig } from "../../src/config/model";
+import { listStacks, loadStack } from "../../src/config/stackFile";
+import { renderPlan } from "../../src/cli/render";
+import { planCells } from "../../src/plan/benchmark/cells";
+import { guestCellScript } from "../../src/plan/benchmark/guestCell";
+import { windowsCommandLine } from "../../src/plan/benchmark/windowsCommandLine";
+import { planLab } from "../../src/plan/lab";
+import { offloadSteps } from "../../src/plan/offload/steps";
+import { ps } from "../../src/plan/quote";
+import { guestStepCommand, transportFor } from "../../src/plan/transport";
+import { POWERSHELL_LOADER } from "../../src/plan/transport/powershellLoader";
+import { describeErrors, encodedCommands, expectInertLiteral, parsePowershell, powershellParser } from "../support/powershellGrammar";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+/** Every PowerShell text a stack sends anywhere: rendered .ps1, cell scripts, -EncodedCommand payloads. */
+function powershellOf(cfg: LabConfig): Map<string, string> {
+  const transport = transportFor(cfg);
+  const out = new Map<string, string>();
+  const files = renderPlan(cfg, planLab(cfg, transport), transport, (s) => guestStepCommand(transport, s));
+  for (const [name, text] of files) {
+    if (name.endsWith(".ps1")) out.set(name, text);
+    if (name.endsWith(".sh")) encodedCommands(text).forEach((ps1, i) => out.set(`${name} -EncodedCommand #${i + 1}`, ps1));
+  }
+  for (const step of offloadSteps(cfg, transport, { netkvmInstall: true })) {
+    if (step.language === "ps1") out.set(`${step.name}.ps1`, step.create);
+  }
+  if (cfg.guest.os === "windows") {
+    for (const cell of planCells(cfg)) out.set(`cell ${cell.id}.ps1`, guestCellScript(cfg, cell));
+  }
+  return out;
+}
+
+async function expectParses(name: string, source: string): Promise<void> {
+  const tree = await parsePowershell(source);
+  if (tree.rootNode.hasError) throw new Error(`${name} does not parse: ${describeErrors(tree, source)}`);
+}
+
+beforeAll(async () => {
+  await powershellParser();
+});
+
+describe("the grammar check itself", () => {
+  it.each([
+    ["an unclosed block", "if ($x) { Write-Output 1"],
+    ["an unclosed string", "$a = 'abc"],
+    ["an unclosed sub-expression", '$a = "x $(Get-Date"'],
+  ])("fails on %s", async (_what, source) => {
+    expect((await parsePowershell(source)).rootNode.hasError).toBe(true);
+  });
+
+  it("finds a value that escaped its literal", async () => {
+    const source = "$a = 'x'; Stop-Computer; 'y'";
+    expect(() => expectInertLiteral(parsePowershellSync(source), source, "x'; Stop-Computer; 'y")).toThrow(/string literal/);
+  });
+});
+
+// A parsed tree for the synchronous helpers once the parser is loaded.
+let parsed: (source: string) => ReturnType<Awaited<ReturnType<typeof powershellParser>>["parse"]>;
+function parsePowershellSync(source: string) {
+  const tree = parsed(source);
+  if (tree === null) throw new Error("no tree");
+  return tree;
+}
+beforeAll(async () => {
+  const p = await powershellParser();
+  parsed = (s) => p.parse(s);
+});
+
+describe("every PowerShell script of every stack parses", () => {
+  for (const stack of listStacks(ROOT)) {
+    it(stack, async () => {
+      const cfg = loadStack(ROOT, stack);
+      const scripts = powershellOf(cfg);
+      if (cfg.guest.os === "windows") {
+        expect([...scripts.keys()].filter((k) => k.includes("-EncodedCommand")).length).toBeGreaterThan(0);
+        expect([...scripts.keys()].filter((k) => k.startsWith("cell ")).length).toBe(planCells(cfg).length);
+      }
+      for (const [name, source] of scripts) await expectParses(`${stack}: ${name}`, source);
+    });
+  }
+
+  it("and the uso sender's cells", async () => {
+    for (const stack of ["mtu1500-uso-on", "mtu9000-uso-off"]) {
+      const cfg = loadStack(ROOT, stack);
+      const uso: LabConfig = { ...cfg, matrix: { ...cfg.matrix, senders: ["plain", "uso"], payloads: [cfg.offloads.mtu - 28] } };
+      const scripts = [...powershellOf(uso)].filter(([k]) => k.startsWith("cell ") && k.includes("-uso-"));
+      expect(scripts.filter(([k]) => /B-uso-/.test(k)).length).toBe(uso.matrix.repetitions);
+      for (const [name, source] of scripts) await expectParses(`${stack}: ${name}`, source);
+    }
+  });
+
+  it("the loader, decoded from the host scripts, is the loader", () => {
+    const cfg = loadStack(ROOT, "mtu9000-uso-on");
+    const encoded = [...powershellOf(cfg)].filter(([k]) => k.includes("-EncodedCommand")).map(([, v]) => v);
+    expect(new Set(encoded)).toEqual(new Set([POWERSHELL_LOADER]));
+  });
+});
+
+/** Distinctive (OLX) values that try every way out of a PowerShell single-quoted literal. */
+const HOSTILE = [
+  "OLX'; Stop-Computer; '",
+  "OLX$(Stop-Computer)",
+  "OLX`whoami`",
+  'OLX"; Stop-Computer; "',
+  "OLX\nStop-Computer\n",
+  "OLX @(1) @{a=1} #c <#x#> '@",
+  "OLX $env:PATH ${x} -f 1",
+  "OLX’; Stop-Computer; ‘",
+  "OLX\\\\server\\share\\",
+];
+
+/** The text a value becomes inside a single-quoted literal. */
+const inLiteral = (v: string) => ps(v).slice(1, -1);
+
+describe("hostile values, the schema bypassed, stay inert inside one literal", () => {
+  const stack = loadStack(ROOT, "mtu9000-uso-on");
+  const base: LabConfig = { ...stack, matrix: { ...stack.matrix, senders: ["plain", "uso"], payloads: [8972] } };
+  for (const value of HOSTILE) {
+    it(JSON.stringify(value), async () => {
+      const byName: LabConfig = {
+        ...base,
+        network: { ...base.network, hostAddress: value },
+        guest: { ...base.guest, adapterName: value, iperf3Path: value },
+      };
+      const byMac: LabConfig = { ...base, guest: { ...base.guest, adapterName: undefined, mac: value } };
+      let seen = 0;
+      for (const [cfg, forms] of [
+        [byName, [inLiteral(value), inLiteral(windowsCommandLine([value]))]],
+        [byMac, [inLiteral(value.toUpperCase().replace(/:/g, "-"))]],
+      ] as const) {
+        for (const [name, source] of powershellOf(cfg)) {
+          const tree = await parsePowershell(source);
+          if (tree.rootNode.hasError) throw new Error(`${name} does not parse with ${JSON.stringify(value)}: ${describeErrors(tree, source)}`);
+          for (const form of forms) seen += expectInertLiteral(tree, source, form);
+        }
+      }
+      // The adapter lookup, guest check, offloads, install, and every cell carry it.
+      expect(seen).toBeGreaterThan(10);
+    });
+  }
+});
