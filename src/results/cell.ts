@@ -1,6 +1,18 @@
 /** What one cell of the matrix produced: one iperf3 run, parsed, with its evidence. */
 export type CellStatus = "ok" | "failed" | "invalid";
 export type Engaged = "yes" | "no" | "unknown";
+/**
+ * How the guest sent: `plain` iperf3 (one datagram per send: USO cannot show), `gso` iperf3
+ * ≥ 3.21 `--gsro` (Linux UDP_SEGMENT), `uso` a Windows sender setting UDP_SEND_MSG_SIZE.
+ * Files written before the sender existed have none: read them as `plain`.
+ */
+export type Sender = "plain" | "gso" | "uso";
+/**
+ * The per-cell USO verdict: `yes` large frames or a NetKVM counter delta; `no` a segmenting
+ * sender with USO asked and nothing seen; `not-exercised` a plain sender; `unverified` no counter
+ * and no capture. `unknown` is what files from before this verdict say.
+ */
+export type UsoVerdict = "yes" | "no" | "not-exercised" | "unverified";
 
 export interface CaptureEvidence {
   /** Frames the bounded capture on the host tap saw. */
@@ -17,13 +29,20 @@ export interface CellEvidence {
   /** NetKVM `NetKvm_Diag` UdpOffload counter delta over the cell, where the driver exposes it. */
   readonly udpOffloadDelta?: number | null;
   /** The verdict over all evidence: did USO engage for this cell? */
-  readonly usoEngaged: Engaged;
+  readonly usoEngaged: UsoVerdict | Engaged;
+  /** Frames on the tap longer than MTU + 14, the largest one, all frames seen, datagrams per frame (mean). */
+  readonly largeFrames?: number;
+  readonly largestFrame?: number;
+  readonly totalFrames?: number;
+  readonly datagramsPerFrame?: number | null;
 }
 
 export interface CellResult {
   /** e.g. `udp-8972B-mtu9000-uso-on-r2`. */
   readonly id: string;
   readonly variant: string;
+  /** Absent in files from before senders existed: `plain`. */
+  readonly sender?: Sender;
   readonly status: CellStatus;
   readonly error: string | null;
   readonly payloadBytes: number;
