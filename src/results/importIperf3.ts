@@ -1,7 +1,6 @@
 import type { CellEvidence, CellResult, Sender } from "./cell";
 import { cellResult } from "./benchmarkCell";
 import { bitrateFlag, parseIperf3, type Iperf3Run } from "./iperf3";
-import { cellId } from "../plan/benchmark/cells";
 import { IPV4_UDP_HEADER_BYTES } from "../config/features";
 
 export interface ImportOptions {
@@ -88,10 +87,9 @@ function nothingArrived(run: Iperf3Run): boolean {
   return run.error === null && run.packets === 0;
 }
 
+/** The lab's cell id, sender after the payload (`udp-8972B-gso-mtu9000-uso-on-r2`); `payload-unknown` when unknown. */
 function idOf(variant: string, sender: Sender, payload: number | null, repetition: number): string {
-  // A plain sender keeps the id the lab has always given; another sender is part of the id.
-  const v = sender === "plain" ? variant : `${sender}-${variant}`;
-  return payload === null ? `udp-payload-unknown-${v}-r${repetition}` : cellId(v, payload, null, repetition);
+  return `udp-${payload === null ? "payload-unknown" : `${payload}B`}-${sender}-${variant}-r${repetition}`;
 }
 
 /** A manual run has no capture or counters beside it: a plain sender cannot show USO at all. */
@@ -135,6 +133,7 @@ export function importIperf3Text(
   const identity = {
     id: idOf(variant, sender, payloadBytes, repetition),
     variant,
+    sender,
     // cellResult copies it through untouched; null is restored below.
     payloadBytes: payloadBytes ?? 0,
     mtu,

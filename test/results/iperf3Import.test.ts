@@ -25,12 +25,12 @@ describe("a folder of manual runs (good, failed, reverse and TCP) imports with n
       ["udp-1472B-reverse.json", "a reverse run (-R): the server sent and this end received; the lab measures the client's sending (run without -R)"],
     ]);
     expect(outcome.imported.map((i) => [path.basename(i.file, ".json"), i.cell.status, i.cell.payloadBytes, i.cell.id])).toEqual([
-      ["udp-1472B", "ok", 1472, "udp-1472B-mtu9000-uso-on-manual-r1"],
-      ["udp-65507B", "ok", 65507, "udp-65507B-mtu9000-uso-on-manual-r1"],
-      ["udp-8972B-busy", "failed", null, "udp-payload-unknown-mtu9000-uso-on-manual-r1"],
-      ["udp-8972B-interrupted", "failed", 8972, "udp-8972B-mtu9000-uso-on-manual-r1"],
-      ["udp-8972B-refused", "failed", null, "udp-payload-unknown-mtu9000-uso-on-manual-r2"],
-      ["udp-8972B", "ok", 8972, "udp-8972B-mtu9000-uso-on-manual-r2"],
+      ["udp-1472B", "ok", 1472, "udp-1472B-plain-mtu9000-uso-on-manual-r1"],
+      ["udp-65507B", "ok", 65507, "udp-65507B-plain-mtu9000-uso-on-manual-r1"],
+      ["udp-8972B-busy", "failed", null, "udp-payload-unknown-plain-mtu9000-uso-on-manual-r1"],
+      ["udp-8972B-interrupted", "failed", 8972, "udp-8972B-plain-mtu9000-uso-on-manual-r1"],
+      ["udp-8972B-refused", "failed", null, "udp-payload-unknown-plain-mtu9000-uso-on-manual-r2"],
+      ["udp-8972B", "ok", 8972, "udp-8972B-plain-mtu9000-uso-on-manual-r2"],
     ]);
   });
 
@@ -67,12 +67,12 @@ describe("a folder of manual runs (good, failed, reverse and TCP) imports with n
 describe("importIperf3, one file at a time", () => {
   it("fills in --payload only where the file does not say", () => {
     const { imported } = importFiles([path.join(MANUAL, "udp-8972B-refused.json"), path.join(MANUAL, "udp-1472B.json")], { payload: 8972 });
-    expect(imported.map((i) => [i.cell.payloadBytes, i.cell.id])).toEqual([[8972, "udp-8972B-imported-r1"], [1472, "udp-1472B-imported-r1"]]);
+    expect(imported.map((i) => [i.cell.payloadBytes, i.cell.id])).toEqual([[8972, "udp-8972B-plain-imported-r1"], [1472, "udp-1472B-plain-imported-r1"]]);
   });
 
   it("defaults to MTU 1500 and variant `imported`, and marks a payload above MTU − 28 fragmented", () => {
     const { imported } = importFiles([f("udp-65507B-mtu1500-fragmented")], {});
-    expect(imported[0]!.cell).toMatchObject({ id: "udp-65507B-imported-r1", mtu: 1500, fragmented: true, status: "ok" });
+    expect(imported[0]!.cell).toMatchObject({ id: "udp-65507B-plain-imported-r1", mtu: 1500, fragmented: true, status: "ok" });
   });
 
   it("keeps a stalled run as invalid and a run whose server died as failed", () => {
@@ -89,6 +89,6 @@ describe("importIperf3, one file at a time", () => {
     expect(refused.map((r) => r.file)).toEqual(["notes.json", "other.json"]);
     expect(refused[0]!.reason).toMatch(/^not iperf3 -J output: not JSON/);
     expect(refused[1]!.reason).toBe("not iperf3 -J output: no `start` and no `error`");
-    expect(imported.map((i) => i.cell.id)).toEqual(["udp-512B-imported-r1"]);
+    expect(imported.map((i) => i.cell.id)).toEqual(["udp-512B-plain-imported-r1"]);
   });
 });
