@@ -16,12 +16,11 @@ export interface CellIdentity {
 /**
  * One cell's result. The client ran in the guest, so the JSON's own CPU (`host_total`) is the
  * guest's and `remote_total` is the host server's. An iperf3 error fails the cell; a stalled
- * receiver makes its numbers meaningless, so the cell is invalid rather than slow.
+ * receiver, or one that got nothing, makes its numbers meaningless: invalid rather than slow.
  */
 export function cellResult(cell: CellIdentity, run: Iperf3Run, evidence: CellEvidence): CellResult {
-  const status = run.error !== null ? "failed" : run.stalled ? "invalid" : "ok";
-  const error =
-    run.error ?? (run.stalled ? "the receiver stopped getting datagrams part-way (esnet/iperf#1934): numbers not comparable" : null);
+  const status = run.error !== null ? "failed" : run.invalidReason !== null ? "invalid" : "ok";
+  const error = run.error ?? run.invalidReason;
   return {
     id: cell.id,
     variant: cell.variant,

@@ -1,4 +1,4 @@
-// iperf3 -J output (3.12 .. 3.21 keys) → the numbers a cell reports. Pure: text in, data out.
+// iperf3 -J output (3.12 .. 3.22 keys) → the numbers a cell reports. Pure: text in, data out.
 
 /** One iperf3 client run as the lab reads it. Numbers are null where the run did not produce them. */
 export interface Iperf3Run {
@@ -12,8 +12,15 @@ export interface Iperf3Run {
   readonly targetBitrate: number | null;
   /** -R: the server sent, the client (which printed the JSON) received. */
   readonly reverse: boolean;
+  /** `start.test_start.gso` (iperf3 >= 3.21): the client sent with UDP GSO (--gsro). */
+  readonly gso: boolean;
   readonly throughputBps: number | null;
   readonly senderBps: number | null;
+  /**
+   * Jitter and loss as the receiver counted them: with the server receiving, from its own
+   * report (server_output_json) when there is one. A 3.22 client's copy of a 3.12 server's
+   * sum_received says 0 lost whatever the server counted.
+   */
   readonly jitterMs: number | null;
   readonly lostPackets: number | null;
   readonly packets: number | null;
@@ -27,6 +34,8 @@ export interface Iperf3Run {
   readonly stalled: boolean;
   /** Bytes the receiver got per interval, when its intervals are known. */
   readonly receiverIntervals: readonly ReceiverInterval[] | null;
+  /** Why a finished run's numbers mean nothing (stalled, nothing received); null when sound. */
+  readonly invalidReason: string | null;
 }
 
 export interface ReceiverInterval {
@@ -112,6 +121,7 @@ function failedRun(error: string, doc?: Json): Iperf3Run {
     durationSeconds: num(at(testStart, "duration")),
     targetBitrate: num(at(testStart, "target_bitrate")),
     reverse: at(testStart, "reverse") === 1,
+    gso: at(testStart, "gso") === 1,
     throughputBps: null,
     senderBps: null,
     jitterMs: null,
@@ -123,7 +133,24 @@ function failedRun(error: string, doc?: Json): Iperf3Run {
     remoteCpuPercent: null,
     stalled: false,
     receiverIntervals: null,
+    invalidReason: null,
   };
+}
+
+/**
+ * A finished run in which no datagram arrived reads as 0 bit/s, not as a slow path: iperf3
+ * 3.22 --gsro with a payload above MTU - 28 sends nothing (the kernel refuses each GSO send)
+ * and reports no error.
+ */
+function invalidReasonOf(run: Pick<Iperf3Run, "stalled" | "packets" | "gso" | "payloadBytes">, sentBytes: number | null): string | null {
+  if (run.packets === 0) {
+    const why = run.gso
+      ? `with --gsro, datagrams of ${run.payloadBytes ?? "?"} B above the path MTU - 28 are never sent, and iperf3 reports no error`
+      : "nothing reached the receiver";
+    return `no datagram was received (0 packets, ${sentBytes ?? "?"} bytes sent): ${why}`;
+  }
+  if (run.stalled) return "the receiver stopped getting datagrams part-way (esnet/iperf#1934): numbers not comparable";
+  return null;
 }
 
 /** Parses one iperf3 -J document. Never throws: unreadable output becomes `error`. */
@@ -143,6 +170,8 @@ export function parseIperf3(text: string): Iperf3Run {
   if (received === undefined) return failedRun("iperf3 JSON has no end.sum_received (not a finished UDP test)", doc);
 
   const base = failedRun("", doc);
+  // The receiver's own report: the server's when it received and ran with -J.
+  const receiverReport = (!base.reverse && obj(at(doc, "server_output_json", "end", "sum_received"))) || received;
   const streams = at(doc, "end", "streams");
   const outOfOrder = Array.isArray(streams)
     ? streams.reduce<number | null>((acc, s) => {
@@ -152,21 +181,22 @@ export function parseIperf3(text: string): Iperf3Run {
     : null;
   const cpu = at(doc, "end", "cpu_utilization_percent");
   const intervals = receiverIntervalsOf(doc, base.reverse);
-  return {
+  const run = {
     ...base,
     error: null,
     throughputBps: num(received.bits_per_second),
     senderBps: num(sent?.bits_per_second),
-    jitterMs: num(received.jitter_ms),
-    lostPackets: num(received.lost_packets),
+    jitterMs: num(receiverReport.jitter_ms),
+    lostPackets: num(receiverReport.lost_packets),
     packets: num(received.packets),
-    lossPercent: num(received.lost_percent),
+    lossPercent: num(receiverReport.lost_percent),
     outOfOrder,
     localCpuPercent: num(at(cpu, "host_total")),
     remoteCpuPercent: num(at(cpu, "remote_total")),
     stalled: isStalled(intervals, num(sent?.seconds)),
     receiverIntervals: intervals,
   };
+  return { ...run, invalidReason: invalidReasonOf(run, num(sent?.bytes)) };
 }
 
 /** iperf3's target bitrate in bits/s as the `-b` value that asks for it (200000000 → 200M). */

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bitrateFlag, isStalled, parseIperf3 } from "../../src/results/iperf3";
 
-// Fixtures are recorded by test/fixtures/iperf3/record.sh from real iperf3 3.12 runs.
+// Fixtures are recorded by test/fixtures/iperf3/record.sh from real iperf3 3.12 runs (the 3.22
+// ones, --gsro among them, are read in iperf3Gso.test.ts).
 const FIXTURES = path.join(__dirname, "..", "fixtures", "iperf3");
 const text = (name: string) => fs.readFileSync(path.join(FIXTURES, `${name}.json`), "utf8");
 // The raw document, to check the parser picks the documented keys and not some other sum.
