@@ -1,6 +1,6 @@
 import type { CellEvidence, CellResult, Sender } from "./cell";
 import { cellResult } from "./benchmarkCell";
-import { bitrateFlag, parseIperf3, type Iperf3Run } from "./iperf3";
+import { bitrateFlag, parseIperf3 } from "./iperf3";
 import { IPV4_UDP_HEADER_BYTES } from "../config/features";
 
 export interface ImportOptions {
@@ -42,8 +42,6 @@ function obj(v: unknown): Json | undefined {
 interface TestKind {
   readonly protocol: string | null;
   readonly reverse: boolean;
-  /** iperf3 ≥ 3.21 writes `gso: 1` into test_start under `--gsro`. */
-  readonly gso: boolean;
 }
 
 /** An iperf3 -J document (finished or an error report), or the reason it is not one. */
@@ -64,7 +62,6 @@ function readDocument(text: string): { doc: Json; kind: TestKind } | { reason: s
     kind: {
       protocol: typeof testStart?.protocol === "string" ? testStart.protocol : null,
       reverse: testStart?.reverse === 1,
-      gso: testStart?.gso === 1,
     },
   };
 }
@@ -77,14 +74,6 @@ function refusalOf(kind: TestKind): string | null {
   if (kind.protocol !== null && kind.protocol !== "UDP") return `a ${kind.protocol} test, not UDP (run iperf3 with -u)`;
   if (kind.reverse) return "a reverse run (-R): the server sent and this end received; the lab measures the client's sending (run without -R)";
   return null;
-}
-
-/**
- * A finished run in which nothing arrived is no measurement (iperf3 3.21+ `--gsro` with a payload
- * above MTU − 28 sends nothing and reports no error).
- */
-function nothingArrived(run: Iperf3Run): boolean {
-  return run.error === null && run.packets === 0;
 }
 
 /** The lab's cell id, sender after the payload (`udp-8972B-gso-mtu9000-uso-on-r2`); `payload-unknown` when unknown. */
@@ -125,7 +114,8 @@ export function importIperf3Text(
   if (refused !== null) return { file, reason: refused };
 
   const run = parseIperf3(text);
-  const sender: Sender = read.kind.gso ? "gso" : "plain";
+  // iperf3 ≥ 3.21 writes `test_start.gso: 1` under --gsro.
+  const sender: Sender = run.gso ? "gso" : "plain";
   const payloadBytes = run.payloadBytes ?? opts.payload ?? null;
   const mtu = opts.mtu ?? DEFAULT_MTU;
   const variant = opts.variant ?? "imported";
@@ -142,8 +132,7 @@ export function importIperf3Text(
     durationSeconds: run.durationSeconds ?? 0,
     fragmented: payloadBytes !== null && payloadBytes > mtu - IPV4_UDP_HEADER_BYTES,
   };
-  const measured = nothingArrived(run) ? { ...run, error: "the receiver got no datagrams: nothing was measured" } : run;
-  const cell = cellResult(identity, measured, manualEvidence(variant, sender));
+  const cell = cellResult(identity, run, manualEvidence(variant, sender));
   return { ...cell, payloadBytes, sender };
 }
 

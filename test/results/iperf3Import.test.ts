@@ -64,6 +64,36 @@ describe("a folder of manual runs (good, failed, reverse and TCP) imports with n
   });
 });
 
+describe("iperf3 3.22 --gsro runs (the guest image's client, recorded by record.sh)", () => {
+  const { imported } = importFiles([f("udp-1472B-mtu1500-gsro"), f("udp-1473B-mtu1500-gsro-oversize"), f("udp-1472B-mtu1500-iperf3.22")], { variant: "mtu1500-uso-on" });
+  const [gso, oversize, plain] = imported.map((i) => i.cell);
+
+  it("import with sender gso, in the id too; a 3.22 run without --gsro stays plain", () => {
+    expect([gso!.sender, oversize!.sender, plain!.sender]).toEqual(["gso", "gso", "plain"]);
+    expect(gso!.id).toBe("udp-1472B-gso-mtu1500-uso-on-r1");
+    expect(plain!.id).toBe("udp-1472B-plain-mtu1500-uso-on-r1");
+    // No capture beside a manual run: a segmenting sender's USO is unverified, not "no".
+    expect(gso!.evidence.usoEngaged).toBe("unverified");
+    expect(plain!.evidence.usoEngaged).toBe("not-exercised");
+  });
+
+  it("read throughput from end.sum_received and loss and jitter from the receiving server's own report", () => {
+    const doc = JSON.parse(fs.readFileSync(f("udp-1472B-mtu1500-gsro"), "utf8")) as {
+      end: { sum_received: Received }; server_output_json: { end: { sum_received: Received } };
+    };
+    const server = doc.server_output_json.end.sum_received;
+    expect(gso).toMatchObject({
+      status: "ok", payloadBytes: 1472, throughputBps: doc.end.sum_received.bits_per_second, packets: doc.end.sum_received.packets,
+      lostPackets: server.lost_packets, lossPercent: server.lost_percent, jitterMs: server.jitter_ms,
+    });
+  });
+
+  it("keep a --gsro run above MTU − 28, which sent nothing, as invalid with the reason", () => {
+    expect(oversize!.status).toBe("invalid");
+    expect(oversize!.error).toMatch(/^no datagram was received \(0 packets, .*with --gsro, datagrams of 1473 B above the path MTU - 28 are never sent/);
+  });
+});
+
 describe("importIperf3, one file at a time", () => {
   it("fills in --payload only where the file does not say", () => {
     const { imported } = importFiles([path.join(MANUAL, "udp-8972B-refused.json"), path.join(MANUAL, "udp-1472B.json")], { payload: 8972 });
