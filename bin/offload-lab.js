@@ -5,5 +5,11 @@
 require("tsx/cjs");
 require("../src/cli/main.ts").main(process.argv).then(
   (code) => { process.exitCode = code; },
-  (err) => { console.error(err instanceof Error ? err.stack : err); process.exitCode = 1; },
+  // main() turns every error into a message and an exit code; this is only the last resort.
+  (err) => {
+    const debug = process.argv.includes("--debug");
+    console.error(`offload-lab: unexpected error: ${err instanceof Error ? err.message : err}`);
+    console.error(debug && err instanceof Error ? err.stack : "Run the same command with --debug for the stack trace.");
+    process.exitCode = 70;
+  },
 );

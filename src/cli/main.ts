@@ -1,25 +1,39 @@
 import * as path from "node:path";
-import { Command, CommanderError } from "commander";
-import { ConfigError } from "../config/errors";
-import { loadStack } from "../config/stackFile";
-import { planLab } from "../plan/lab";
-import { guestStepCommand, transportFor } from "../plan/transport";
-import * as fs from "node:fs";
-import { importIperf3 } from "../results/importIperf3";
+import { Command } from "commander";
 import { writeReport } from "../report/write";
 import { automationWorkspace } from "../sweep/automation";
-import { runSweep } from "../sweep/run";
-import { renderPlan, writeFiles } from "./render";
+import type { SweepWorkspace } from "../sweep/workspace";
+import { describeFailure } from "./errors";
+import { importCommand } from "./importCommand";
+import { consoleIo, type CommandIo } from "./io";
+import { collect, wholeNumber } from "./options";
+import { progressTo } from "./progress";
+import { renderCommand } from "./renderCommand";
+import { sweepCommand } from "./sweepCommand";
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+export interface MainDeps {
+  readonly io: CommandIo;
+  /** The Pulumi side of `sweep`; tests pass a fake. */
+  readonly workspace: (projectDir: string) => SweepWorkspace;
+  readonly now: () => number;
+}
 
-/** Exit codes: 0 done, 1 failed, 2 invalid configuration or usage. */
-export async function main(argv: readonly string[]): Promise<number> {
+const DEFAULT_DEPS: MainDeps = { io: consoleIo, workspace: automationWorkspace, now: Date.now };
+
+/**
+ * Exit codes: 0 done; 1 some input refused or a --fail-if rule breached; 2 bad usage or input
+ * (nothing touched a host); 3 a sweep stopped at a failed stack; 70 a fault in offload-lab itself.
+ */
+export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}): Promise<number> {
+  const { io, workspace, now } = { ...DEFAULT_DEPS, ...deps };
   let code = 0;
   const program = new Command("offload-lab")
     .description("KVM network-offload lab: render, import and compare iperf3 results")
     .exitOverride()
-    .option("--project <dir>", "the project directory holding Pulumi.yaml and stacks/", process.cwd());
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError("(add --help for usage)")
+    .option("--project <dir>", "the project directory holding Pulumi.yaml and stacks/", process.cwd())
+    .option("--debug", "on an unexpected error, print its stack trace", false);
 
   program
     .command("render")
@@ -27,38 +41,33 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption("--stack <name>", "stack name: stacks/Pulumi.<name>.yaml")
     .requiredOption("--out <dir>", "output directory")
     .action((opts: { stack: string; out: string }) => {
-      const cfg = loadStack(program.opts().project, opts.stack);
-      const transport = transportFor(cfg);
-      const steps = planLab(cfg, transport);
-      const files = renderPlan(cfg, steps, transport, (s) => guestStepCommand(transport, s));
-      writeFiles(path.resolve(opts.out), files);
-      console.log(`${opts.stack}: ${steps.length} steps, ${files.size} files in ${opts.out}`);
+      code = renderCommand(path.resolve(program.opts().project), opts, io);
     });
 
   program
     .command("import-iperf3")
     .description("turn iperf3 JSON files from manual runs into cell results, to sit beside the lab's")
-    .argument("<files...>", "iperf3 -J output files")
+    .argument("<files...>", "iperf3 -J output files, or folders of them")
     .requiredOption("--out <file>", "where to write the results (a JSON array of cell results)")
-    .option("--payload <bytes>", "UDP payload, when the file does not say", (v) => Number.parseInt(v, 10))
-    .option("--mtu <bytes>", "path MTU of the run (default 1500)", (v) => Number.parseInt(v, 10))
+    .option("--payload <bytes>", "UDP payload of runs whose file does not say (a run that failed before its test began)", wholeNumber(16, 65507))
+    .option("--mtu <bytes>", "path MTU of the runs (default 1500)", wholeNumber(68, 65535))
     .option("--variant <name>", "variant label, e.g. mtu9000-uso-on-manual")
     .action((files: string[], opts: { out: string; payload?: number; mtu?: number; variant?: string }) => {
-      const cells = importIperf3(files, { payload: opts.payload, mtu: opts.mtu, variant: opts.variant });
-      fs.writeFileSync(opts.out, JSON.stringify(cells, null, 2) + "\n");
-      console.log(`${cells.length} cell results in ${opts.out}`);
+      code = importCommand(files, opts, io);
     });
 
   program
     .command("report")
-    .description("compare stacks: report.md, results.csv and report.html from stack outputs or import-iperf3 results")
+    .description("compare stacks: report.md, results.csv and report.html from stack outputs, sweep folders or import-iperf3 results")
     .argument("<inputs...>", "files saved with `pulumi stack output --json`, import-iperf3 results, or folders of them")
     .requiredOption("--out <dir>", "output directory")
     .option("--fail-if <rule>", "exit 1 when breached, e.g. throughput-drop:uso>5% (repeatable)", collect, [])
-    .action(async (inputs: string[], opts: { out: string; failIf: string[] }) => {
-      const outcome = await writeReport(inputs, path.resolve(opts.out), { failIf: opts.failIf });
-      for (const m of outcome.messages) console.error(m);
-      for (const f of outcome.files) console.log(f);
+    .option("--quiet", "no progress lines", false)
+    .action(async (inputs: string[], opts: { out: string; failIf: string[]; quiet: boolean }) => {
+      const progress = progressTo(io, opts.quiet, now);
+      const outcome = await writeReport(inputs, path.resolve(opts.out), { failIf: opts.failIf, progress });
+      for (const m of outcome.messages) io.err(m);
+      for (const f of outcome.files) io.out(f);
       code = outcome.exitCode;
     });
 
@@ -67,42 +76,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description("with the Pulumi Automation API: up, save outputs and destroy each stack in turn, then report")
     .requiredOption("--stacks <list>", "comma-separated stack names")
     .requiredOption("--out <dir>", "where outputs, the resume state and the report go")
-    .option("--samples <n>", "runs per stack", (v) => Number.parseInt(v, 10), 1)
+    .option("--samples <n>", "runs per stack", wholeNumber(1), 1)
     .option("--shuffle", "shuffle the stack order in each sample (seeded, recorded)", false)
-    .option("--seed <n>", "shuffle seed", (v) => Number.parseInt(v, 10))
+    .option("--seed <n>", "shuffle seed", wholeNumber(0, 2 ** 31 - 1))
     .option("--keep", "do not destroy a stack after its run", false)
     .option("--fail-if <rule>", "passed to the report (repeatable)", collect, [])
-    .action(async (opts: { stacks: string; out: string; samples: number; shuffle: boolean; seed?: number; keep: boolean; failIf: string[] }) => {
-      const outcome = await runSweep(
-        {
-          stacks: opts.stacks.split(",").map((s) => s.trim()).filter(Boolean),
-          outDir: path.resolve(opts.out),
-          samples: opts.samples,
-          shuffle: opts.shuffle,
-          seed: opts.seed,
-          keep: opts.keep,
-          failIf: opts.failIf,
-        },
-        automationWorkspace(path.resolve(program.opts().project)),
-        (line) => console.log(line),
-      );
-      for (const m of outcome.messages) console.error(m);
-      code = outcome.exitCode;
+    .option("--quiet", "no progress lines and no engine output", false)
+    .action(async (opts: { stacks: string; out: string; samples: number; shuffle: boolean; seed?: number; keep: boolean; failIf: string[]; quiet: boolean }) => {
+      const project = path.resolve(program.opts().project);
+      code = await sweepCommand(opts, () => workspace(project), io, progressTo(io, opts.quiet, now));
     });
 
   try {
     await program.parseAsync([...argv]);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      return 2;
-    }
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      console.error((e as Error).message);
-      return 2;
-    }
-    throw e;
+    // Before parsing finished the option may not be known yet: look at the words themselves.
+    const failure = describeFailure(e, argv.includes("--debug"));
+    for (const line of failure.lines) io.err(line);
+    return failure.code;
   }
   return code;
 }

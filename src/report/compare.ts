@@ -1,12 +1,13 @@
-import type { CellResult } from "../results/cell";
-import { UNKNOWN_OS, type LoadedRun } from "./load";
+import type { Sender, UsoVerdict } from "../results/cell";
+import { UNKNOWN_OS, type LoadedRun, type ReportCell } from "./load";
 import { summarize, welchInterval, type Summary, type WelchInterval } from "./stats";
 
 /**
  * Why a cell is set apart. Excluded cells never enter a mean; the others enter it with the flag
  * carried onto their group, so no view can show them as plain numbers.
  */
-export type CellFlag = "failed" | "invalid" | "stalled" | "no-throughput" | "uso-not-engaged" | "fragmented" | "uso-unverified";
+export type CellFlag =
+  | "failed" | "invalid" | "stalled" | "no-throughput" | "uso-not-engaged" | "fragmented" | "uso-unverified" | "uso-not-exercised";
 
 const EXCLUDING: ReadonlySet<CellFlag> = new Set(["failed", "invalid", "stalled", "no-throughput", "uso-not-engaged"]);
 
@@ -18,6 +19,7 @@ export const FLAG_MEANING: Readonly<Record<CellFlag, string>> = {
   "uso-not-engaged": "USO was requested but the evidence says it never engaged (excluded)",
   fragmented: "payload > MTU − 28: every datagram is IP-fragmented (counted, compare only with the same payload)",
   "uso-unverified": "USO was requested but no evidence shows whether it engaged (counted)",
+  "uso-not-exercised": "USO was requested but the sender is plain iperf3, which hands the stack one datagram at a time: nothing for USO to segment, so this measures nothing about USO (counted)",
 };
 
 export type Factor = "uso" | "mtu" | "os";
@@ -35,9 +37,13 @@ export const METRIC_LABEL: Readonly<Record<Metric, string>> = {
 
 export interface CellRow {
   readonly run: LoadedRun;
-  readonly cell: CellResult;
+  readonly cell: ReportCell;
   /** USO as the variant asked for it: stack output, else the variant name, else the cell's evidence. */
   readonly uso: boolean;
+  /** The cell's sender; files from before senders existed ran plain iperf3. */
+  readonly sender: Sender;
+  /** The cell's USO verdict, with the pre-verdict `unknown` read as `unverified`. */
+  readonly verdict: UsoVerdict;
   readonly flags: readonly CellFlag[];
   readonly counted: boolean;
   readonly values: Readonly<Record<Metric, number | null>>;
@@ -50,7 +56,9 @@ export interface Group {
   readonly os: string;
   readonly mtu: number;
   readonly uso: boolean;
-  readonly payloadBytes: number;
+  readonly sender: Sender;
+  /** Null: imported runs whose file did not say (they failed before their test began). */
+  readonly payloadBytes: number | null;
   readonly bitrate: string;
   readonly rows: readonly CellRow[];
   /** Every flag any of its cells carries, in a fixed order. */
@@ -73,24 +81,37 @@ export interface Comparison {
   readonly verdict: string;
 }
 
-const FLAG_ORDER: readonly CellFlag[] = ["failed", "invalid", "stalled", "no-throughput", "uso-not-engaged", "fragmented", "uso-unverified"];
+const FLAG_ORDER: readonly CellFlag[] = [
+  "failed", "invalid", "stalled", "no-throughput", "uso-not-engaged", "fragmented", "uso-unverified", "uso-not-exercised",
+];
 
-function usoOf(run: LoadedRun, cell: CellResult): boolean {
+function usoOf(run: LoadedRun, cell: ReportCell): boolean {
   if (run.uso !== null) return run.uso;
   const m = /(^|-)uso-(on|off)(-|$)/.exec(run.variant);
   if (m) return m[2] === "on";
   return cell.evidence.usoRequested;
 }
 
-function cellFlags(cell: CellResult, uso: boolean): CellFlag[] {
+/**
+ * A plain sender cannot exercise USO, whatever a file from before the verdict enum says about
+ * frames: its verdict is `not-exercised`. `unknown` (the old "no evidence") is `unverified`.
+ */
+function verdictOf(cell: ReportCell, sender: Sender): UsoVerdict {
+  if (sender === "plain") return "not-exercised";
+  const v = cell.evidence.usoEngaged;
+  return v === "unknown" || v === "not-exercised" ? "unverified" : v;
+}
+
+function cellFlags(cell: ReportCell, uso: boolean, verdict: UsoVerdict): CellFlag[] {
   const flags: CellFlag[] = [];
   if (cell.status === "failed") flags.push("failed");
   if (cell.status === "invalid") flags.push("invalid");
   if (cell.stalled) flags.push("stalled");
   if (cell.status === "ok" && (cell.throughputBps === null || cell.throughputBps === undefined)) flags.push("no-throughput");
-  if (uso && cell.evidence.usoEngaged === "no") flags.push("uso-not-engaged");
+  if (uso && verdict === "no") flags.push("uso-not-engaged");
   if (cell.fragmented) flags.push("fragmented");
-  if (uso && cell.evidence.usoEngaged === "unknown") flags.push("uso-unverified");
+  if (uso && verdict === "unverified") flags.push("uso-unverified");
+  if (uso && verdict === "not-exercised") flags.push("uso-not-exercised");
   return flags;
 }
 
@@ -102,13 +123,17 @@ export function cellRows(runs: readonly LoadedRun[]): CellRow[] {
   return runs.flatMap((run) =>
     run.cells.map((cell) => {
       const uso = usoOf(run, cell);
-      const flags = cellFlags(cell, uso);
+      const sender = cell.sender ?? "plain";
+      const verdict = verdictOf(cell, sender);
+      const flags = cellFlags(cell, uso, verdict);
       const throughput = num(cell.throughputBps) === null ? null : (cell.throughputBps as number) / 1e6;
       const cpu = num(cell.guestCpuPercent);
       return {
         run,
         cell,
         uso,
+        sender,
+        verdict,
         flags,
         counted: !flags.some((f) => EXCLUDING.has(f)),
         values: {
@@ -128,17 +153,25 @@ function cmpStr(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Unknown payloads (failed imports) sort last. */
+export function cmpPayload(a: number | null, b: number | null): number {
+  return (a ?? Infinity) - (b ?? Infinity) || 0;
+}
+
+const SENDER_ORDER: readonly Sender[] = ["plain", "gso", "uso"];
+
 function compareGroups(a: Group, b: Group): number {
   return (
     cmpStr(a.os, b.os) || a.mtu - b.mtu || Number(a.uso) - Number(b.uso) || cmpStr(a.variant, b.variant) ||
-    a.payloadBytes - b.payloadBytes || cmpStr(a.bitrate, b.bitrate)
+    SENDER_ORDER.indexOf(a.sender) - SENDER_ORDER.indexOf(b.sender) || cmpPayload(a.payloadBytes, b.payloadBytes) ||
+    cmpStr(a.bitrate, b.bitrate)
   );
 }
 
 export function groupRows(rows: readonly CellRow[]): Group[] {
   const byKey = new Map<string, CellRow[]>();
   for (const row of rows) {
-    const key = JSON.stringify([row.run.variant, row.run.os, row.cell.mtu, row.uso, row.cell.payloadBytes, row.cell.bitrate]);
+    const key = JSON.stringify([row.run.variant, row.run.os, row.cell.mtu, row.uso, row.sender, row.cell.payloadBytes, row.cell.bitrate]);
     const list = byKey.get(key) ?? [];
     list.push(row);
     byKey.set(key, list);
@@ -156,6 +189,7 @@ export function groupRows(rows: readonly CellRow[]): Group[] {
       os: first.run.os,
       mtu: first.cell.mtu,
       uso: first.uso,
+      sender: first.sender,
       payloadBytes: first.cell.payloadBytes,
       bitrate: first.cell.bitrate,
       rows: list,
@@ -189,7 +223,7 @@ function metricValues(g: Group, metric: Metric): number[] {
   return g.rows.filter((r) => r.counted).map((r) => r.values[metric]).filter((v): v is number => v !== null);
 }
 
-function verdictOf(a: number[], b: number[], interval: WelchInterval | null): string {
+function differenceVerdict(a: number[], b: number[], interval: WelchInterval | null): string {
   if (a.length === 0 || b.length === 0) return `no counted cells on one side (n=${a.length} vs ${b.length})`;
   if (interval === null) return `n too small to tell (n=${a.length} vs ${b.length}; need at least 2 each)`;
   if (interval.low > 0) return "candidate higher";
@@ -202,7 +236,8 @@ export function compare(groups: readonly Group[]): Comparison[] {
   for (let i = 0; i < groups.length; i++) {
     for (let j = i + 1; j < groups.length; j++) {
       const [x, y] = [groups[i], groups[j]];
-      if (x.payloadBytes !== y.payloadBytes || x.bitrate !== y.bitrate) continue;
+      // Same payload, bitrate and sender: a different sender is a different experiment, not a factor.
+      if (x.payloadBytes === null || x.payloadBytes !== y.payloadBytes || x.bitrate !== y.bitrate || x.sender !== y.sender) continue;
       const factor = soleDifference(x, y);
       if (factor === null) continue;
       const [baseline, candidate] = isBaseline(factor, x, y) ? [x, y] : [y, x];
@@ -220,7 +255,7 @@ export function compare(groups: readonly Group[]): Comparison[] {
           diff,
           diffPercent: diff !== null && base !== 0 ? (diff / Math.abs(base)) * 100 : null,
           interval,
-          verdict: verdictOf(a, b, interval),
+          verdict: differenceVerdict(a, b, interval),
         });
       }
     }
@@ -229,7 +264,7 @@ export function compare(groups: readonly Group[]): Comparison[] {
   return out.sort(
     (p, q) =>
       METRICS.indexOf(p.metric) - METRICS.indexOf(q.metric) || factorRank(p.factor) - factorRank(q.factor) ||
-      p.baseline.payloadBytes - q.baseline.payloadBytes || compareGroups(p.baseline, q.baseline) ||
+      cmpPayload(p.baseline.payloadBytes, q.baseline.payloadBytes) || compareGroups(p.baseline, q.baseline) ||
       compareGroups(p.candidate, q.candidate),
   );
 }

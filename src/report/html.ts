@@ -1,8 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { FLAG_MEANING, METRICS, METRIC_LABEL, type Analysis, type CellFlag, type Group } from "./compare";
-import { comparisonFlags, counted, fmtDf, fmtInterval, fmtMeanSd, fmtPercent, fmtSigned, fmtUso } from "./format";
+import { chartData } from "./chartData";
+import { CHART_CLIENT } from "./chartClient";
+import { FLAG_MEANING, METRICS, METRIC_LABEL, type Analysis, type CellFlag } from "./compare";
+import {
+  comparisonFlags, counted, fmtDf, fmtInterval, fmtMeanSd, fmtPayload, fmtPercent, fmtSigned, fmtUso, VERDICT_HEADER, verdictCells,
+} from "./format";
 import type { RuleCheck } from "./thresholds";
+import { unpaired, verdictRows } from "./verdict";
 
 export function htmlEscape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
@@ -19,87 +24,6 @@ function chartJsSource(): string {
   return fs.readFileSync(file, "utf8").replace(/<\/script/gi, "<\\/script").replace(/<!--/g, "<\\!--");
 }
 
-function seriesLabel(g: Group): string {
-  return `${g.variant} (${g.os}, MTU ${g.mtu}, USO ${fmtUso(g.uso)})`;
-}
-
-/** What the page's script draws: one series per variant, one point per payload and bitrate. */
-function chartData(analysis: Analysis) {
-  const xs = [...new Map(analysis.groups.map((g) => [`${g.payloadBytes}|${g.bitrate}`, g])).values()]
-    .sort((a, b) => a.payloadBytes - b.payloadBytes || (a.bitrate < b.bitrate ? -1 : a.bitrate > b.bitrate ? 1 : 0))
-    .map((g) => ({ payloadBytes: g.payloadBytes, bitrate: g.bitrate }));
-  const variants = new Map<string, Group[]>();
-  for (const g of analysis.groups) {
-    const key = seriesLabel(g);
-    variants.set(key, [...(variants.get(key) ?? []), g]);
-  }
-  return {
-    labels: xs.map((x) => `${x.payloadBytes} B @ ${x.bitrate}`),
-    metrics: METRICS.map((m) => ({ id: m, label: METRIC_LABEL[m] })),
-    series: [...variants.entries()].map(([label, groups]) => {
-      const at = xs.map((x) => groups.find((g) => g.payloadBytes === x.payloadBytes && g.bitrate === x.bitrate) ?? null);
-      return {
-        label,
-        flags: at.map((g) => (g === null ? [] : g.flags)),
-        counted: at.map((g) => (g === null ? null : counted(g))),
-        values: Object.fromEntries(METRICS.map((m) => [m, at.map((g) => (g === null || g.stats[m].n === 0 ? null : g.stats[m].mean))])),
-      };
-    }),
-  };
-}
-
-// Runs in the browser: draws one chart per metric; flagged points are crosses, never plain dots.
-const CLIENT = `
-(function () {
-  var data = JSON.parse(document.getElementById("report-data").textContent);
-  var palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
-  var drawn = 0;
-  data.metrics.forEach(function (metric) {
-    var canvas = document.getElementById("chart-" + metric.id);
-    new Chart(canvas, {
-      type: "line",
-      data: {
-        labels: data.labels,
-        datasets: data.series.map(function (s, i) {
-          var color = palette[i % palette.length];
-          return {
-            label: s.label,
-            data: s.values[metric.id],
-            borderColor: color,
-            backgroundColor: color,
-            spanGaps: false,
-            pointRadius: s.flags.map(function (f) { return f.length ? 9 : 4; }),
-            pointStyle: s.flags.map(function (f) { return f.length ? "crossRot" : "circle"; }),
-            pointBorderWidth: s.flags.map(function (f) { return f.length ? 3 : 1; })
-          };
-        })
-      },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        plugins: {
-          title: { display: true, text: metric.label },
-          tooltip: {
-            callbacks: {
-              afterLabel: function (ctx) {
-                var s = data.series[ctx.datasetIndex];
-                var f = s.flags[ctx.dataIndex];
-                return "counted " + s.counted[ctx.dataIndex] + (f.length ? " | FLAGGED: " + f.join(", ") : "");
-              }
-            }
-          }
-        },
-        scales: { x: { title: { display: true, text: "payload @ bitrate" } }, y: { beginAtZero: true } }
-      }
-    });
-    drawn++;
-  });
-  // Lets a headless check tell "every chart was drawn" from "the page loaded".
-  document.body.setAttribute("data-charts-drawn", String(drawn));
-})();
-`;
-
 function table(header: readonly string[], rows: readonly (readonly string[])[], rowClass?: (i: number) => string): string {
   const head = `<tr>${header.map((h) => `<th>${htmlEscape(h)}</th>`).join("")}</tr>`;
   const body = rows
@@ -115,6 +39,9 @@ th, td { border: 1px solid #bbb; padding: 0.2em 0.5em; text-align: left; }
 th { background: #eee; }
 tr.flagged td { background: #fff1c2; }
 tr.excluded td { background: #ffd6d6; }
+tr.not-exercised td { background: #eeeeee; color: #555; }
+tr.engaged-no td, tr.engaged-mixed td { background: #ffd6d6; }
+#verdict th { background: #dde8f5; }
 .chart { position: relative; height: 320px; width: 100%; max-width: 1100px; margin-bottom: 1.5em; }
 .fail { color: #b00; font-weight: bold; }
 `;
@@ -126,24 +53,34 @@ export function renderHtml(analysis: Analysis, checks: readonly RuleCheck[]): st
   const present = [...new Set(flagged.flatMap((r) => r.flags))] as CellFlag[];
   const parts: string[] = [];
   parts.push(`<h1>offload-lab report</h1>`);
-  parts.push(`<p>${new Set(analysis.runs.map((r) => r.source)).size} files, ${rows.length} cells, ${rows.filter((r) => !r.counted).length} excluded from every mean. Crosses in the charts mark flagged groups.</p>`);
-  parts.push(`<h2>Charts</h2>`);
+  parts.push(`<p>${new Set(analysis.runs.map((r) => r.source)).size} files, ${rows.length} cells, ${rows.filter((r) => !r.counted).length} excluded from every mean.</p>`);
+  const verdicts = verdictRows(analysis);
+  parts.push(`<h2>USO on vs off</h2>`);
+  parts.push(`<p>Difference = USO on − USO off over counted cells, with its 95 % confidence interval by Welch's t; significant when the interval excludes 0. "USO engaged" is the evidence of the USO-on cells.</p>`);
+  if (verdicts.length === 0) parts.push(`<p id="verdict">No USO off/on pair in these inputs (same OS, MTU, payload, sender and bitrate).</p>`);
+  else {
+    const rowClass = (i: number) => (verdicts[i]!.engaged.verdict === "not-exercised" ? "not-exercised" : `engaged-${verdicts[i]!.engaged.verdict}`);
+    parts.push(table([...VERDICT_HEADER], verdicts.map(verdictCells), rowClass).replace("<table>", `<table id="verdict">`));
+  }
+  const alone = unpaired(analysis, verdicts);
+  if (alone.length > 0) parts.push(`<p>${alone.length} group${alone.length === 1 ? " has" : "s have"} no partner in the other USO arm and appear only in the tables below.</p>`);
+  parts.push(`<h2>Charts</h2><p>Mean of counted cells per variant, whiskers the 95 % interval of the mean (none below n = 2); striped bars marked "!" are flagged groups.</p>`);
   for (const m of METRICS) parts.push(`<div class="chart"><canvas id="chart-${m}" role="img" aria-label="${htmlEscape(METRIC_LABEL[m])}"></canvas></div>`);
 
   parts.push(`<h2>Flagged cells</h2>`);
   if (flagged.length === 0) parts.push(`<p>None.</p>`);
   else {
     parts.push(table(["cell", "variant", "payload (B)", "counted", "flags", "error"], flagged.map((r) => [
-      r.cell.id, r.run.variant, String(r.cell.payloadBytes), r.counted ? "yes" : "no", r.flags.join(", "), r.cell.error ?? "–",
+      r.cell.id, r.run.variant, fmtPayload(r.cell.payloadBytes), r.counted ? "yes" : "no", r.flags.join(", "), r.cell.error ?? "–",
     ]), (i) => (flagged[i].counted ? "flagged" : "excluded")));
     parts.push(`<ul>${present.map((f) => `<li><code>${f}</code>: ${htmlEscape(FLAG_MEANING[f])}</li>`).join("")}</ul>`);
   }
 
   parts.push(`<h2>Results by variant and payload</h2>`);
   parts.push(table(
-    ["variant", "os", "MTU", "USO", "payload (B)", "bitrate", "counted", ...METRICS.map((m) => METRIC_LABEL[m]), "flags"],
+    ["variant", "os", "MTU", "USO", "sender", "payload (B)", "bitrate", "counted", ...METRICS.map((m) => METRIC_LABEL[m]), "flags"],
     groups.map((g) => [
-      g.variant, g.os, String(g.mtu), fmtUso(g.uso), String(g.payloadBytes), g.bitrate, counted(g),
+      g.variant, g.os, String(g.mtu), fmtUso(g.uso), g.sender, fmtPayload(g.payloadBytes), g.bitrate, counted(g),
       ...METRICS.map((m) => fmtMeanSd(g, m)), g.flags.join(", ") || "–",
     ]),
     (i) => (groups[i].flags.length > 0 ? "flagged" : ""),
@@ -157,7 +94,7 @@ export function renderHtml(analysis: Analysis, checks: readonly RuleCheck[]): st
     parts.push(table(
       ["factor", "payload (B)", "baseline → candidate", "baseline", "candidate", "difference", "95 % CI", "df", "verdict", "flags"],
       list.map((c) => [
-        c.factor, String(c.baseline.payloadBytes), `${c.baseline.variant} → ${c.candidate.variant}`, fmtMeanSd(c.baseline, m),
+        c.factor, fmtPayload(c.baseline.payloadBytes), `${c.baseline.variant} → ${c.candidate.variant}`, fmtMeanSd(c.baseline, m),
         fmtMeanSd(c.candidate, m), `${fmtSigned(m, c.diff)} (${fmtPercent(c.diffPercent)})`, fmtInterval(c), fmtDf(c), c.verdict,
         comparisonFlags(c).join(", ") || "–",
       ]),
@@ -173,7 +110,7 @@ export function renderHtml(analysis: Analysis, checks: readonly RuleCheck[]): st
     parts.join("\n"),
     `<script type="application/json" id="report-data">${scriptJson(chartData(analysis))}</script>`,
     `<script>${chartJsSource()}</script>`,
-    `<script>${CLIENT}</script>`,
+    `<script>${CHART_CLIENT}</script>`,
     "</body></html>",
     "",
   ].join("\n");

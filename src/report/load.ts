@@ -1,6 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { CellResult } from "../results/cell";
+import type { ImportedCell } from "../results/importIperf3";
+
+/**
+ * A cell as the report reads it: a lab cell, or an imported one whose payload may be unknown.
+ * `sender` and the newer verdicts are optional so that files from before them still load.
+ */
+export type ReportCell = ImportedCell;
 
 /** One input file's cells, with the factors that tell its variant apart from the others. */
 export interface LoadedRun {
@@ -9,7 +15,7 @@ export interface LoadedRun {
   readonly stack: string | null;
   readonly variant: string;
   readonly os: string;
-  readonly cells: readonly CellResult[];
+  readonly cells: readonly ReportCell[];
   /** Top-level `uso` of a stack output: true/false when the stack set it, null when left to the driver. */
   readonly uso: boolean | null;
 }
@@ -29,7 +35,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Checks the fields the report reads, naming the file, the cell and the field on failure. */
-function checkCell(raw: unknown, where: string): CellResult {
+const VERDICTS = ["yes", "no", "not-exercised", "unverified", "unknown"];
+const SENDERS = ["plain", "gso", "uso"];
+
+function checkCell(raw: unknown, where: string): ReportCell {
   if (!isObject(raw)) throw new ReportInputError(`${where}: a cell must be an object`);
   const need = (key: string, ok: (v: unknown) => boolean, what: string): void => {
     if (!ok(raw[key])) throw new ReportInputError(`${where}: field "${key}" must be ${what}, got ${JSON.stringify(raw[key])}`);
@@ -39,7 +48,8 @@ function checkCell(raw: unknown, where: string): CellResult {
   need("variant", (v) => typeof v === "string", "a string");
   need("error", (v) => v === null || v === undefined || typeof v === "string", "a string or null");
   need("status", (v) => v === "ok" || v === "failed" || v === "invalid", '"ok", "failed" or "invalid"');
-  need("payloadBytes", isNum, "a number");
+  need("sender", (v) => v === undefined || SENDERS.includes(v as string), `absent or one of ${SENDERS.join(", ")}`);
+  need("payloadBytes", (v) => v === null || isNum(v), "a number, or null when unknown");
   need("mtu", isNum, "a number");
   need("bitrate", (v) => typeof v === "string", "a string");
   need("repetition", isNum, "a number");
@@ -49,14 +59,13 @@ function checkCell(raw: unknown, where: string): CellResult {
   need("evidence", isObject, "an object");
   const evidence = raw.evidence as Record<string, unknown>;
   if (typeof evidence.usoRequested !== "boolean") throw new ReportInputError(`${where}: evidence.usoRequested must be a boolean`);
-  // "unknown" is what files from before the sender factor say.
-  if (!["yes", "no", "not-exercised", "unverified", "unknown"].includes(evidence.usoEngaged as string)) {
-    throw new ReportInputError(`${where}: evidence.usoEngaged must be "yes", "no", "not-exercised", "unverified" or "unknown"`);
+  if (!VERDICTS.includes(evidence.usoEngaged as string)) {
+    throw new ReportInputError(`${where}: evidence.usoEngaged must be one of ${VERDICTS.map((v) => `"${v}"`).join(", ")}`);
   }
-  return raw as unknown as CellResult;
+  return raw as unknown as ReportCell;
 }
 
-function checkCells(raw: unknown, where: string): CellResult[] {
+function checkCells(raw: unknown, where: string): ReportCell[] {
   if (!Array.isArray(raw)) throw new ReportInputError(`${where}: "cells" must be an array of cell results`);
   return raw.map((c, i) => checkCell(c, `${where} cell ${i}${isObject(c) && typeof c.id === "string" ? ` (${c.id})` : ""}`));
 }

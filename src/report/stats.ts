@@ -136,3 +136,16 @@ export function welchInterval(a: readonly number[], b: readonly number[], confid
   const tCritical = studentTQuantile(1 - (1 - confidence) / 2, df);
   return { diff, se, df, tCritical, low: diff - tCritical * se, high: diff + tCritical * se, confidence };
 }
+
+export interface MeanInterval {
+  readonly low: number;
+  readonly high: number;
+}
+
+/** The Student t confidence interval of a mean; null below two values (no variance estimate). */
+export function meanInterval(xs: readonly number[], confidence = 0.95): MeanInterval | null {
+  if (xs.length < 2) return null;
+  const m = mean(xs);
+  const half = studentTQuantile(1 - (1 - confidence) / 2, xs.length - 1) * (sampleSd(xs) / Math.sqrt(xs.length));
+  return { low: m - half, high: m + half };
+}

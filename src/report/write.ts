@@ -15,16 +15,24 @@ export interface ReportOutcome {
 }
 
 /** Loads results, writes report.md, results.csv and report.html into `outDir`, checks `--fail-if`. */
-export async function writeReport(inputs: string[], outDir: string, opts: { failIf?: string[] }): Promise<ReportOutcome> {
+export async function writeReport(
+  inputs: string[],
+  outDir: string,
+  opts: { failIf?: string[]; progress?: (line: string) => void },
+): Promise<ReportOutcome> {
+  const progress = opts.progress ?? (() => undefined);
   let rules;
   let runs;
   try {
     rules = (opts.failIf ?? []).map(parseFailRule);
+    progress(`report: reading ${inputs.length} input${inputs.length === 1 ? "" : "s"}`);
     runs = loadInputs(inputs);
   } catch (e) {
     if (e instanceof ReportInputError || e instanceof FailRuleError) return { exitCode: 2, files: [], messages: [e.message] };
     throw e;
   }
+  const cellCount = runs.reduce((n, r) => n + r.cells.length, 0);
+  progress(`report: ${cellCount} cells from ${new Set(runs.map((r) => r.source)).size} files; comparing`);
   const analysis = analyze(runs);
   const messages: string[] = [];
   const checks: RuleCheck[] = [];
@@ -45,6 +53,7 @@ export async function writeReport(inputs: string[], outDir: string, opts: { fail
   ];
   const files: string[] = [];
   for (const [name, text] of outputs) {
+    progress(`report: writing ${name}`);
     const file = path.join(outDir, name);
     await fs.promises.writeFile(file, text);
     files.push(file);

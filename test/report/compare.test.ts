@@ -60,12 +60,18 @@ describe("one-factor comparisons", () => {
       "uso 65507: mtu9000-uso-off → mtu9000-uso-on",
       "mtu 65507: mtu1500-uso-off → mtu9000-uso-off",
       "mtu 65507: mtu1500-uso-on → mtu9000-uso-on",
-      "os 1472: linux-mtu1500-uso-off → mtu1500-uso-off",
-      "os 65507: linux-mtu1500-uso-off → mtu1500-uso-off",
     ]);
   });
+  it("never pairs different senders: the Linux set ran plain iperf3, the Windows stacks the uso sender", () => {
+    expect(analysis.groups.filter((g) => g.os === "linux").map((g) => g.sender)).toEqual(["plain", "plain"]);
+    expect(analysis.comparisons.some((c) => c.baseline.os === "linux" || c.candidate.os === "linux")).toBe(false);
+  });
   it("says when n is too small to tell", () => {
-    const c = analysis.comparisons.find((x) => x.metric === "throughput" && x.factor === "os" && x.baseline.payloadBytes === 1472)!;
+    const a = analyze([
+      run("linux-v", [makeCell({ variant: "linux-v" })], { os: "linux" }),
+      run("windows-v", [1, 2, 3].map((repetition) => makeCell({ variant: "windows-v", repetition })), { os: "windows" }),
+    ]);
+    const c = a.comparisons.find((x) => x.metric === "throughput" && x.factor === "os")!;
     expect(c.interval).toBeNull();
     expect(c.verdict).toBe("n too small to tell (n=1 vs 3; need at least 2 each)");
     expect(c.diff).not.toBeNull();

@@ -45,6 +45,83 @@ describe("report.html, as a file", () => {
   });
 });
 
+/**
+ * Runs in the page after the report's own scripts: what Chart.js and the whisker plugin hold for
+ * every chart, written into the DOM for --dump-dom to carry out.
+ */
+const PROBE = `<script>
+(function () {
+  var charts = Object.keys(Chart.instances).map(function (k) {
+    var c = Chart.instances[k], bars = [], whiskersInData = 0, flagged = 0;
+    c.data.datasets.forEach(function (ds, di) {
+      c.getDatasetMeta(di).data.forEach(function (el, i) {
+        var b = ds.bars[i];
+        if (b && b.low !== null) whiskersInData++;
+        if (b && b.flags.length) flagged++;
+        if (ds.data[i] !== null) bars.push({ dataset: di, index: i, value: ds.data[i], top: el.y, base: el.base });
+      });
+    });
+    return { canvas: c.canvas.id, type: c.config.type, labels: c.data.labels.length, bars: bars,
+      whiskersInData: whiskersInData, whiskers: c.$whiskers ? c.$whiskers.drawn : null, flagged: flagged, flagMarks: c.$whiskers ? c.$whiskers.flagMarks : null };
+  });
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(charts);
+  document.body.appendChild(pre);
+})();
+</script>`;
+
+interface ProbedChart {
+  canvas: string;
+  type: string;
+  labels: number;
+  bars: Array<{ dataset: number; index: number; value: number; top: number; base: number }>;
+  whiskersInData: number;
+  whiskers: Array<{ dataset: number; index: number; top: number; bottom: number }> | null;
+  flagged: number;
+  flagMarks: number | null;
+}
+
+function probe(file: string): { charts: ProbedChart[]; dom: string; console: string[] } {
+  const probed = file.replace(/\.html$/, ".probed.html");
+  fs.writeFileSync(probed, fs.readFileSync(file, "utf8").replace("</body>", `${PROBE}</body>`));
+  const page = runChromium(probed, ["--dump-dom", "--window-size=1200,2000"]);
+  const m = /<pre id="probe">(.*?)<\/pre>/s.exec(page.stdout);
+  if (!m) throw new Error(`no probe output; console: ${page.console.join("\n")}`);
+  const text = m[1]!.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return { charts: JSON.parse(text) as ProbedChart[], dom: page.stdout, console: page.console };
+}
+
+describe.skipIf(!haveChromium)("report.html's charts, as Chart.js holds them", () => {
+  it("draws grouped bars with a whisker for every interval, marks flagged groups, and logs nothing", () => {
+    const { charts, dom, console: messages } = probe(html);
+    expect(messages).toEqual([]);
+    expect(charts.map((c) => [c.canvas, c.type])).toEqual(
+      ["throughput", "cpu", "loss", "jitter", "efficiency"].map((m) => [`chart-${m}`, "bar"]),
+    );
+    for (const c of charts) {
+      // Six categories: MTU 1500 × {1472, 65507} × {plain, uso}, MTU 9000 × {8972, 65507} × uso.
+      expect(c.labels, c.canvas).toBe(6);
+      expect(c.bars.length, c.canvas).toBeGreaterThan(8);
+      // A drawn bar has height: its top is above its base on the canvas.
+      for (const b of c.bars) if (b.value > 0) expect(b.base - b.top, `${c.canvas} bar ${b.dataset}/${b.index}`).toBeGreaterThan(0);
+      expect(c.whiskersInData, c.canvas).toBeGreaterThan(0);
+      expect(c.whiskers!.length, c.canvas).toBe(c.whiskersInData);
+      // Each whisker spans its bar's top: the mean lies inside its own interval.
+      for (const w of c.whiskers!) {
+        const bar = c.bars.find((b) => b.dataset === w.dataset && b.index === w.index)!;
+        expect(w.top, c.canvas).toBeLessThan(w.bottom);
+        expect(bar.top).toBeGreaterThanOrEqual(w.top - 0.5);
+        expect(bar.top).toBeLessThanOrEqual(w.bottom + 0.5);
+      }
+      expect(c.flagged, c.canvas).toBeGreaterThan(0);
+      expect(c.flagMarks, c.canvas).toBe(c.flagged);
+    }
+    expect(dom).toMatch(/<table id="verdict">/);
+    expect(dom.indexOf('id="verdict"')).toBeLessThan(dom.indexOf('id="chart-throughput"'));
+  });
+});
+
 describe.skipIf(!haveChromium)("report.html in headless Chromium", () => {
   it("draws every chart with no console message", () => {
     const shot = path.join(tmp, "fixtures.png");

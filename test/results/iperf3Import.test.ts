@@ -1,42 +1,124 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { importIperf3 } from "../../src/results/importIperf3";
+import { importIperf3, type ImportOptions } from "../../src/results/importIperf3";
 
+// Recorded by test/fixtures/iperf3/record.sh from real iperf3 3.12 runs in network namespaces.
 const FIXTURES = path.join(__dirname, "..", "fixtures", "iperf3");
+const MANUAL = path.join(FIXTURES, "manual");
 const f = (name: string) => path.join(FIXTURES, `${name}.json`);
+const read = (files: string[]) => files.map((file) => ({ file, text: fs.readFileSync(file, "utf8") }));
+const importFiles = (files: string[], opts: ImportOptions) => importIperf3(read(files), opts);
+const manualFiles = () => fs.readdirSync(MANUAL).filter((n) => n.endsWith(".json")).sort().map((n) => path.join(MANUAL, n));
 
-describe("importIperf3 (recorded manual runs)", () => {
-  it("takes the payload and bitrate from the file, the MTU and variant from flags", () => {
-    const cells = importIperf3([f("udp-8972B-mtu9000"), f("udp-65507B-mtu9000-fragmented"), f("udp-8972B-mtu9000")], {
-      mtu: 9000,
-      variant: "mtu9000-uso-on",
-    });
-    expect(cells.map((c) => c.id)).toEqual([
-      "udp-8972B-plain-mtu9000-uso-on-r1",
-      "udp-65507B-plain-mtu9000-uso-on-r1",
-      "udp-8972B-plain-mtu9000-uso-on-r2",
+interface Received { bits_per_second: number; jitter_ms: number; lost_packets: number; packets: number; lost_percent: number }
+const received = (file: string): Received => (JSON.parse(fs.readFileSync(file, "utf8")) as { end: { sum_received: Received } }).end.sum_received;
+
+describe("a folder of manual runs (good, failed, reverse and TCP) imports with nothing lost", () => {
+  const outcome = importFiles(manualFiles(), { mtu: 9000, variant: "mtu9000-uso-on-manual" });
+  const byFile = new Map(outcome.imported.map((i) => [path.basename(i.file, ".json"), i.cell]));
+
+  it("gives every file a cell or a refusal", () => {
+    expect(outcome.imported.length + outcome.refused.length).toBe(manualFiles().length);
+    expect(outcome.refused.map((r) => [path.basename(r.file), r.reason])).toEqual([
+      ["tcp.json", "a TCP test, not UDP (run iperf3 with -u)"],
+      ["udp-1472B-reverse.json", "a reverse run (-R): the server sent and this end received; the lab measures the client's sending (run without -R)"],
     ]);
-    expect(cells.map((c) => c.fragmented)).toEqual([false, true, false]);
-    expect(cells.every((c) => c.status === "ok" && c.mtu === 9000 && c.bitrate === "500M" && c.durationSeconds === 2)).toBe(true);
-    // A manual run was plain iperf3: USO could not show, whatever the variant says.
-    expect(cells[0]!.sender).toBe("plain");
-    expect(cells[0]!.evidence).toEqual({ usoRequested: true, udpOffloadDelta: null, usoEngaged: "not-exercised" });
+    expect(outcome.imported.map((i) => [path.basename(i.file, ".json"), i.cell.status, i.cell.payloadBytes, i.cell.id])).toEqual([
+      ["udp-1472B", "ok", 1472, "udp-1472B-plain-mtu9000-uso-on-manual-r1"],
+      ["udp-65507B", "ok", 65507, "udp-65507B-plain-mtu9000-uso-on-manual-r1"],
+      ["udp-8972B-busy", "failed", null, "udp-payload-unknown-plain-mtu9000-uso-on-manual-r1"],
+      ["udp-8972B-interrupted", "failed", 8972, "udp-8972B-plain-mtu9000-uso-on-manual-r1"],
+      ["udp-8972B-refused", "failed", null, "udp-payload-unknown-plain-mtu9000-uso-on-manual-r2"],
+      ["udp-8972B", "ok", 8972, "udp-8972B-plain-mtu9000-uso-on-manual-r2"],
+    ]);
   });
 
-  it("defaults to MTU 1500 and variant `imported`; a flag overrides the payload", () => {
-    const [c] = importIperf3([f("udp-1472B-mtu1500")], { payload: 1500 });
-    expect(c!.id).toBe("udp-1500B-plain-imported-r1");
-    expect(c!.mtu).toBe(1500);
-    expect(c!.fragmented).toBe(true);
+  it("keeps iperf3's own error text on failed cells", () => {
+    expect(byFile.get("udp-8972B-busy")!.error).toBe("the server is busy running a test. try again later");
+    expect(byFile.get("udp-8972B-refused")!.error).toBe("unable to connect to server: Connection refused");
+    expect(byFile.get("udp-8972B-interrupted")!.error).toBe("interrupt - the client has terminated");
+    for (const name of ["udp-8972B-busy", "udp-8972B-refused", "udp-8972B-interrupted"]) {
+      expect(byFile.get(name)!.throughputBps, name).toBeNull();
+    }
   });
 
-  it("keeps failed and stalled runs with their status", () => {
-    const cells = importIperf3([f("udp-1472B-mtu1500-stalled"), f("interrupted")], {});
-    expect(cells.map((c) => c.status)).toEqual(["invalid", "failed"]);
-    expect(cells[1]!.error).toMatch(/control socket/);
+  it("reads throughput, jitter and loss from end.sum_received", () => {
+    for (const name of ["udp-1472B", "udp-8972B", "udp-65507B"]) {
+      const r = received(path.join(MANUAL, `${name}.json`));
+      const cell = byFile.get(name)!;
+      expect(cell, name).toMatchObject({
+        throughputBps: r.bits_per_second, jitterMs: r.jitter_ms, lostPackets: r.lost_packets, packets: r.packets, lossPercent: r.lost_percent,
+      });
+    }
   });
 
-  it("asks for --payload when the file does not say", () => {
-    expect(() => importIperf3([f("refused")], {})).toThrow(/refused\.json: no payload size.*--payload/);
+  it("takes MTU, variant and sender, and marks a plain sender's USO as not exercised", () => {
+    const ok = outcome.imported.map((i) => i.cell).filter((c) => c.status === "ok");
+    expect(ok.map((c) => [c.payloadBytes, c.mtu, c.bitrate, c.fragmented, c.sender])).toEqual([
+      [1472, 9000, "200M", false, "plain"],
+      [65507, 9000, "500M", true, "plain"],
+      [8972, 9000, "500M", false, "plain"],
+    ]);
+    expect(ok[0]!.evidence).toEqual({ usoRequested: true, udpOffloadDelta: null, usoEngaged: "not-exercised" });
+  });
+});
+
+describe("iperf3 3.22 --gsro runs (the guest image's client, recorded by record.sh)", () => {
+  const { imported } = importFiles([f("udp-1472B-mtu1500-gsro"), f("udp-1473B-mtu1500-gsro-oversize"), f("udp-1472B-mtu1500-iperf3.22")], { variant: "mtu1500-uso-on" });
+  const [gso, oversize, plain] = imported.map((i) => i.cell);
+
+  it("import with sender gso, in the id too; a 3.22 run without --gsro stays plain", () => {
+    expect([gso!.sender, oversize!.sender, plain!.sender]).toEqual(["gso", "gso", "plain"]);
+    expect(gso!.id).toBe("udp-1472B-gso-mtu1500-uso-on-r1");
+    expect(plain!.id).toBe("udp-1472B-plain-mtu1500-uso-on-r1");
+    // No capture beside a manual run: a segmenting sender's USO is unverified, not "no".
+    expect(gso!.evidence.usoEngaged).toBe("unverified");
+    expect(plain!.evidence.usoEngaged).toBe("not-exercised");
+  });
+
+  it("read throughput from end.sum_received and loss and jitter from the receiving server's own report", () => {
+    const doc = JSON.parse(fs.readFileSync(f("udp-1472B-mtu1500-gsro"), "utf8")) as {
+      end: { sum_received: Received }; server_output_json: { end: { sum_received: Received } };
+    };
+    const server = doc.server_output_json.end.sum_received;
+    expect(gso).toMatchObject({
+      status: "ok", payloadBytes: 1472, throughputBps: doc.end.sum_received.bits_per_second, packets: doc.end.sum_received.packets,
+      lostPackets: server.lost_packets, lossPercent: server.lost_percent, jitterMs: server.jitter_ms,
+    });
+  });
+
+  it("keep a --gsro run above MTU − 28, which sent nothing, as invalid with the reason", () => {
+    expect(oversize!.status).toBe("invalid");
+    expect(oversize!.error).toMatch(/^no datagram was received \(0 packets, .*with --gsro, datagrams of 1473 B above the path MTU - 28 are never sent/);
+  });
+});
+
+describe("importIperf3, one file at a time", () => {
+  it("fills in --payload only where the file does not say", () => {
+    const { imported } = importFiles([path.join(MANUAL, "udp-8972B-refused.json"), path.join(MANUAL, "udp-1472B.json")], { payload: 8972 });
+    expect(imported.map((i) => [i.cell.payloadBytes, i.cell.id])).toEqual([[8972, "udp-8972B-plain-imported-r1"], [1472, "udp-1472B-plain-imported-r1"]]);
+  });
+
+  it("defaults to MTU 1500 and variant `imported`, and marks a payload above MTU − 28 fragmented", () => {
+    const { imported } = importFiles([f("udp-65507B-mtu1500-fragmented")], {});
+    expect(imported[0]!.cell).toMatchObject({ id: "udp-65507B-plain-imported-r1", mtu: 1500, fragmented: true, status: "ok" });
+  });
+
+  it("keeps a stalled run as invalid and a run whose server died as failed", () => {
+    const { imported } = importFiles([f("udp-1472B-mtu1500-stalled"), f("interrupted")], {});
+    expect(imported.map((i) => i.cell.status)).toEqual(["invalid", "failed"]);
+    expect(imported[1]!.cell.error).toBe("control socket has closed unexpectedly");
+  });
+
+  it("refuses a file that is not iperf3 -J output, naming it, and goes on", () => {
+    const { imported, refused } = importIperf3(
+      [{ file: "notes.json", text: "iperf3 -c host -u" }, { file: "other.json", text: '{"a": 1}' }, ...read([f("udp-512B-mtu1500")])],
+      {},
+    );
+    expect(refused.map((r) => r.file)).toEqual(["notes.json", "other.json"]);
+    expect(refused[0]!.reason).toMatch(/^not iperf3 -J output: not JSON/);
+    expect(refused[1]!.reason).toBe("not iperf3 -J output: no `start` and no `error`");
+    expect(imported.map((i) => i.cell.id)).toEqual(["udp-512B-plain-imported-r1"]);
   });
 });

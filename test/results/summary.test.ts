@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CellResult } from "../../src/results/cell";
@@ -19,10 +20,12 @@ describe("statistic", () => {
 describe("summarize", () => {
   const FIXTURES = path.join(__dirname, "..", "fixtures", "iperf3");
   const f = (name: string) => path.join(FIXTURES, `${name}.json`);
+  // Every one of these files says its payload, so each imported cell is a full CellResult.
   const cells = importIperf3(
-    [f("udp-1472B-mtu1500"), f("udp-1472B-mtu1500-textserver"), f("udp-1472B-mtu1500-stalled"), f("udp-512B-mtu1500"), f("udp-1472B-mtu1500-reverse")],
+    [f("udp-1472B-mtu1500"), f("udp-1472B-mtu1500-textserver"), f("udp-1472B-mtu1500-stalled"), f("udp-512B-mtu1500"), f("udp-1472B-mtu1500")]
+      .map((file) => ({ file, text: fs.readFileSync(file, "utf8") })),
     { mtu: 1500, variant: "mtu1500-uso-off" },
-  );
+  ).imported.map((i) => i.cell as CellResult);
 
   it("groups by payload (ascending) and bitrate, and lets only ok cells into the statistics", () => {
     const all = summarize(cells);

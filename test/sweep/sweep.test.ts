@@ -100,7 +100,7 @@ describe("runSweep", () => {
     ]);
     const csv = fs.readFileSync(path.join(out, "results.csv"), "utf8").trim().split("\r\n");
     expect(csv).toHaveLength(1 + 3 * 12);
-    expect(fs.readFileSync(path.join(out, "report.md"), "utf8")).toContain("| mtu1500-uso-off | windows | 1500 | off | 1472 | 1G | 9/9 |");
+    expect(fs.readFileSync(path.join(out, "report.md"), "utf8")).toContain("| mtu1500-uso-off | windows | 1500 | off | uso | 1472 | 1G | 9/9 |");
   });
 
   it("--shuffle orders each sample from the recorded seed, the same way every time", async () => {
