@@ -9,6 +9,7 @@ import { importIperf3 } from "../results/importIperf3";
 import { writeReport } from "../report/write";
 import { automationWorkspace } from "../sweep/automation";
 import { runSweep } from "../sweep/run";
+import { addEngineCommands } from "./engine";
 import { renderPlan, writeFiles } from "./render";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -89,6 +90,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       for (const m of outcome.messages) console.error(m);
       code = outcome.exitCode;
     });
+
+  addEngineCommands(program, (c) => (code = c));
 
   try {
     await program.parseAsync([...argv]);

@@ -1,4 +1,5 @@
-import { LocalWorkspace, type OutputMap } from "@pulumi/pulumi/automation";
+import type { OutputMap } from "@pulumi/pulumi/automation";
+import { labStackOf } from "../engine/stack";
 import type { SweepStack, SweepWorkspace } from "./workspace";
 
 const BENCHMARK_KEY = "offload-lab:benchmark";
@@ -9,11 +10,11 @@ export function plainOutputs(outputs: OutputMap): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
 }
 
-/** The project's stacks through the Pulumi CLI (`pulumi` must be on PATH and logged in). */
+/** The project's stacks through the Pulumi CLI on PATH, the lab as an inline program (src/engine/stack.ts). */
 export function automationWorkspace(projectDir: string): SweepWorkspace {
   return {
     async selectStack(name: string): Promise<SweepStack> {
-      const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: projectDir });
+      const stack = await labStackOf(projectDir, name);
       return {
         name,
         async getRunId() {

@@ -10,7 +10,7 @@ import type { Transport } from "../../src/plan/transport/transport";
 import { parseBenchmarkOutput } from "../../src/results/benchmark";
 import { parseIperf3ServerOutput } from "../../src/results/benchmarkServer";
 import { summarize } from "../../src/results/summary";
-import { Namespace, canUseNamespaces, vethPair } from "../support/netns";
+import { Namespace, canUseNamespaces, vethPair } from "../../src/sandbox/netns";
 
 // The iperf3-server and benchmark steps run for real: the "host" namespace stands in for the
 // KVM host (its veth end for the tap), the "guest" namespace runs the cell scripts through a

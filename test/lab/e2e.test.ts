@@ -6,8 +6,8 @@ import { planLab } from "../../src/plan/lab";
 import { transportFor } from "../../src/plan/transport";
 import type { CellResult } from "../../src/results/cell";
 import { ensureGuestImage } from "./guest-image/image";
-import { Libvirtd } from "../support/libvirtd";
-import { canUseNamespaces, Namespace } from "../support/netns";
+import { Libvirtd } from "../../src/sandbox/libvirtd";
+import { canUseNamespaces, Namespace } from "../../src/sandbox/netns";
 import { runOnHost } from "../support/hostRunner";
 import { PROJECT_DIR, runProgram, stackConfig, unwrapSecrets, type ProgramRun, type Registered } from "../support/programHarness";
 

@@ -2,9 +2,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canUseNamespaces, Namespace, run } from "../support/netns";
+import { canUseNamespaces, Namespace, run } from "../../src/sandbox/netns";
 import { ensureGuestImage, GUEST_ADDRESS, GUEST_CMDLINE, type GuestImage } from "./guest-image/image";
-import { Libvirtd } from "../support/libvirtd";
+import { Libvirtd } from "../../src/sandbox/libvirtd";
 import { guestDomainXml, labNetworkXml } from "./guest-image/guestXml";
 import { agentCommand, guestExec, waitForAgent, type ExecResult } from "./guest-image/agent";
 
