@@ -9,6 +9,8 @@ import { importIperf3 } from "../results/importIperf3";
 import { writeReport } from "../report/write";
 import { automationWorkspace } from "../sweep/automation";
 import { runSweep } from "../sweep/run";
+import { passphraseProblem } from "../engine/environment";
+import { startSandbox } from "../sandbox/session";
 import { addEngineCommands } from "./engine";
 import { renderPlan, writeFiles } from "./render";
 
@@ -73,7 +75,35 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--seed <n>", "shuffle seed", (v) => Number.parseInt(v, 10))
     .option("--keep", "do not destroy a stack after its run", false)
     .option("--fail-if <rule>", "passed to the report (repeatable)", collect, [])
-    .action(async (opts: { stacks: string; out: string; samples: number; shuffle: boolean; seed?: number; keep: boolean; failIf: string[] }) => {
+    .option("--sandbox", "bring up the sandbox KVM host (root, Linux) for the sandbox-* stacks first and remove it at the end", false)
+    .action(async (opts: { stacks: string; out: string; samples: number; shuffle: boolean; seed?: number; keep: boolean; failIf: string[]; sandbox: boolean }) => {
+      const problem = passphraseProblem();
+      if (problem !== null) {
+        console.error(problem);
+        code = 2;
+        return;
+      }
+      if (opts.sandbox && opts.keep) {
+        console.error("--keep with --sandbox: the sandbox and its stacks are removed at the end, nothing can be kept");
+        code = 2;
+        return;
+      }
+      const projectDir = path.resolve(program.opts().project);
+      const sandbox = opts.sandbox ? await startSandbox(projectDir, (l) => console.log(l)) : undefined;
+      // Ctrl-C or a kill stops the sandbox too (its guests and daemons would outlive this process).
+      const onSignal = (signal: NodeJS.Signals) => {
+        console.error(`sweep: ${signal}, removing the sandbox; run the same command again to resume`);
+        void (sandbox?.stop() ?? Promise.resolve()).finally(() => process.exit(128 + (signal === "SIGINT" ? 2 : 15)));
+      };
+      if (sandbox !== undefined) for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, onSignal);
+      try {
+        await sweepWith(opts, projectDir);
+      } finally {
+        await sandbox?.stop();
+      }
+    });
+
+  const sweepWith = async (opts: { stacks: string; out: string; samples: number; shuffle: boolean; seed?: number; keep: boolean; failIf: string[] }, projectDir: string) => {
       const outcome = await runSweep(
         {
           stacks: opts.stacks.split(",").map((s) => s.trim()).filter(Boolean),
@@ -84,12 +114,12 @@ export async function main(argv: readonly string[]): Promise<number> {
           keep: opts.keep,
           failIf: opts.failIf,
         },
-        automationWorkspace(path.resolve(program.opts().project)),
+        automationWorkspace(projectDir),
         (line) => console.log(line),
       );
       for (const m of outcome.messages) console.error(m);
       code = outcome.exitCode;
-    });
+  };
 
   addEngineCommands(program, (c) => (code = c));
 

@@ -9,7 +9,16 @@ import { run } from "./netns";
  * listens only on `address` (the sandbox end of its veth) and accepts only `publicKey`, for root.
  */
 export class Sshd {
-  private constructor(readonly pid: number) {}
+  private constructor(
+    readonly pid: number,
+    /** sshd's own log: one "Accepted publickey" line per connection, i.e. per remote command. */
+    readonly logFile: string,
+  ) {}
+
+  /** How many logins the sandbox has accepted so far. */
+  logins(): number {
+    return (fs.readFileSync(this.logFile, "utf8").match(/Accepted publickey/g) ?? []).length;
+  }
 
   static start(lv: Libvirtd, address: string, port: number, publicKey: string): Sshd {
     const dir = path.join(lv.dir, "sshd");
@@ -34,17 +43,19 @@ export class Sshd {
         "ClientAliveInterval 30",
         "MaxStartups 50",
         "MaxSessions 50",
+        "LogLevel VERBOSE",
         "",
       ].join("\n"),
     );
     // sshd's privilege separation folder lives in /run, which is the daemon's private one.
     lv.exec(["mkdir", "-p", "/run/sshd"]);
-    lv.exec(["/usr/sbin/sshd", "-f", path.join(dir, "sshd_config")]);
+    const logFile = path.join(dir, "sshd.log");
+    lv.exec(["/usr/sbin/sshd", "-f", path.join(dir, "sshd_config"), "-E", logFile]);
     const until = Date.now() + 10_000;
     while (!fs.existsSync(pidFile)) {
       if (Date.now() > until) throw new Error("sandbox sshd did not start");
       run("sleep", ["0.1"]);
     }
-    return new Sshd(Number(fs.readFileSync(pidFile, "utf8").trim()));
+    return new Sshd(Number(fs.readFileSync(pidFile, "utf8").trim()), logFile);
   }
 }
