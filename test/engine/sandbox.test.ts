@@ -1,0 +1,176 @@
+import * as fs from "node:fs";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { labStackOf } from "../../src/engine/stack";
+import type { CellResult } from "../../src/results/cell";
+import { startSandbox, type Sandbox } from "../../src/sandbox/session";
+import { canUseNamespaces } from "../../src/sandbox/netns";
+import { privateBackend, pulumiCli, readTree } from "../support/engine";
+import { PROJECT_DIR } from "../support/programHarness";
+
+// The lab through the real Pulumi engine (the CLI built from Go modules, the Automation API
+// serving src/lab/stackProgram.ts inline, the project's command provider) on the sandbox KVM
+// host over SSH: preview, up, a no-op up, an offload change, a runId change, a failing step,
+// destroy. The libvirt objects and the guest's boot are checked, not only the engine's diff.
+
+const STACK = "sandbox-uso-off";
+const DOMAIN = "sandbox-lab";
+const OVERLAY = "/var/lib/libvirt/images/sandbox-lab-overlay.qcow2";
+const ns = canUseNamespaces();
+const cli = pulumiCli();
+const skip = !ns.ok ? ns.reason : !cli.ok ? cli.reason : null;
+if (skip !== null) console.log(`engine tests skipped: ${skip}`);
+
+const seconds: [string, number][] = [];
+async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  try {
+    return await f();
+  } finally {
+    seconds.push([what, (Date.now() - start) / 1000]);
+  }
+}
+
+describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () => {
+  let backend: ReturnType<typeof privateBackend>;
+  let sandbox: Sandbox;
+  let stack: Stack;
+  let log = "";
+  const collect = (s: string) => void (log += s);
+
+  /** What identifies the running lab: a changed value means the object was remade or the guest rebooted. */
+  function identity() {
+    const lv = sandbox.host.lv;
+    return {
+      domainUuid: lv.virsh(["domuuid", DOMAIN]).trim(),
+      domainId: lv.virsh(["domid", DOMAIN]).trim(),
+      networkUuid: lv.virsh(["net-uuid", "offload-lab"]).trim(),
+      overlayInode: fs.statSync(OVERLAY).ino,
+      bootId: guestBootId(),
+    };
+  }
+
+  function guestBootId(): string {
+    const lv = sandbox.host.lv;
+    const agent = (cmd: object) => JSON.parse(lv.virsh(["qemu-agent-command", DOMAIN, JSON.stringify(cmd)])).return;
+    const { pid } = agent({ execute: "guest-exec", arguments: { path: "/bin/cat", arg: ["/proc/sys/kernel/random/boot_id"], "capture-output": true } });
+    for (;;) {
+      const status = agent({ execute: "guest-exec-status", arguments: { pid } });
+      if (status.exited) return Buffer.from(status["out-data"], "base64").toString("utf8").trim();
+    }
+  }
+
+  beforeAll(async () => {
+    backend = privateBackend();
+    sandbox = await startSandbox(PROJECT_DIR, (l) => console.log(l));
+    stack = await labStackOf(PROJECT_DIR, STACK);
+  }, 1_800_000);
+
+  afterAll(async () => {
+    try {
+      await stack?.destroy({ onOutput: collect });
+    } finally {
+      await sandbox?.stop();
+      backend?.remove();
+      console.log(`engine test times: ${seconds.map(([w, s]) => `${w} ${s.toFixed(1)} s`).join(", ")}`);
+    }
+  }, 600_000);
+
+  it("previews every step as a create, then up creates them and the outputs hold the cells", async () => {
+    const preview = await timed("preview", () => stack.preview({ onOutput: collect }));
+    expect(preview.changeSummary).toEqual({ create: 16 });
+    const up = await timed("up", () => stack.up({ onOutput: collect }));
+    expect(up.summary.resourceChanges).toEqual({ create: 16 });
+    const cells = up.outputs.cells!.value as CellResult[];
+    expect(up.outputs.cells!.secret).toBe(false);
+    expect(cells.map((c) => c.id)).toEqual([
+      "udp-1472B-mtu9000-uso-off-r1", "udp-1472B-mtu9000-uso-off-r2", "udp-8972B-mtu9000-uso-off-r1", "udp-8972B-mtu9000-uso-off-r2",
+    ]);
+    for (const c of cells) {
+      expect(c.status, `${c.id}: ${c.error}`).toBe("ok");
+      expect(c.throughputBps).toBeGreaterThan(0);
+    }
+    expect(up.outputs.network!.value).toEqual({ network: "offload-lab", mode: "dedicated", bridge: "olbr0", mtu: 9000 });
+  }, 1_800_000);
+
+  it("keeps the SSH key out of the state and the outputs", async () => {
+    const keyBody = sandbox.host.privateKey.split("\n")[1]!;
+    expect(keyBody.length).toBeGreaterThan(40);
+    expect(readTree(backend.dir)).not.toContain(keyBody);
+    expect(JSON.stringify(await stack.outputs())).not.toContain(keyBody);
+  });
+
+  it("a second up changes nothing and runs no command on the host", async () => {
+    const before = { logins: sandbox.host.sshd.logins(), lab: identity() };
+    const up = await timed("no-op up", () => stack.up({ onOutput: collect }));
+    expect(up.summary.resourceChanges).toEqual({ same: 16 });
+    expect(sandbox.host.sshd.logins()).toBe(before.logins);
+    expect(identity()).toEqual(before.lab);
+  }, 600_000);
+
+  it("an offload-only change replaces only the offload and benchmark steps; network, disk, domain and guest boot stay", async () => {
+    const before = identity();
+    await stack.setConfig("offload-lab:guestOffloads.lso.ipv4", { value: "false" }, true);
+    try {
+      const replaced: string[] = [];
+      const preview = await stack.preview({
+        onOutput: collect,
+        onEvent: (e) => {
+          const m = e.resourcePreEvent?.metadata;
+          if (m?.op === "replace") replaced.push(m.urn.split("::").pop()!);
+        },
+      });
+      expect(preview.changeSummary).toEqual({ replace: 2, same: 14 });
+      expect(replaced.sort()).toEqual(["benchmark", "guest-offloads"]);
+      const up = await timed("offload change up", () => stack.up({ onOutput: collect }));
+      expect(up.summary.resourceChanges).toEqual({ replace: 2, same: 14 });
+      const readback = up.outputs.offloadReadback!.value as { guest: { features: { feature: string; requested: string; actual: string }[] } };
+      expect(readback.guest.features.find((f) => f.feature === "tx-tcp-segmentation")).toMatchObject({ requested: "off", actual: "off" });
+      expect(identity()).toEqual(before);
+    } finally {
+      await stack.setConfig("offload-lab:guestOffloads.lso.ipv4", { value: "true" }, true);
+    }
+  }, 900_000);
+
+  it("a benchmark.runId change re-runs only the matrix", async () => {
+    // Back to the stack file's offloads first, so that only the runId differs below.
+    await stack.up({ onOutput: collect });
+    const before = identity();
+    await stack.setConfig("offload-lab:benchmark.runId", { value: "engine-test-2" }, true);
+    const up = await timed("runId up", () => stack.up({ onOutput: collect }));
+    expect(up.summary.resourceChanges).toEqual({ replace: 1, same: 15 });
+    expect(identity()).toEqual(before);
+  }, 900_000);
+
+  it("destroy leaves nothing on the host", async () => {
+    const d = await timed("destroy", () => stack.destroy({ onOutput: collect }));
+    expect(d.summary.resourceChanges).toEqual({ delete: 16 });
+    expectNothingLeft();
+  }, 600_000);
+
+  it("a failing step fails the update with its message, and destroy still leaves nothing", async () => {
+    // The iperf3 port taken inside the sandbox host, by a listener the test owns.
+    const blocker = sandbox.host.lv.exec(["bash", "-c", "setsid nohup python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\", 12345)); s.listen(); time.sleep(3600)' >/dev/null 2>&1 & echo $!"]).trim();
+    try {
+      log = "";
+      await expect(stack.up({ onOutput: collect })).rejects.toThrow(/port 12345 is already taken by another program/);
+      expect(log).toMatch(/command:remote:Command \(iperf3-server\):\s+error: exit status 1: running/);
+    } finally {
+      sandbox.host.lv.exec(["kill", blocker]);
+    }
+    await stack.destroy({ onOutput: collect });
+    expectNothingLeft();
+  }, 900_000);
+
+  function expectNothingLeft() {
+    const lv = sandbox.host.lv;
+    expect(lv.virsh(["list", "--all", "--name"]).trim()).toBe("");
+    expect(lv.virsh(["net-list", "--all", "--name"])).not.toContain("offload-lab");
+    expect(fs.existsSync(OVERLAY)).toBe(false);
+    expect(() => lv.exec(["ip", "link", "show", "tap0"])).toThrow();
+    expect(() => lv.exec(["ip", "link", "show", "olbr0"])).toThrow();
+    // Only the sandbox's own: other labs on this machine run iperf3 in their namespaces.
+    const iperf3 = 'for p in $(pgrep -x iperf3); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo $p; done; true';
+    expect(lv.exec(["bash", "-c", iperf3]).trim()).toBe("");
+  }
+});
