@@ -12,7 +12,10 @@ PACKAGES=(
   chromium procps kmod libxml2-utils iputils-ping busybox
 )
 
-if [ "$(id -u)" = 0 ]; then
+installed() { dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -c '^install ok installed$'; }
+if [ "$(installed)" = "${#PACKAGES[@]}" ]; then
+  echo "setup: Debian packages already installed" >&2
+elif [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update
   apt-get install -y --no-install-recommends "${PACKAGES[@]}"
