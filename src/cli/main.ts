@@ -90,20 +90,27 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       const projectDir = path.resolve(program.opts().project);
       const sandbox = opts.sandbox ? await startSandbox(projectDir, (l) => console.log(l)) : undefined;
-      // Ctrl-C or a kill stops the sandbox too (its guests and daemons would outlive this process).
+      // Ctrl-C or a kill: the running up/destroy is cancelled (the CLI gets SIGINT), the progress
+      // is saved, then the sandbox is removed (its guests and daemons would outlive this process).
+      const abort = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
-        console.error(`sweep: ${signal}, removing the sandbox; run the same command again to resume`);
-        void (sandbox?.stop() ?? Promise.resolve()).finally(() => process.exit(128 + (signal === "SIGINT" ? 2 : 15)));
+        console.error(`sweep: ${signal}: cancelling; run the same command again to resume`);
+        abort.abort();
       };
-      if (sandbox !== undefined) for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, onSignal);
+      for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, onSignal);
       try {
-        await sweepWith(opts, projectDir);
+        await sweepWith(opts, projectDir, abort.signal);
       } finally {
         await sandbox?.stop();
       }
+      if (abort.signal.aborted) code = 130;
     });
 
-  const sweepWith = async (opts: { stacks: string; out: string; samples: number; shuffle: boolean; seed?: number; keep: boolean; failIf: string[] }, projectDir: string) => {
+  const sweepWith = async (
+    opts: { stacks: string; out: string; samples: number; shuffle: boolean; seed?: number; keep: boolean; failIf: string[] },
+    projectDir: string,
+    signal: AbortSignal,
+  ) => {
       const outcome = await runSweep(
         {
           stacks: opts.stacks.split(",").map((s) => s.trim()).filter(Boolean),
@@ -114,7 +121,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           keep: opts.keep,
           failIf: opts.failIf,
         },
-        automationWorkspace(projectDir),
+        automationWorkspace(projectDir, signal),
         (line) => console.log(line),
       );
       for (const m of outcome.messages) console.error(m);

@@ -10,8 +10,12 @@ export function plainOutputs(outputs: OutputMap): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
 }
 
-/** The project's stacks through the Pulumi CLI on PATH, the lab as an inline program (src/engine/stack.ts). */
-export function automationWorkspace(projectDir: string): SweepWorkspace {
+/**
+ * The project's stacks through the Pulumi CLI on PATH, the lab as an inline program
+ * (src/engine/stack.ts). `signal` aborts a running up or destroy: the CLI gets SIGINT and
+ * cancels as on Ctrl-C (in-flight steps are cancelled, the state is written).
+ */
+export function automationWorkspace(projectDir: string, signal?: AbortSignal): SweepWorkspace {
   return {
     async selectStack(name: string): Promise<SweepStack> {
       const stack = await labStackOf(projectDir, name);
@@ -31,13 +35,16 @@ export function automationWorkspace(projectDir: string): SweepWorkspace {
           else await stack.setConfig(RUN_ID_PATH, { value: runId }, true);
         },
         async up(onOutput) {
-          await stack.up({ onOutput });
+          // An abort that came between two operations stops the next one before it starts.
+          signal?.throwIfAborted();
+          await stack.up({ onOutput, signal });
         },
         async outputs() {
           return plainOutputs(await stack.outputs());
         },
         async destroy(onOutput) {
-          await stack.destroy({ onOutput });
+          signal?.throwIfAborted();
+          await stack.destroy({ onOutput, signal });
         },
       };
     },
