@@ -93,11 +93,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Ctrl-C or a kill: the running up/destroy is cancelled (the CLI gets SIGINT), the progress
       // is saved, then the sandbox is removed (its guests and daemons would outlive this process).
       const abort = new AbortController();
+      // Kept for the whole sweep: a second Ctrl-C must not kill this process before the sandbox is removed.
       const onSignal = (signal: NodeJS.Signals) => {
+        if (abort.signal.aborted) return;
         console.error(`sweep: ${signal}: cancelling; run the same command again to resume`);
         abort.abort();
       };
-      for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, onSignal);
+      for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, onSignal);
       try {
         await sweepWith(opts, projectDir, abort.signal);
       } finally {
