@@ -104,6 +104,15 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
     expect(JSON.stringify(await stack.outputs())).not.toContain(keyBody);
   });
 
+  it("ran the project's command provider and downloaded no plugin", async () => {
+    // Downloads are disabled (src/engine/environment.ts) and PULUMI_HOME started empty: had the
+    // engine wanted any plugin it does not have, the update would have failed.
+    const plugins = path.join(backend.home, "plugins");
+    expect(fs.existsSync(plugins) ? fs.readdirSync(plugins).filter((f) => !f.startsWith(".")) : []).toEqual([]);
+    const deployment = (await stack.exportStack()).deployment as { resources: { type: string; inputs?: { version?: string } }[] };
+    expect(deployment.resources.filter((r) => r.type === "pulumi:providers:command").map((r) => r.inputs?.version)).toEqual(["1.2.1"]);
+  });
+
   it("a second up changes nothing and runs no command on the host", async () => {
     const before = { logins: sandbox.host.sshd.logins(), lab: identity() };
     const up = await timed("no-op up", () => stack.up({ onOutput: collect }));

@@ -19,14 +19,24 @@ export function pulumiCli(): { ok: true; version: string } | { ok: false; reason
 }
 
 /**
- * A state backend and passphrase of the test's own, so a test never touches the user's stacks
- * in .offload-lab/state. Returns the backend folder and a function that removes it.
+ * A state backend, passphrase and PULUMI_HOME of the test's own, so a test never touches the
+ * user's stacks in .offload-lab/state, and starts with an empty plugin cache: whatever plugin
+ * the engine runs must come from the project, not from a download or an earlier install.
  */
-export function privateBackend(): { dir: string; remove(): void } {
+export function privateBackend(): { dir: string; home: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ol-engine-state-"));
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "ol-engine-home-"));
   process.env.PULUMI_BACKEND_URL = `file://${dir}`;
+  process.env.PULUMI_HOME = home;
   process.env.PULUMI_CONFIG_PASSPHRASE ??= "offload-lab engine test";
-  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    home,
+    remove: () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Every file under `dir`, concatenated: what a state backend holds. */
