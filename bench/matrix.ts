@@ -12,7 +12,7 @@ import { iperf3ServerStep } from "../src/plan/benchmark/iperf3Server";
 import { parseBenchmarkOutput } from "../src/results/benchmark";
 import { parseIperf3 } from "../src/results/iperf3";
 import { summarize } from "../src/results/summary";
-import { Namespace, canUseNamespaces, vethPair } from "../test/support/netns";
+import { Namespace, canUseNamespaces, vethPair } from "../src/sandbox/netns";
 
 const MTU = 1500;
 /** The config's default cell length: what a QE engineer's matrix runs. */

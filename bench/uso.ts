@@ -16,7 +16,7 @@ import { welchInterval } from "../src/report/stats";
 import { parseBenchmarkOutput } from "../src/results/benchmark";
 import { parseIperf3 } from "../src/results/iperf3";
 import { openImageRoot } from "../test/support/imageChroot";
-import { Namespace, canUseNamespaces, vethPair } from "../test/support/netns";
+import { Namespace, canUseNamespaces, vethPair } from "../src/sandbox/netns";
 
 const N = Number(process.env.BENCH_N ?? 5);
 const SECONDS = 3;

@@ -20,8 +20,8 @@ import type { CellResult } from "../src/results/cell";
 import { parseIperf3 } from "../src/results/iperf3";
 import { ensureGuestImage } from "../test/lab/guest-image/image";
 import { runOnHost } from "../test/support/hostRunner";
-import { Libvirtd } from "../test/support/libvirtd";
-import { Namespace, canUseNamespaces } from "../test/support/netns";
+import { Libvirtd } from "../src/sandbox/libvirtd";
+import { Namespace, canUseNamespaces } from "../src/sandbox/netns";
 
 const N = Number(process.env.BENCH_N ?? 5);
 const SECONDS = 3;

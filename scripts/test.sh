@@ -4,6 +4,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 report=$(mktemp)
+# The pinned Pulumi CLI for the engine tests (built once from the Go module proxy, then cached).
+cli=$(bash scripts/pulumi-cli.sh) || exit 1
+export PATH="$cli:$PATH"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?
 node -e '

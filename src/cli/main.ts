@@ -9,12 +9,13 @@ import { consoleIo, type CommandIo } from "./io";
 import { collect, wholeNumber } from "./options";
 import { progressTo } from "./progress";
 import { renderCommand } from "./renderCommand";
-import { sweepCommand } from "./sweepCommand";
+import { sweepCommand, type SweepArgs } from "./sweepCommand";
+import { addEngineCommands } from "./engine";
 
 export interface MainDeps {
   readonly io: CommandIo;
   /** The Pulumi side of `sweep`; tests pass a fake. */
-  readonly workspace: (projectDir: string) => SweepWorkspace;
+  readonly workspace: (projectDir: string, signal?: AbortSignal) => SweepWorkspace;
   readonly now: () => number;
 }
 
@@ -82,10 +83,13 @@ export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}
     .option("--keep", "do not destroy a stack after its run", false)
     .option("--fail-if <rule>", "passed to the report (repeatable)", collect, [])
     .option("--quiet", "no progress lines and no engine output", false)
-    .action(async (opts: { stacks: string; out: string; samples: number; shuffle: boolean; seed?: number; keep: boolean; failIf: string[]; quiet: boolean }) => {
+    .option("--sandbox", "bring up the sandbox KVM host (root, Linux) for the sandbox-* stacks first and remove it at the end", false)
+    .action(async (opts: SweepArgs & { quiet: boolean }) => {
       const project = path.resolve(program.opts().project);
-      code = await sweepCommand(opts, () => workspace(project), io, progressTo(io, opts.quiet, now));
+      code = await sweepCommand(opts, project, (signal) => workspace(project, signal), io, progressTo(io, opts.quiet, now));
     });
+
+  addEngineCommands(program, (c) => (code = c));
 
   try {
     await program.parseAsync([...argv]);

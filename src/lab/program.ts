@@ -53,7 +53,10 @@ export function registerSteps(
       },
     );
     resources.set(step.name, cmd);
-    stdout.set(step.name, cmd.stdout);
+    // @pulumi/command makes stdout secret when any input is: over SSH the connection (its
+    // private key) always is. What a step prints is secret only if the step was given a secret.
+    const printsSecret = Object.keys(step.secretEnv ?? {}).length > 0 || wiring.target.host.connection === "local";
+    stdout.set(step.name, printsSecret ? cmd.stdout : pulumi.unsecret(cmd.stdout));
   }
   return stdout;
 }

@@ -1,4 +1,5 @@
-import { LocalWorkspace, type OutputMap } from "@pulumi/pulumi/automation";
+import type { OutputMap } from "@pulumi/pulumi/automation";
+import { labStackOf } from "../engine/stack";
 import type { SweepStack, SweepWorkspace } from "./workspace";
 
 const BENCHMARK_KEY = "offload-lab:benchmark";
@@ -9,11 +10,15 @@ export function plainOutputs(outputs: OutputMap): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
 }
 
-/** The project's stacks through the Pulumi CLI (`pulumi` must be on PATH and logged in). */
-export function automationWorkspace(projectDir: string): SweepWorkspace {
+/**
+ * The project's stacks through the Pulumi CLI on PATH, the lab as an inline program
+ * (src/engine/stack.ts). `signal` aborts a running up or destroy: the CLI gets SIGINT and
+ * cancels as on Ctrl-C (in-flight steps are cancelled, the state is written).
+ */
+export function automationWorkspace(projectDir: string, signal?: AbortSignal): SweepWorkspace {
   return {
     async selectStack(name: string): Promise<SweepStack> {
-      const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: projectDir });
+      const stack = await labStackOf(projectDir, name);
       return {
         name,
         async getRunId() {
@@ -30,13 +35,16 @@ export function automationWorkspace(projectDir: string): SweepWorkspace {
           else await stack.setConfig(RUN_ID_PATH, { value: runId }, true);
         },
         async up(onOutput) {
-          await stack.up({ onOutput });
+          // An abort that came between two operations stops the next one before it starts.
+          signal?.throwIfAborted();
+          await stack.up({ onOutput, signal });
         },
         async outputs() {
           return plainOutputs(await stack.outputs());
         },
         async destroy(onOutput) {
-          await stack.destroy({ onOutput });
+          signal?.throwIfAborted();
+          await stack.destroy({ onOutput, signal });
         },
       };
     },

@@ -118,3 +118,33 @@ describe("import-iperf3 and report", () => {
     expect(fs.readdirSync(out).sort()).toEqual(["report.html", "report.md", "results.csv"]);
   });
 });
+
+describe("engine commands refuse before touching the engine", () => {
+  const withoutPassphrase = async (...args: string[]) => {
+    const saved = { p: process.env.PULUMI_CONFIG_PASSPHRASE, f: process.env.PULUMI_CONFIG_PASSPHRASE_FILE };
+    delete process.env.PULUMI_CONFIG_PASSPHRASE;
+    delete process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
+    try {
+      return await cli("--project", ROOT, ...args);
+    } finally {
+      if (saved.p !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE = saved.p;
+      if (saved.f !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE_FILE = saved.f;
+    }
+  };
+  for (const command of ["preview", "up", "destroy"]) {
+    it(`${command} exits 2 without a passphrase, saying how to give one`, async () => {
+      const r = await withoutPassphrase(command, "--stack", "linux-uso-on");
+      expect(r.code).toBe(2);
+      expect(r.err).toBe("set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE: stack secrets are encrypted with a passphrase (no Pulumi Cloud)");
+    });
+  }
+  it("sweep exits 2 for --sandbox with --keep", async () => {
+    const saved = process.env.PULUMI_CONFIG_PASSPHRASE;
+    process.env.PULUMI_CONFIG_PASSPHRASE = "cli test";
+    const r = await cli("--project", ROOT, "sweep", "--sandbox", "--keep", "--stacks", "sandbox-uso-off", "--out", path.join(tmp, "sweep"));
+    if (saved === undefined) delete process.env.PULUMI_CONFIG_PASSPHRASE;
+    else process.env.PULUMI_CONFIG_PASSPHRASE = saved;
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--keep with --sandbox");
+  });
+});

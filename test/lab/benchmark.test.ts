@@ -10,7 +10,7 @@ import type { Transport } from "../../src/plan/transport/transport";
 import { parseBenchmarkOutput } from "../../src/results/benchmark";
 import { parseIperf3ServerOutput } from "../../src/results/benchmarkServer";
 import { summarize } from "../../src/results/summary";
-import { Namespace, canUseNamespaces, vethPair } from "../support/netns";
+import { Namespace, canUseNamespaces, vethPair } from "../../src/sandbox/netns";
 import { openImageRoot, type ImageRoot } from "../support/imageChroot";
 import { guestCheckScript } from "../../src/plan/guestCheck";
 import { guestStepCommand } from "../../src/plan/transport";

@@ -13,7 +13,7 @@ import { guestStepCommand, netnsTransport } from "../../src/plan/transport";
 import { guestCheckResult } from "../../src/results/offloadGuestCheck";
 import { hostOffloadsResult, linuxOffloadsResult } from "../../src/results/offload";
 import { parseEthtoolFeatures } from "../../src/results/ethtool";
-import { canUseNamespaces, Namespace } from "../support/netns";
+import { canUseNamespaces, Namespace } from "../../src/sandbox/netns";
 
 // Real `ethtool -K` / `-k` on veth devices and a bridge inside network namespaces: the
 // host script on a stand-in tap and bridge, the Linux guest script through the netns

@@ -4,7 +4,7 @@ import { validateLab } from "../../src/config/validate";
 import { guestNetworkStep } from "../../src/plan/guestNetwork";
 import { transportFor } from "../../src/plan/transport";
 import { parseGuestNetwork } from "../../src/results/guestNetwork";
-import { canUseNamespaces, Namespace, run } from "../support/netns";
+import { canUseNamespaces, Namespace, run } from "../../src/sandbox/netns";
 
 // The guest-network step's Linux script, for real, in a namespace standing in for the guest:
 // its eth0 is a veth whose other end, with the host's address, is in a second namespace. The

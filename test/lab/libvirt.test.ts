@@ -13,8 +13,8 @@ import { parseHostReadiness } from "../../src/results/hostReadiness";
 import { parseDiskOutput } from "../../src/results/libvirtDisk";
 import { parseDomainOutput } from "../../src/results/libvirtDomain";
 import { parseNetworkOutput } from "../../src/results/libvirtNetwork";
-import { Libvirtd } from "../support/libvirtd";
-import { Namespace, canUseNamespaces } from "../support/netns";
+import { Libvirtd } from "../../src/sandbox/libvirtd";
+import { Namespace, canUseNamespaces } from "../../src/sandbox/netns";
 
 const NEEDED = ["libvirtd", "virtlogd", "virsh", "qemu-img", "qemu-system-x86_64", "virt-xml-validate", "xmllint", "nsenter", "unshare", "ethtool", "iperf3"];
 const missing = NEEDED.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);

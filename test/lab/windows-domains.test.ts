@@ -7,8 +7,8 @@ import type { VirtioNetFeature } from "../../src/config/features";
 import { listStacks, settingsFromStackYaml, stackFilePath } from "../../src/config/stackFile";
 import { validateLab, type RawSettings } from "../../src/config/validate";
 import { domainXml, NIC_ALIAS } from "../../src/plan/libvirt/domainXml";
-import { Libvirtd } from "../support/libvirtd";
-import { canUseNamespaces, Namespace } from "../support/netns";
+import { Libvirtd } from "../../src/sandbox/libvirtd";
+import { canUseNamespaces, Namespace } from "../../src/sandbox/netns";
 
 // Every Windows stack's domain XML, as the plan writes it, defined and started on this host's
 // libvirt 11 / QEMU 10 under TCG, on a libvirtd in a namespace: a blank overlay for the disk, a

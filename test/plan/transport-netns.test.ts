@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guestStepCommand, netnsTransport } from "../../src/plan/transport";
 import type { Transport } from "../../src/plan/transport";
-import { canUseNamespaces, Namespace } from "../support/netns";
+import { canUseNamespaces, Namespace } from "../../src/sandbox/netns";
 
 const ns = canUseNamespaces();
 if (!ns.ok) console.warn(`skipping netns transport tests: ${ns.reason}`);

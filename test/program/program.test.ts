@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { listStacks } from "../../src/config/stackFile";
+import { listStacks, loadStack } from "../../src/config/stackFile";
 import type { ConfigError } from "../../src/config/errors";
 import { PROJECT_DIR, runProgram, stackConfig, unwrapSecrets, type Registered } from "../support/programHarness";
 import { expectUsoLabOutputs } from "../lab/usoLabAssertions";
@@ -16,10 +16,14 @@ describe.each(listStacks(PROJECT_DIR))("stack %s under Pulumi mocks (preview)", 
   it("registers one command per planned step, under the lab's components", async () => {
     const run = await runProgram(stack, stackConfig(stack), "preview");
     expect(commands(run.resources).map((r) => r.name).sort()).toEqual([...STEPS].sort());
-    expect(commands(run.resources).every((r) => r.type === "command:local:Command")).toBe(true);
+    const remote = loadStack(PROJECT_DIR, stack).host.connection === "ssh";
+    const type = remote ? "command:remote:Command" : "command:local:Command";
+    expect(commands(run.resources).every((r) => r.type === type)).toBe(true);
     expect(new Set(run.resources.filter((r) => !r.type.startsWith("command:")).map((r) => r.type))).toEqual(new Set(COMPONENTS));
     for (const r of commands(run.resources)) {
-      expect(r.inputs.interpreter, r.name).toEqual(["/bin/bash", "-c"]);
+      // Over SSH the script is handed to bash in the command text; locally bash is the interpreter.
+      if (remote) expect(r.inputs.create, r.name).toMatch(/^bash -c /);
+      else expect(r.inputs.interpreter, r.name).toEqual(["/bin/bash", "-c"]);
       expect(typeof r.inputs.create, r.name).toBe("string");
       expect((r.inputs.triggers as string[]).length, r.name).toBeGreaterThan(0);
     }

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Transport } from "../../src/plan/transport/transport";
 import { ensureGuestImage } from "../lab/guest-image/image";
-import type { Namespace } from "./netns";
+import type { Namespace } from "../../src/sandbox/netns";
 
 /** The lab's guest image, opened as a root filesystem for a namespace to run programs from. */
 export interface ImageRoot {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { run } from "../../support/netns";
+import { run } from "../../../src/sandbox/netns";
 
 const virsh = (uri: string, args: readonly string[]) => run("virsh", ["-c", uri, ...args]);
 

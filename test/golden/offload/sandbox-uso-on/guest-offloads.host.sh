@@ -1,17 +1,16 @@
 set -euo pipefail
-# guest_exec: the QEMU guest agent of linux-uso-lab via virsh
+# guest_exec: the QEMU guest agent of sandbox-lab via virsh
 OL_AGENT_URI=qemu\:///system
-OL_AGENT_DOMAIN=linux-uso-lab
+OL_AGENT_DOMAIN=sandbox-lab
 OL_AGENT_TIMEOUT=300
 ol_agent() {
   virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
 }
-# A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
 ol_agent_field() {
-  printf '%s' "$1" | jq -r --arg f "$2" '.return[$f] | select(. != null) | tostring' 2>/dev/null
+  printf '%s' "$1" | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p"
 }
 ol_agent_data() {
-  ol_agent_field "$1" "$2" | base64 -d
+  printf '%s' "$1" | sed -n "s|.*\"$2\":\"\([A-Za-z0-9+/=\\]*\)\".*|\1|p" | tr -d '\\' | base64 -d
 }
 guest_exec() {
   local input reply err pid status code signal deadline
@@ -64,8 +63,8 @@ guest_exec() {
   fi
   return $((code == 0 ? 0 : (code & 255) == 0 ? 1 : code & 255))
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_22fb0361422e48c2'
-# offload-lab guest-network (Linux guest)
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_47c1894d0fef61ee'
+# offload-lab guest-offloads (Linux guest, stack sandbox-uso-on)
 set -u
 ol_json_string() {
   tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "\"" }
@@ -77,44 +76,44 @@ ol_json_lines() {
     { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 }
     END { printf "]" }'
 }
+ol_check() {
+  ol_actual=$(printf '%s\n' "$OL_K" | sed -n "s/^[[:space:]]*$3: //p" | sed -n 1p)
+  [ -n "$ol_actual" ] || ol_actual=absent
+  case $ol_actual in
+    "$4" | "$4 "*) ;;
+    *) OL_FAIL="$OL_FAIL$1: $2 requested $4, actual $ol_actual; " ;;
+  esac
+}
+ol_set() {
+  ol_err=$(ethtool -K "$1" "$2" "$3" 2>&1 >/dev/null) || OL_SET_ERRORS="$OL_SET_ERRORS$1 $2 $3: $ol_err
+"
+}
 OL_DEV=eth0
 OL_DEV_WANTED="no interface $OL_DEV in the guest (guest.linuxInterface)"
 [ -e "/sys/class/net/$OL_DEV" ] || OL_DEV=
-[ -n "$OL_DEV" ] || { echo "guest-network: $OL_DEV_WANTED" >&2; exit 2; }
-OL_HOST=10.77.0.1
-OL_WANT_ADDRESS=10.77.0.10
-OL_WAIT=180
-ol_waited=0
-while :; do
-  ol_state=$(cat "/sys/class/net/$OL_DEV/operstate" 2>/dev/null || echo absent)
-  ol_addresses=$(ip -4 -o addr show dev "$OL_DEV" scope global 2>/dev/null | awk '{ print $4 }')
-  # First line only: "HOST dev DEV src ADDR ..."; -o would append a backslash and "cache".
-  ol_route=$(ip -4 route get "$OL_HOST" 2>&1 | sed -n 1p)
-  ol_missing=
-  if [ "$ol_state" != up ]; then
-    ol_missing="$OL_DEV is $ol_state, not up"
-  elif [ -n "$OL_WANT_ADDRESS" ] && ! printf '%s\n' "$ol_addresses" | grep -qx "$OL_WANT_ADDRESS/[0-9]*"; then
-    ol_missing="$OL_DEV has no address $OL_WANT_ADDRESS (it has: $(echo ${ol_addresses:-none}))"
-  elif [ -z "$ol_addresses" ]; then
-    ol_missing="$OL_DEV has no IPv4 address"
-  else
-    case "$ol_route " in
-      *" dev $OL_DEV "*) ;;
-      *) ol_missing="no route to the host $OL_HOST through $OL_DEV (ip route get: $ol_route)" ;;
-    esac
-  fi
-  [ -n "$ol_missing" ] || break
-  if [ "$ol_waited" -ge "$OL_WAIT" ]; then
-    echo "guest-network: after $OL_WAIT s, $ol_missing: the matrix could not reach the iperf3 server" >&2
-    exit 1
-  fi
-  sleep 1
-  ol_waited=$((ol_waited + 1))
-done
-printf '{"interface":%s,"operstate":%s,"addresses":%s,"route":%s,"waitedSeconds":%s}\n' \
+[ -n "$OL_DEV" ] || { echo "guest-offloads: $OL_DEV_WANTED" >&2; exit 2; }
+OL_MTU=9000
+OL_SET_ERRORS=
+OL_FAIL=
+if [ "$(cat "/sys/class/net/$OL_DEV/mtu")" != "$OL_MTU" ]; then
+  ol_err=$(ip link set dev "$OL_DEV" mtu "$OL_MTU" 2>&1) || OL_SET_ERRORS="$OL_SET_ERRORS$OL_DEV mtu $OL_MTU: $ol_err
+"
+fi
+ol_set "$OL_DEV" tx-tcp-segmentation on
+ol_set "$OL_DEV" tx-udp-segmentation off
+OL_K=$(ethtool -k "$OL_DEV") || { echo "guest-offloads: ethtool -k $OL_DEV failed" >&2; exit 2; }
+OL_LINK=$(ip -j link show dev "$OL_DEV") || { echo "guest-offloads: ip -j link show $OL_DEV failed" >&2; exit 2; }
+ol_check "guest $OL_DEV" tx-tcp-segmentation tx-tcp-segmentation on
+ol_check "guest $OL_DEV" tx-udp-segmentation tx-udp-segmentation off
+ol_mtu_now=$(cat "/sys/class/net/$OL_DEV/mtu")
+[ "$ol_mtu_now" = "$OL_MTU" ] || OL_FAIL="${OL_FAIL}guest $OL_DEV: mtu requested $OL_MTU, actual $ol_mtu_now; "
+printf '{"interface":%s,"ethtoolK":%s,"ipLink":%s,"setErrors":%s}\n' \
   "$(printf '%s' "$OL_DEV" | ol_json_string)" \
-  "$(printf '%s' "$ol_state" | ol_json_string)" \
-  "$(printf '%s\n' "$ol_addresses" | ol_json_lines)" \
-  "$(printf '%s' "$ol_route" | ol_json_string)" \
-  "$ol_waited"
-OFFLOAD_LAB_GUEST_SCRIPT_22fb0361422e48c2
+  "$(printf '%s\n' "$OL_K" | ol_json_string)" \
+  "$OL_LINK" \
+  "$(printf '%s' "$OL_SET_ERRORS" | ol_json_string)"
+if [ -n "$OL_FAIL" ]; then
+  echo "offload settings did not take: ${OL_FAIL%; }" >&2
+  exit 1
+fi
+OFFLOAD_LAB_GUEST_SCRIPT_47c1894d0fef61ee

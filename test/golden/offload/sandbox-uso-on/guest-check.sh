@@ -1,0 +1,61 @@
+# offload-lab guest-check (Linux guest)
+set -u
+ol_json_string() {
+  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "\"" }
+    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); if (NR > 1) printf "\\n"; printf "%s", $0 }
+    END { printf "\"" }'
+}
+ol_json_lines() {
+  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "[" }
+    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 }
+    END { printf "]" }'
+}
+OL_MISSING=
+for ol_tool in ethtool ip awk sed tr; do
+  command -v "$ol_tool" >/dev/null 2>&1 || OL_MISSING="$OL_MISSING$ol_tool
+"
+done
+if command -v ip >/dev/null 2>&1 && ! ip -j link show >/dev/null 2>&1; then
+  OL_MISSING="${OL_MISSING}ip with JSON output (-j): iproute2 4.14 or newer
+"
+fi
+OL_IPERF3=/usr/bin/iperf3
+OL_IPERF3_VERSION=
+if command -v "$OL_IPERF3" >/dev/null 2>&1; then
+  OL_IPERF3_VERSION=$("$OL_IPERF3" --version 2>&1 | sed -n 1p)
+else
+  OL_MISSING="${OL_MISSING}iperf3 at $OL_IPERF3 (guest.iperf3Path)
+"
+fi
+OL_DEV=eth0
+OL_DEV_WANTED="no interface $OL_DEV in the guest (guest.linuxInterface)"
+[ -e "/sys/class/net/$OL_DEV" ] || OL_DEV=
+[ -n "$OL_DEV" ] || OL_MISSING="$OL_MISSING$OL_DEV_WANTED
+"
+# The agent answers before DHCP has given the interface its address, and the matrix needs it.
+# Under the real engine nothing else happens to take that long between boot and the matrix.
+if [ -n "$OL_DEV" ]; then
+  ol_waited=0
+  until [ -n "$(ip -4 -o addr show dev "$OL_DEV" 2>/dev/null)" ]; do
+    if [ "$ol_waited" -ge 300 ]; then
+      OL_MISSING="${OL_MISSING}an IPv4 address on $OL_DEV within 300 s (DHCP on the lab network)
+"
+      break
+    fi
+    sleep 1
+    ol_waited=$((ol_waited + 1))
+  done
+fi
+OL_MISSING=${OL_MISSING%
+}
+printf '{"ok":%s,"missing":%s,"interface":%s,"iperf3Path":%s,"iperf3Version":%s,"kernel":%s}\n' \
+  "$([ -z "$OL_MISSING" ] && echo true || echo false)" \
+  "$(if [ -n "$OL_MISSING" ]; then printf '%s\n' "$OL_MISSING"; fi | ol_json_lines)" \
+  "$(printf '%s' "$OL_DEV" | ol_json_string)" \
+  "$(printf '%s' "$OL_IPERF3" | ol_json_string)" \
+  "$(printf '%s' "$OL_IPERF3_VERSION" | ol_json_string)" \
+  "$(uname -r | ol_json_string)"
+if [ -n "$OL_MISSING" ]; then
+  echo "guest-check: the guest image lacks: $(printf '%s\n' "$OL_MISSING" | awk 'NR > 1 { printf "; " } { printf "%s", $0 }')" >&2
+  exit 1
+fi
