@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}
     .option("--sandbox", "bring up the sandbox KVM host (root, Linux) for the sandbox-* stacks first and remove it at the end", false)
     .action(async (opts: SweepArgs & { quiet: boolean }) => {
       const project = path.resolve(program.opts().project);
-      code = await sweepCommand(opts, project, (signal) => workspace(project, signal), io, progressTo(io, opts.quiet, now));
+      code = await sweepCommand(opts, project, (signal) => workspace(project, signal), io, progressTo(io, opts.quiet, now), deps.workspace === undefined);
     });
 
   addEngineCommands(program, (c) => (code = c));

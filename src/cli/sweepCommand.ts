@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { passphraseProblem } from "../engine/environment";
 import { startSandbox } from "../sandbox/session";
-import { runSweep } from "../sweep/run";
+import { runSweep, stackListProblem } from "../sweep/run";
 import type { SweepWorkspace } from "../sweep/workspace";
 import type { CommandIo } from "./io";
 import type { Progress } from "./progress";
@@ -28,8 +28,11 @@ export async function sweepCommand(
   workspace: (signal: AbortSignal) => SweepWorkspace,
   io: CommandIo,
   progress: Progress,
+  /** The real Automation API needs the secrets passphrase; a test's fake workspace does not. */
+  realEngine = true,
 ): Promise<number> {
-  const problem = passphraseProblem();
+  const stacks = args.stacks.split(",").map((s) => s.trim()).filter(Boolean);
+  const problem = stackListProblem(stacks) ?? (realEngine ? passphraseProblem() : null);
   if (problem !== null) {
     io.err(problem);
     return 2;
@@ -53,7 +56,7 @@ export async function sweepCommand(
   try {
     const outcome = await runSweep(
       {
-        stacks: args.stacks.split(",").map((s) => s.trim()).filter(Boolean),
+        stacks,
         outDir: path.resolve(args.out),
         samples: args.samples,
         shuffle: args.shuffle,

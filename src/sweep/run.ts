@@ -61,6 +61,13 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** What is wrong with a `--stacks` list, checked before anything else (the passphrase, a host). */
+export function stackListProblem(stacks: readonly string[]): string | null {
+  if (stacks.length === 0) return "--stacks: give at least one stack";
+  const bad = stacks.find((s) => !STACK_NAME.test(s));
+  return bad === undefined ? null : `--stacks: "${bad}" is not a stack name`;
+}
+
 /**
  * Runs the stacks one after another (sample by sample): set the run's benchmark runId, `up`, save
  * the outputs, restore the runId, `destroy` unless kept. Progress is saved after every step in
@@ -68,9 +75,8 @@ function errorText(e: unknown): string {
  */
 export async function runSweep(opts: SweepOptions, workspace: SweepWorkspace, log: (line: string) => void): Promise<SweepOutcome> {
   const samples = opts.samples ?? 1;
-  if (opts.stacks.length === 0) return { exitCode: 2, files: [], messages: ["--stacks: give at least one stack"] };
-  const bad = opts.stacks.find((s) => !STACK_NAME.test(s));
-  if (bad !== undefined) return { exitCode: 2, files: [], messages: [`--stacks: "${bad}" is not a stack name`] };
+  const problem = stackListProblem(opts.stacks);
+  if (problem !== null) return { exitCode: 2, files: [], messages: [problem] };
   if (new Set(opts.stacks).size !== opts.stacks.length) return { exitCode: 2, files: [], messages: ["--stacks: a stack is listed twice"] };
   if (!Number.isInteger(samples) || samples < 1) return { exitCode: 2, files: [], messages: [`--samples must be a positive integer, got ${samples}`] };
 

@@ -17,6 +17,5 @@ trap 'rm -rf -- "$work"' EXIT
 BASE=/var/lib/offload-lab/images/debian-guest.qcow2
 FORMAT=qcow2
 OVERLAY=/var/lib/libvirt/images/sandbox-lab-overlay.qcow2
-BACKING_JSON='"/var/lib/offload-lab/images/debian-guest.qcow2"'
 rm -f -- "$OVERLAY" "$OVERLAY.partial"
 note "removed linked clone $OVERLAY (the base image is untouched)"

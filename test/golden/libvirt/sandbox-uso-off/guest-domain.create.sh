@@ -18,7 +18,7 @@ URI=qemu\:///system
 DOM=sandbox-lab
 NET=offload-lab
 TAP=tap0
-MTU=9000
+MTU=1500
 MAC=52\:54\:00\:4e\:42\:dc
 ALIAS=ua-lab-nic
 DOMAIN_TYPE=qemu
@@ -28,11 +28,11 @@ TPM=no
 GUEST_ADDRESS=10.77.0.10
 START_TIMEOUT=60
 cat > "$work"/guest-domain.xml <<'OFFLOAD_LAB_DOCUMENT_END'
-<domain type="qemu">
+<domain type="qemu" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
   <name>sandbox-lab</name>
   <uuid>188dcaac-d84c-5674-ae98-ddc8f292ee79</uuid>
   <metadata>
-    <offloadlab:definition xmlns:offloadlab="urn:offload-lab:definition" digest="sha256:35bb3d1050f6132b7bcf8232a9d17f984f8c6197c42f82050ba13fb452221a73"/>
+    <offloadlab:definition xmlns:offloadlab="urn:offload-lab:definition" digest="sha256:c929052bda6c4f25ede4cc952d9d2bc982cd5e9a5ed7bcd9eaf9926885d9c5b4"/>
   </metadata>
   <memory unit="MiB">512</memory>
   <vcpu>1</vcpu>
@@ -61,7 +61,7 @@ cat > "$work"/guest-domain.xml <<'OFFLOAD_LAB_DOCUMENT_END'
       <source network="offload-lab"/>
       <target dev="tap0"/>
       <model type="virtio"/>
-      <mtu size="9000"/>
+      <mtu size="1500"/>
       <alias name="ua-lab-nic"/>
     </interface>
     <channel type="unix">
@@ -71,11 +71,18 @@ cat > "$work"/guest-domain.xml <<'OFFLOAD_LAB_DOCUMENT_END'
     <console type="pty"/>
     <memballoon model="virtio"/>
   </devices>
+  <qemu:override>
+    <qemu:device alias="ua-lab-nic">
+      <qemu:frontend>
+        <qemu:property name="host_uso" type="bool" value="true"/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
 </domain>
 OFFLOAD_LAB_DOCUMENT_END
-PROPERTIES=(host_mtu mac mq)
-EXPECTED=(9000 '"52:54:00:4e:42:dc"' false)
-FEATURES=()
+PROPERTIES=(host_mtu mac mq host_uso)
+EXPECTED=(1500 '"52:54:00:4e:42:dc"' false true)
+FEATURES=(host_uso)
 
 # Fail before defining anything when this host's QEMU cannot give what the config asks for.
 virsh -c "$URI" domcapabilities --virttype "$DOMAIN_TYPE" --arch x86_64 --machine "$MACHINE" > "$work/caps.xml" 2>"$work/err" \
@@ -134,7 +141,7 @@ fi
 qom_get() {
   virsh -c "$URI" qemu-monitor-command --domain "$DOM" \
     "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"/machine/peripheral/$ALIAS\",\"property\":\"$1\"}}" \
-    | sed -n 's/^{"return": *\(.*\), *"id":.*}$/\1/p'
+    | jq -c '.return'
 }
 device=""
 for i in "${!PROPERTIES[@]}"; do

@@ -17,13 +17,13 @@ trap 'rm -rf -- "$work"' EXIT
 URI=qemu\:///system
 NET=offload-lab
 MODE=dedicated
-MTU=9000
+MTU=1500
 cat > "$work"/network.xml <<'OFFLOAD_LAB_DOCUMENT_END'
 <network>
   <name>offload-lab</name>
   <uuid>0f322b41-ee55-567d-8257-8904d9eecf0b</uuid>
   <bridge name="olbr0" stp="on" delay="0"/>
-  <mtu size="9000"/>
+  <mtu size="1500"/>
   <ip address="10.77.0.1" netmask="255.255.255.0">
     <dhcp>
       <range start="10.77.0.100" end="10.77.0.254"/>

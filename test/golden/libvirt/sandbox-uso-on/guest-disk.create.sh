@@ -17,13 +17,12 @@ trap 'rm -rf -- "$work"' EXIT
 BASE=/var/lib/offload-lab/images/debian-guest.qcow2
 FORMAT=qcow2
 OVERLAY=/var/lib/libvirt/images/sandbox-lab-overlay.qcow2
-BACKING_JSON='"/var/lib/offload-lab/images/debian-guest.qcow2"'
 [ -f "$BASE" ] || fail "base image $BASE is not a file on the KVM host"
 mkdir -p -- "$(dirname -- "$OVERLAY")"
 if [ -e "$OVERLAY" ]; then
   qemu-img info -U --output=json "$OVERLAY" > "$work/info.json"
-  if ! grep -qF -- "\"backing-filename\": $BACKING_JSON" "$work/info.json" \
-    || ! grep -qF -- "\"backing-filename-format\": \"$FORMAT\"" "$work/info.json"; then
+  if ! jq -e --arg base "$BASE" --arg format "$FORMAT" \
+      '."backing-filename" == $base and ."backing-filename-format" == $format' "$work/info.json" >/dev/null; then
     fail "$OVERLAY exists but is not a linked clone of $BASE ($FORMAT): remove it or choose another guest.overlayDir"
   fi
   note "linked clone $OVERLAY already exists"
@@ -36,7 +35,9 @@ else
   created=true
   qemu-img info -U --output=json "$OVERLAY" > "$work/info.json"
 fi
-size=$(sed -n 's/^ *"virtual-size": \([0-9]*\),\{0,1\}$/\1/p' "$work/info.json" | sed -n 1p)
-[ -n "$size" ] || fail "qemu-img info printed no virtual-size for $OVERLAY"
-printf '{"overlay":%s,"base":%s,"baseFormat":%s,"virtualSizeBytes":%s,"created":%s}\n' \
-  "$(json_str "$OVERLAY")" "$(json_str "$BASE")" "$(json_str "$FORMAT")" "$size" "$created"
+# The image's own virtual-size, at the top level: qemu-img 10 lists the backing chain's
+# "children" (each with a virtual-size of its own) before it.
+size=$(jq -e '."virtual-size" | numbers' "$work/info.json") \
+  || fail "qemu-img info printed no virtual-size for $OVERLAY"
+jq -cn --arg overlay "$OVERLAY" --arg base "$BASE" --arg format "$FORMAT" --argjson size "$size" --argjson created "$created" \
+  '{overlay: $overlay, base: $base, baseFormat: $format, virtualSizeBytes: $size, created: $created}'

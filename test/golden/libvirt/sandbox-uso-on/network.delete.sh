@@ -17,7 +17,7 @@ trap 'rm -rf -- "$work"' EXIT
 URI=qemu\:///system
 NET=offload-lab
 MODE=dedicated
-MTU=9000
+MTU=1500
 if virsh -c "$URI" net-info --network "$NET" >/dev/null 2>&1; then
   if [ "$(virsh -c "$URI" net-info --network "$NET" | awk '$1 == "Active:" { print $2 }')" = yes ]; then
     virsh -c "$URI" net-destroy --network "$NET" >&2

@@ -6,11 +6,12 @@ OL_AGENT_TIMEOUT=300
 ol_agent() {
   virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
 }
+# A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
 ol_agent_field() {
-  printf '%s' "$1" | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p"
+  printf '%s' "$1" | jq -r --arg f "$2" '.return[$f] | select(. != null) | tostring' 2>/dev/null
 }
 ol_agent_data() {
-  printf '%s' "$1" | sed -n "s|.*\"$2\":\"\([A-Za-z0-9+/=\\]*\)\".*|\1|p" | tr -d '\\' | base64 -d
+  ol_agent_field "$1" "$2" | base64 -d
 }
 guest_exec() {
   local input reply err pid status code signal deadline
@@ -32,6 +33,8 @@ guest_exec() {
     echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN gave no pid: $reply" >&2
     return 125
   fi
+  # For guest_stop, should the caller's deadline end this function before the guest's script.
+  if [[ -n ${OL_GUEST_PID_FILE:-} ]]; then printf '%s\n' "$pid" >"$OL_GUEST_PID_FILE"; fi
   deadline=$((SECONDS + OL_AGENT_TIMEOUT))
   while :; do
     status=$(ol_agent '{"execute":"guest-exec-status","arguments":{"pid":'"$pid"'}}' 2>&1) || {
@@ -63,7 +66,21 @@ guest_exec() {
   fi
   return $((code == 0 ? 0 : (code & 255) == 0 ? 1 : code & 255))
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_ee99d4f0228b8aa4'
+# guest_stop PIDFILE: ends the guest process guest_exec started (and what it started).
+guest_stop() {
+  local pid reply
+  pid=$(cat "$1" 2>/dev/null) || true
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_stop: no guest pid recorded in $1" >&2
+    return 125
+  fi
+  reply=$(ol_agent '{"execute":"guest-exec","arguments":{"path":"/bin/kill","arg":["-TERM","'"$pid"'"],"capture-output":true}}' 2>&1) || {
+    echo "guest_stop: guest-exec of the stop for pid $pid in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
+}
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_8369a3f597a4aba0'
 # offload-lab guest-offloads (Linux guest, stack sandbox-uso-off)
 set -u
 ol_json_string() {
@@ -92,21 +109,20 @@ OL_DEV=eth0
 OL_DEV_WANTED="no interface $OL_DEV in the guest (guest.linuxInterface)"
 [ -e "/sys/class/net/$OL_DEV" ] || OL_DEV=
 [ -n "$OL_DEV" ] || { echo "guest-offloads: $OL_DEV_WANTED" >&2; exit 2; }
-OL_MTU=9000
+OL_MTU=1500
 OL_SET_ERRORS=
 OL_FAIL=
 if [ "$(cat "/sys/class/net/$OL_DEV/mtu")" != "$OL_MTU" ]; then
   ol_err=$(ip link set dev "$OL_DEV" mtu "$OL_MTU" 2>&1) || OL_SET_ERRORS="$OL_SET_ERRORS$OL_DEV mtu $OL_MTU: $ol_err
 "
 fi
-ol_set "$OL_DEV" tx-tcp-segmentation on
 ol_set "$OL_DEV" tx-udp-segmentation off
 OL_K=$(ethtool -k "$OL_DEV") || { echo "guest-offloads: ethtool -k $OL_DEV failed" >&2; exit 2; }
 OL_LINK=$(ip -j link show dev "$OL_DEV") || { echo "guest-offloads: ip -j link show $OL_DEV failed" >&2; exit 2; }
-ol_check "guest $OL_DEV" tx-tcp-segmentation tx-tcp-segmentation on
 ol_check "guest $OL_DEV" tx-udp-segmentation tx-udp-segmentation off
 ol_mtu_now=$(cat "/sys/class/net/$OL_DEV/mtu")
 [ "$ol_mtu_now" = "$OL_MTU" ] || OL_FAIL="${OL_FAIL}guest $OL_DEV: mtu requested $OL_MTU, actual $ol_mtu_now; "
+case $OL_FAIL in *'tx-udp-segmentation requested on, actual off [fixed]'*) OL_FAIL="${OL_FAIL}""the virtio-net device does not offer USO (QEMU's host_uso is off, or QEMU is older than 8.2): set guest.virtioNetFeatures host_uso on""; " ;; esac
 printf '{"interface":%s,"ethtoolK":%s,"ipLink":%s,"setErrors":%s}\n' \
   "$(printf '%s' "$OL_DEV" | ol_json_string)" \
   "$(printf '%s\n' "$OL_K" | ol_json_string)" \
@@ -116,4 +132,4 @@ if [ -n "$OL_FAIL" ]; then
   echo "offload settings did not take: ${OL_FAIL%; }" >&2
   exit 1
 fi
-OFFLOAD_LAB_GUEST_SCRIPT_ee99d4f0228b8aa4
+OFFLOAD_LAB_GUEST_SCRIPT_8369a3f597a4aba0

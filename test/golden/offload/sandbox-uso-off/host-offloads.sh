@@ -28,29 +28,8 @@ OL_FAIL=
 OL_SET_ERRORS=
 OL_DEVICES=
 
-# tap tap0: save its features once, before the lab changes anything
-OL_DEV=tap0
-OL_SAVED=/var/lib/offload-lab/state/ethtool-k.tap0
-[[ -e /sys/class/net/$OL_DEV ]] || { echo "host-offloads: no device $OL_DEV on the host: the guest's tap (is the domain running?)" >&2; exit 2; }
-if [[ ! -e $OL_SAVED ]]; then
-  ethtool -k "$OL_DEV" >"$OL_SAVED.tmp"
-  mv "$OL_SAVED.tmp" "$OL_SAVED"
-fi
-OL_TOUCHED=/var/lib/offload-lab/state/touched.tap0
-printf '%s\n' 'tx-generic-segmentation generic-segmentation-offload' >>"$OL_TOUCHED"
-awk '!seen[$0]++' "$OL_TOUCHED" >"$OL_TOUCHED.tmp"
-mv "$OL_TOUCHED.tmp" "$OL_TOUCHED"
-echo 49000fad4d00baf5 >/var/lib/offload-lab/state/owner.tap0
 
-# tap tap0
-OL_DEV=tap0
-ol_set "$OL_DEV" tx-generic-segmentation on
 
-# tap tap0
-OL_DEV=tap0
-OL_K=$(ethtool -k "$OL_DEV")
-ol_check "tap $OL_DEV" tx-generic-segmentation generic-segmentation-offload on
-OL_DEVICES="$OL_DEVICES${OL_DEVICES:+,}{\"role\":\"tap\",\"device\":$(printf '%s' "$OL_DEV" | ol_json_string),\"ethtoolK\":$(printf '%s\n' "$OL_K" | ol_json_string)}"
 printf '{"devices":[%s],"setErrors":%s}\n' "$OL_DEVICES" "$(printf '%s' "$OL_SET_ERRORS" | ol_json_string)"
 if [[ -n $OL_FAIL ]]; then
   echo "offload settings did not take: ${OL_FAIL%; }" >&2

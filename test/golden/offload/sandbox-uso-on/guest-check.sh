@@ -23,6 +23,10 @@ OL_IPERF3=/usr/bin/iperf3
 OL_IPERF3_VERSION=
 if command -v "$OL_IPERF3" >/dev/null 2>&1; then
   OL_IPERF3_VERSION=$("$OL_IPERF3" --version 2>&1 | sed -n 1p)
+  if ! "$OL_IPERF3" --help 2>&1 | grep -q -- '--gsro'; then
+    OL_MISSING="${OL_MISSING}iperf3 with --gsro (3.21 or newer) for matrix.senders gso, not $OL_IPERF3_VERSION
+"
+  fi
 else
   OL_MISSING="${OL_MISSING}iperf3 at $OL_IPERF3 (guest.iperf3Path)
 "
@@ -32,20 +36,6 @@ OL_DEV_WANTED="no interface $OL_DEV in the guest (guest.linuxInterface)"
 [ -e "/sys/class/net/$OL_DEV" ] || OL_DEV=
 [ -n "$OL_DEV" ] || OL_MISSING="$OL_MISSING$OL_DEV_WANTED
 "
-# The agent answers before DHCP has given the interface its address, and the matrix needs it.
-# Under the real engine nothing else happens to take that long between boot and the matrix.
-if [ -n "$OL_DEV" ]; then
-  ol_waited=0
-  until [ -n "$(ip -4 -o addr show dev "$OL_DEV" 2>/dev/null)" ]; do
-    if [ "$ol_waited" -ge 300 ]; then
-      OL_MISSING="${OL_MISSING}an IPv4 address on $OL_DEV within 300 s (DHCP on the lab network)
-"
-      break
-    fi
-    sleep 1
-    ol_waited=$((ol_waited + 1))
-  done
-fi
 OL_MISSING=${OL_MISSING%
 }
 printf '{"ok":%s,"missing":%s,"interface":%s,"iperf3Path":%s,"iperf3Version":%s,"kernel":%s}\n' \

@@ -26,21 +26,20 @@ OL_DEV=eth0
 OL_DEV_WANTED="no interface $OL_DEV in the guest (guest.linuxInterface)"
 [ -e "/sys/class/net/$OL_DEV" ] || OL_DEV=
 [ -n "$OL_DEV" ] || { echo "guest-offloads: $OL_DEV_WANTED" >&2; exit 2; }
-OL_MTU=9000
+OL_MTU=1500
 OL_SET_ERRORS=
 OL_FAIL=
 if [ "$(cat "/sys/class/net/$OL_DEV/mtu")" != "$OL_MTU" ]; then
   ol_err=$(ip link set dev "$OL_DEV" mtu "$OL_MTU" 2>&1) || OL_SET_ERRORS="$OL_SET_ERRORS$OL_DEV mtu $OL_MTU: $ol_err
 "
 fi
-ol_set "$OL_DEV" tx-tcp-segmentation on
-ol_set "$OL_DEV" tx-udp-segmentation off
+ol_set "$OL_DEV" tx-udp-segmentation on
 OL_K=$(ethtool -k "$OL_DEV") || { echo "guest-offloads: ethtool -k $OL_DEV failed" >&2; exit 2; }
 OL_LINK=$(ip -j link show dev "$OL_DEV") || { echo "guest-offloads: ip -j link show $OL_DEV failed" >&2; exit 2; }
-ol_check "guest $OL_DEV" tx-tcp-segmentation tx-tcp-segmentation on
-ol_check "guest $OL_DEV" tx-udp-segmentation tx-udp-segmentation off
+ol_check "guest $OL_DEV" tx-udp-segmentation tx-udp-segmentation on
 ol_mtu_now=$(cat "/sys/class/net/$OL_DEV/mtu")
 [ "$ol_mtu_now" = "$OL_MTU" ] || OL_FAIL="${OL_FAIL}guest $OL_DEV: mtu requested $OL_MTU, actual $ol_mtu_now; "
+case $OL_FAIL in *'tx-udp-segmentation requested on, actual off [fixed]'*) OL_FAIL="${OL_FAIL}""the virtio-net device does not offer USO (QEMU's host_uso is off, or QEMU is older than 8.2): set guest.virtioNetFeatures host_uso on""; " ;; esac
 printf '{"interface":%s,"ethtoolK":%s,"ipLink":%s,"setErrors":%s}\n' \
   "$(printf '%s' "$OL_DEV" | ol_json_string)" \
   "$(printf '%s\n' "$OL_K" | ol_json_string)" \

@@ -1,0 +1,136 @@
+set -euo pipefail
+# guest_exec: the QEMU guest agent of sandbox-lab via virsh
+OL_AGENT_URI=qemu\:///system
+OL_AGENT_DOMAIN=sandbox-lab
+OL_AGENT_TIMEOUT=300
+ol_agent() {
+  virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
+}
+# A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
+ol_agent_field() {
+  printf '%s' "$1" | jq -r --arg f "$2" '.return[$f] | select(. != null) | tostring' 2>/dev/null
+}
+ol_agent_data() {
+  ol_agent_field "$1" "$2" | base64 -d
+}
+guest_exec() {
+  local input reply err pid status code signal deadline
+  input=$(base64 -w0)
+  deadline=$((SECONDS + OL_AGENT_TIMEOUT))
+  until err=$(ol_agent '{"execute":"guest-ping"}' 2>&1 >/dev/null); do
+    if ((SECONDS >= deadline)); then
+      echo "guest_exec: the guest agent of $OL_AGENT_DOMAIN did not answer within $OL_AGENT_TIMEOUT s: $err" >&2
+      return 124
+    fi
+    sleep 1
+  done
+  reply=$(ol_agent '{"execute":"guest-exec","arguments":{"path":"/bin/sh","arg":["-s"],"input-data":"'"$input"'","capture-output":true}}' 2>&1) || {
+    echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  pid=$(ol_agent_field "$reply" pid)
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN gave no pid: $reply" >&2
+    return 125
+  fi
+  # For guest_stop, should the caller's deadline end this function before the guest's script.
+  if [[ -n ${OL_GUEST_PID_FILE:-} ]]; then printf '%s\n' "$pid" >"$OL_GUEST_PID_FILE"; fi
+  deadline=$((SECONDS + OL_AGENT_TIMEOUT))
+  while :; do
+    status=$(ol_agent '{"execute":"guest-exec-status","arguments":{"pid":'"$pid"'}}' 2>&1) || {
+      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed: $status" >&2
+      return 125
+    }
+    [[ $(ol_agent_field "$status" exited) == true ]] && break
+    if ((SECONDS >= deadline)); then
+      echo "guest_exec: the guest script (pid $pid in $OL_AGENT_DOMAIN) did not end within $OL_AGENT_TIMEOUT s" >&2
+      return 124
+    fi
+    sleep 1
+  done
+  ol_agent_data "$status" out-data
+  ol_agent_data "$status" err-data >&2
+  if [[ $(ol_agent_field "$status" out-truncated) == true || $(ol_agent_field "$status" err-truncated) == true ]]; then
+    echo "guest_exec: the guest agent truncated the output of pid $pid in $OL_AGENT_DOMAIN" >&2
+    return 125
+  fi
+  code=$(ol_agent_field "$status" exitcode)
+  signal=$(ol_agent_field "$status" signal)
+  if [[ -n $signal ]]; then
+    echo "guest_exec: the guest script (pid $pid in $OL_AGENT_DOMAIN) was killed by signal $signal" >&2
+    return 125
+  fi
+  if [[ ! $code =~ ^-?[0-9]+$ ]]; then
+    echo "guest_exec: guest-exec-status for pid $pid in $OL_AGENT_DOMAIN has no exit code: $status" >&2
+    return 125
+  fi
+  return $((code == 0 ? 0 : (code & 255) == 0 ? 1 : code & 255))
+}
+# guest_stop PIDFILE: ends the guest process guest_exec started (and what it started).
+guest_stop() {
+  local pid reply
+  pid=$(cat "$1" 2>/dev/null) || true
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_stop: no guest pid recorded in $1" >&2
+    return 125
+  fi
+  reply=$(ol_agent '{"execute":"guest-exec","arguments":{"path":"/bin/kill","arg":["-TERM","'"$pid"'"],"capture-output":true}}' 2>&1) || {
+    echo "guest_stop: guest-exec of the stop for pid $pid in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
+}
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_22fb0361422e48c2'
+# offload-lab guest-network (Linux guest)
+set -u
+ol_json_string() {
+  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "\"" }
+    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); if (NR > 1) printf "\\n"; printf "%s", $0 }
+    END { printf "\"" }'
+}
+ol_json_lines() {
+  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "[" }
+    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 }
+    END { printf "]" }'
+}
+OL_DEV=eth0
+OL_DEV_WANTED="no interface $OL_DEV in the guest (guest.linuxInterface)"
+[ -e "/sys/class/net/$OL_DEV" ] || OL_DEV=
+[ -n "$OL_DEV" ] || { echo "guest-network: $OL_DEV_WANTED" >&2; exit 2; }
+OL_HOST=10.77.0.1
+OL_WANT_ADDRESS=10.77.0.10
+OL_WAIT=180
+ol_waited=0
+while :; do
+  ol_state=$(cat "/sys/class/net/$OL_DEV/operstate" 2>/dev/null || echo absent)
+  ol_addresses=$(ip -4 -o addr show dev "$OL_DEV" scope global 2>/dev/null | awk '{ print $4 }')
+  # First line only: "HOST dev DEV src ADDR ..."; -o would append a backslash and "cache".
+  ol_route=$(ip -4 route get "$OL_HOST" 2>&1 | sed -n 1p)
+  ol_missing=
+  if [ "$ol_state" != up ]; then
+    ol_missing="$OL_DEV is $ol_state, not up"
+  elif [ -n "$OL_WANT_ADDRESS" ] && ! printf '%s\n' "$ol_addresses" | grep -qx "$OL_WANT_ADDRESS/[0-9]*"; then
+    ol_missing="$OL_DEV has no address $OL_WANT_ADDRESS (it has: $(echo ${ol_addresses:-none}))"
+  elif [ -z "$ol_addresses" ]; then
+    ol_missing="$OL_DEV has no IPv4 address"
+  else
+    case "$ol_route " in
+      *" dev $OL_DEV "*) ;;
+      *) ol_missing="no route to the host $OL_HOST through $OL_DEV (ip route get: $ol_route)" ;;
+    esac
+  fi
+  [ -n "$ol_missing" ] || break
+  if [ "$ol_waited" -ge "$OL_WAIT" ]; then
+    echo "guest-network: after $OL_WAIT s, $ol_missing: the matrix could not reach the iperf3 server" >&2
+    exit 1
+  fi
+  sleep 1
+  ol_waited=$((ol_waited + 1))
+done
+printf '{"interface":%s,"operstate":%s,"addresses":%s,"route":%s,"waitedSeconds":%s}\n' \
+  "$(printf '%s' "$OL_DEV" | ol_json_string)" \
+  "$(printf '%s' "$ol_state" | ol_json_string)" \
+  "$(printf '%s\n' "$ol_addresses" | ol_json_lines)" \
+  "$(printf '%s' "$ol_route" | ol_json_string)" \
+  "$ol_waited"
+OFFLOAD_LAB_GUEST_SCRIPT_22fb0361422e48c2
