@@ -30,6 +30,8 @@ if [ -x "$bin/pulumi" ] && [ "$("$bin/pulumi" version)" = "$version" ]; then
   exit 0
 fi
 
+# A machine of the go kind has Go here even when a non-login shell lacks it on PATH.
+[ -d /usr/local/go/bin ] && PATH=$PATH:/usr/local/go/bin
 command -v go >/dev/null || { echo "pulumi-cli: no pulumi $version on PATH and no Go toolchain to build it" >&2; exit 1; }
 echo "pulumi-cli: building pulumi $version from the Go module proxy into $bin (several minutes, once)" >&2
 mkdir -p "$base/$key"

@@ -18,10 +18,7 @@ PACKAGES=(
 )
 SOURCES=/etc/apt/sources.list.d/bookworm-backports.sources
 
-installed() { dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -c '^install ok installed$'; }
-if [ "$(installed)" = "${#PACKAGES[@]}" ]; then
-  echo "setup: Debian packages already installed" >&2
-elif [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   cat >"$SOURCES" <<'SOURCES_END'
 Types: deb
