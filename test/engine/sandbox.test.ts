@@ -82,19 +82,19 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
 
   it("previews every step as a create, then up creates them and the outputs hold the cells", async () => {
     const preview = await timed("preview", () => stack.preview({ onOutput: collect }));
-    expect(preview.changeSummary).toEqual({ create: 16 });
+    expect(preview.changeSummary).toEqual({ create: 17 });
     const up = await timed("up", () => stack.up({ onOutput: collect }));
-    expect(up.summary.resourceChanges).toEqual({ create: 16 });
+    expect(up.summary.resourceChanges).toEqual({ create: 17 });
     const cells = up.outputs.cells!.value as CellResult[];
     expect(up.outputs.cells!.secret).toBe(false);
     expect(cells.map((c) => c.id)).toEqual([
-      "udp-1472B-mtu9000-uso-off-r1", "udp-1472B-mtu9000-uso-off-r2", "udp-8972B-mtu9000-uso-off-r1", "udp-8972B-mtu9000-uso-off-r2",
+      "udp-1472B-plain-mtu1500-uso-off-r1", "udp-1472B-plain-mtu1500-uso-off-r2", "udp-1472B-gso-mtu1500-uso-off-r1", "udp-1472B-gso-mtu1500-uso-off-r2",
     ]);
     for (const c of cells) {
       expect(c.status, `${c.id}: ${c.error}`).toBe("ok");
       expect(c.throughputBps).toBeGreaterThan(0);
     }
-    expect(up.outputs.network!.value).toEqual({ network: "offload-lab", mode: "dedicated", bridge: "olbr0", mtu: 9000 });
+    expect(up.outputs.network!.value).toEqual({ network: "offload-lab", mode: "dedicated", bridge: "olbr0", mtu: 1500 });
   }, 1_800_000);
 
   it("keeps the SSH key out of the state and the outputs", async () => {
@@ -116,7 +116,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
   it("a second up changes nothing and runs no command on the host", async () => {
     const before = { logins: sandbox.host.sshd.logins(), lab: identity() };
     const up = await timed("no-op up", () => stack.up({ onOutput: collect }));
-    expect(up.summary.resourceChanges).toEqual({ same: 16 });
+    expect(up.summary.resourceChanges).toEqual({ same: 17 });
     expect(sandbox.host.sshd.logins()).toBe(before.logins);
     expect(identity()).toEqual(before.lab);
   }, 600_000);
@@ -133,15 +133,16 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
           if (m?.op === "replace") replaced.push(m.urn.split("::").pop()!);
         },
       });
-      expect(preview.changeSummary).toEqual({ replace: 2, same: 14 });
-      expect(replaced.sort()).toEqual(["benchmark", "guest-offloads"]);
+      expect(preview.changeSummary).toEqual({ replace: 3, same: 14 });
+      // guest-network follows: an offload change can restart the adapter, so the wait runs again.
+      expect(replaced.sort()).toEqual(["benchmark", "guest-network", "guest-offloads"]);
       const up = await timed("offload change up", () => stack.up({ onOutput: collect }));
-      expect(up.summary.resourceChanges).toEqual({ replace: 2, same: 14 });
+      expect(up.summary.resourceChanges).toEqual({ replace: 3, same: 14 });
       const readback = up.outputs.offloadReadback!.value as { guest: { features: { feature: string; requested: string; actual: string }[] } };
       expect(readback.guest.features.find((f) => f.feature === "tx-tcp-segmentation")).toMatchObject({ requested: "off", actual: "off" });
       expect(identity()).toEqual(before);
     } finally {
-      await stack.setConfig("offload-lab:guestOffloads.lso.ipv4", { value: "true" }, true);
+      await stack.removeConfig("offload-lab:guestOffloads.lso.ipv4", true);
     }
   }, 900_000);
 
@@ -151,7 +152,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
     const before = identity();
     await stack.setConfig("offload-lab:benchmark.runId", { value: "engine-test-2" }, true);
     const up = await timed("runId up", () => stack.up({ onOutput: collect }));
-    expect(up.summary.resourceChanges).toEqual({ replace: 1, same: 15 });
+    expect(up.summary.resourceChanges).toEqual({ replace: 1, same: 16 });
     expect(identity()).toEqual(before);
   }, 900_000);
 
@@ -191,7 +192,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
 
   it("destroy leaves nothing on the host", async () => {
     const d = await timed("destroy", () => stack.destroy({ onOutput: collect }));
-    expect(d.summary.resourceChanges).toEqual({ delete: 16 });
+    expect(d.summary.resourceChanges).toEqual({ delete: 17 });
     expectNothingLeft();
   }, 600_000);
 
@@ -220,7 +221,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
     }
     await stack.removeConfig("offload-lab:network.guestAddress", true);
     const up = await timed("adopt up", () => stack.up({ onOutput: collect }));
-    expect(up.outputs.network!.value).toMatchObject({ network: "default", mode: "adopt", bridge: "virbr0", mtu: 9000 });
+    expect(up.outputs.network!.value).toMatchObject({ network: "default", mode: "adopt", bridge: "virbr0", mtu: 1500 });
     for (const c of up.outputs.cells!.value as CellResult[]) expect(c.status, `${c.id}: ${c.error}`).toBe("ok");
     expect(lv.virsh(["net-dumpxml", "default"])).not.toBe(original);
     await timed("adopt destroy", () => stack.destroy({ onOutput: collect }));
