@@ -136,34 +136,29 @@ function senderChecks(s: LabSettings, network: NetworkConfig, problems: ConfigPr
   const index = (sender: string) => senders.indexOf(sender as (typeof senders)[number]);
   const key = (sender: string) => keyOf(["matrix", "senders", index(sender)]);
   const windows = s.guest.os === "windows";
+  // A segmenting sender's datagram must fit one frame: above MTU − 28 there is nothing to segment.
+  const oversize = (sender: "gso" | "uso", why: string) => {
+    const limit = (s.guestOffloads.mtu ?? network.mtu) - IPV4_UDP_HEADER_BYTES;
+    const over = (s.matrix.payloads ?? defaultPayloads(network.mtu)).filter((p) => p > limit);
+    if (over.length === 0) return;
+    problems.push({
+      key: key(sender),
+      value: sender,
+      allowed: `needs every payload at most MTU − 28 = ${limit}: ${why}; payloads above it: ${over.join(", ")} (list them in matrix.payloads without them, or drop ${sender})`,
+    });
+  };
   if (index("gso") >= 0) {
     if (windows) {
       problems.push({ key: key("gso"), value: "gso", allowed: "is for a Linux guest only (iperf3 >= 3.21 --gsro uses Linux UDP_SEGMENT); a Windows guest takes plain or uso" });
     } else {
-      const limit = (s.guestOffloads.mtu ?? network.mtu) - IPV4_UDP_HEADER_BYTES;
-      const over = (s.matrix.payloads ?? defaultPayloads(network.mtu)).filter((p) => p > limit);
-      if (over.length > 0) {
-        problems.push({
-          key: key("gso"),
-          value: "gso",
-          allowed: `needs every payload at most MTU − 28 = ${limit}: iperf3 --gsro with a larger -l sends nothing at all; payloads above it: ${over.join(", ")} (list them in matrix.payloads without them, or drop gso)`,
-        });
-      }
+      oversize("gso", "iperf3 --gsro with a larger -l sends nothing at all");
     }
   }
   if (index("uso") >= 0) {
     if (!windows) {
       problems.push({ key: key("uso"), value: "uso", allowed: "is for a Windows guest only (UDP_SEND_MSG_SIZE); a Linux guest takes plain or gso" });
     } else {
-      const limit = (s.guestOffloads.mtu ?? network.mtu) - IPV4_UDP_HEADER_BYTES;
-      const over = (s.matrix.payloads ?? defaultPayloads(network.mtu)).filter((p) => p > limit);
-      if (over.length > 0) {
-        problems.push({
-          key: key("uso"),
-          value: "uso",
-          allowed: `needs every payload at most MTU − 28 = ${limit}: UDP_SEND_MSG_SIZE is the size of each datagram on the wire, and a larger one is IP-fragmented, not segmented; payloads above it: ${over.join(", ")} (list them in matrix.payloads without them, or drop uso)`,
-        });
-      }
+      oversize("uso", "UDP_SEND_MSG_SIZE is the size of each datagram on the wire, and a larger one is IP-fragmented, not segmented");
     }
   }
 }
