@@ -1,11 +1,13 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors";
 import { SecretValue } from "../../src/config/secret";
 import { listStacks, loadStack } from "../../src/config/stackFile";
 import { validateLab, type RawSettings } from "../../src/config/validate";
+import { JSON_SH_FUNCTIONS } from "../../src/plan/offload/shLib";
 import { offloadSteps } from "../../src/plan/offload/steps";
 import { guestStepCommand, transportFor } from "../../src/plan/transport";
 import { expectGolden } from "../support/golden";
@@ -99,6 +101,31 @@ describe("hostile strings in guest scripts", () => {
     expect(script).toContain("OL_MAC=52\\:54\\:00\\:aa\\:bb\\:cc");
     expect(spawnSync("dash", ["-n"], { input: script }).status).toBe(0);
   });
+});
+
+describe("the scripts' JSON encoding (dash, with each awk a guest may have)", () => {
+  // Backslashes first: mawk turned "a\\b" into the JSON escape \b (a backspace) before.
+  const hostile = ["a\\b \\n \\\\ \\", "say \"hi\"\tthen\r", "ünï’cødé $(id) `id` '", "bell\u0007 esc\u001b nul-free"];
+  const awks: [string, string][] = [["mawk", "/usr/bin/mawk"], ["busybox awk", "/usr/bin/busybox"]];
+
+  for (const [name, binary] of awks) {
+    it(`round-trips hostile text through ol_json_string and ol_json_lines with ${name}`, () => {
+      const bin = fs.mkdtempSync(path.join(os.tmpdir(), "ol-awk-"));
+      fs.symlinkSync(binary, path.join(bin, "awk"));
+      const run = (fn: string, input: string) => {
+        const r = spawnSync("dash", ["-c", `${JSON_SH_FUNCTIONS}\n${fn}`], {
+          input, encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` },
+        });
+        expect(r.stderr).toBe("");
+        return JSON.parse(r.stdout) as unknown;
+      };
+      const clean = (t: string) => t.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
+      for (const text of hostile) expect(run("ol_json_string", text)).toBe(clean(text));
+      expect(run("ol_json_string", hostile.join("\n"))).toBe(clean(hostile.join("\n")));
+      expect(run("ol_json_lines", hostile.join("\n") + "\n")).toEqual(hostile.map(clean));
+      fs.rmSync(bin, { recursive: true });
+    });
+  }
 });
 
 describe("step graph and triggers", () => {

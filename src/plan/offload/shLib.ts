@@ -8,17 +8,26 @@ import type { EthtoolFeature } from "../../config/features";
 /**
  * `ol_json_string` turns stdin into one JSON string, `ol_json_lines` its lines into a JSON
  * array of strings. Control characters other than tab and newline are dropped: ethtool and
- * ip never print them, and a stray one must not break the JSON.
+ * ip never print them, and a stray one must not break the JSON. Escaping goes character by
+ * character because mawk and gawk read backslashes in a gsub replacement differently.
  */
-export const JSON_SH_FUNCTIONS = String.raw`ol_json_string() {
-  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "\"" }
-    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); if (NR > 1) printf "\\n"; printf "%s", $0 }
-    END { printf "\"" }'
+export const JSON_SH_FUNCTIONS = String.raw`OL_AWK_JSON_ESC='function esc(s,  out, c, i) {
+    out = ""
+    for (i = 1; i <= length(s); i++) {
+      c = substr(s, i, 1)
+      if (c == "\\") c = "\\\\"; else if (c == "\"") c = "\\\""
+      else if (c == "\t") c = "\\t"; else if (c == "\r") c = "\\r"
+      out = out c
+    }
+    return out
+  }'
+ol_json_string() {
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "\"" } { if (NR > 1) printf "\\n"; printf "%s", esc($0) } END { printf "\"" }'
 }
 ol_json_lines() {
-  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "[" }
-    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 }
-    END { printf "]" }'
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "[" } { printf "%s\"%s\"", (NR > 1 ? "," : ""), esc($0) } END { printf "]" }'
 }`;
 
 /**

@@ -80,18 +80,26 @@ guest_stop() {
   }
   echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_22fb0361422e48c2'
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_3cd6853cf8b4c957'
 # offload-lab guest-network (Linux guest)
 set -u
+OL_AWK_JSON_ESC='function esc(s,  out, c, i) {
+    out = ""
+    for (i = 1; i <= length(s); i++) {
+      c = substr(s, i, 1)
+      if (c == "\\") c = "\\\\"; else if (c == "\"") c = "\\\""
+      else if (c == "\t") c = "\\t"; else if (c == "\r") c = "\\r"
+      out = out c
+    }
+    return out
+  }'
 ol_json_string() {
-  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "\"" }
-    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); if (NR > 1) printf "\\n"; printf "%s", $0 }
-    END { printf "\"" }'
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "\"" } { if (NR > 1) printf "\\n"; printf "%s", esc($0) } END { printf "\"" }'
 }
 ol_json_lines() {
-  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "[" }
-    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 }
-    END { printf "]" }'
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "[" } { printf "%s\"%s\"", (NR > 1 ? "," : ""), esc($0) } END { printf "]" }'
 }
 OL_DEV=eth0
 OL_DEV_WANTED="no interface $OL_DEV in the guest (guest.linuxInterface)"
@@ -133,4 +141,4 @@ printf '{"interface":%s,"operstate":%s,"addresses":%s,"route":%s,"waitedSeconds"
   "$(printf '%s\n' "$ol_addresses" | ol_json_lines)" \
   "$(printf '%s' "$ol_route" | ol_json_string)" \
   "$ol_waited"
-OFFLOAD_LAB_GUEST_SCRIPT_22fb0361422e48c2
+OFFLOAD_LAB_GUEST_SCRIPT_3cd6853cf8b4c957

@@ -1,14 +1,22 @@
 # offload-lab guest-check (Linux guest)
 set -u
+OL_AWK_JSON_ESC='function esc(s,  out, c, i) {
+    out = ""
+    for (i = 1; i <= length(s); i++) {
+      c = substr(s, i, 1)
+      if (c == "\\") c = "\\\\"; else if (c == "\"") c = "\\\""
+      else if (c == "\t") c = "\\t"; else if (c == "\r") c = "\\r"
+      out = out c
+    }
+    return out
+  }'
 ol_json_string() {
-  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "\"" }
-    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); if (NR > 1) printf "\\n"; printf "%s", $0 }
-    END { printf "\"" }'
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "\"" } { if (NR > 1) printf "\\n"; printf "%s", esc($0) } END { printf "\"" }'
 }
 ol_json_lines() {
-  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "[" }
-    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 }
-    END { printf "]" }'
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "[" } { printf "%s\"%s\"", (NR > 1 ? "," : ""), esc($0) } END { printf "]" }'
 }
 OL_MISSING=
 for ol_tool in ethtool ip awk sed tr; do

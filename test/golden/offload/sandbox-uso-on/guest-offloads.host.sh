@@ -80,18 +80,26 @@ guest_stop() {
   }
   echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_332d915869cc8f0b'
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_208a9208d1ccbff4'
 # offload-lab guest-offloads (Linux guest, stack sandbox-uso-on)
 set -u
+OL_AWK_JSON_ESC='function esc(s,  out, c, i) {
+    out = ""
+    for (i = 1; i <= length(s); i++) {
+      c = substr(s, i, 1)
+      if (c == "\\") c = "\\\\"; else if (c == "\"") c = "\\\""
+      else if (c == "\t") c = "\\t"; else if (c == "\r") c = "\\r"
+      out = out c
+    }
+    return out
+  }'
 ol_json_string() {
-  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "\"" }
-    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); if (NR > 1) printf "\\n"; printf "%s", $0 }
-    END { printf "\"" }'
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "\"" } { if (NR > 1) printf "\\n"; printf "%s", esc($0) } END { printf "\"" }'
 }
 ol_json_lines() {
-  tr -d '\000-\010\013\014\016-\037' | awk 'BEGIN { printf "[" }
-    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/	/, "\\t"); gsub(/\r/, "\\r"); printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 }
-    END { printf "]" }'
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "[" } { printf "%s\"%s\"", (NR > 1 ? "," : ""), esc($0) } END { printf "]" }'
 }
 ol_check() {
   ol_actual=$(printf '%s\n' "$OL_K" | sed -n "s/^[[:space:]]*$3: //p" | sed -n 1p)
@@ -132,4 +140,4 @@ if [ -n "$OL_FAIL" ]; then
   echo "offload settings did not take: ${OL_FAIL%; }" >&2
   exit 1
 fi
-OFFLOAD_LAB_GUEST_SCRIPT_332d915869cc8f0b
+OFFLOAD_LAB_GUEST_SCRIPT_208a9208d1ccbff4
