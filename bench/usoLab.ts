@@ -18,7 +18,7 @@ import { welchInterval } from "../src/report/stats";
 import { parseBenchmarkOutput } from "../src/results/benchmark";
 import type { CellResult } from "../src/results/cell";
 import { parseIperf3 } from "../src/results/iperf3";
-import { ensureGuestImage } from "../test/lab/guest-image/image";
+import { ensureGuestImage } from "../src/sandbox/guest-image/image";
 import { runOnHost } from "../test/support/hostRunner";
 import { Libvirtd } from "../src/sandbox/libvirtd";
 import { Namespace, canUseNamespaces } from "../src/sandbox/netns";

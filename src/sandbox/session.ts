@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ensureGuestImage } from "../../test/lab/guest-image/image";
+import { ensureGuestImage } from "./guest-image/image";
 import { SandboxHost } from "./host";
 import { lendKey, SANDBOX_STACKS } from "./stacks";
 
@@ -9,7 +9,7 @@ const IMAGES = "/var/lib/offload-lab/images";
 
 /**
  * Links the lab's Debian guest image where the sandbox stacks look for it. The image is built
- * once and cached by the builder that its boot test also uses (test/lab/guest-image/build.sh).
+ * once and cached by the builder that its boot test also uses (src/sandbox/guest-image/build.sh).
  */
 export async function prepareGuestImage(log: (line: string) => void): Promise<void> {
   const image = await ensureGuestImage();

@@ -5,7 +5,7 @@ import { loadStack } from "../../src/config/stackFile";
 import { planLab } from "../../src/plan/lab";
 import { transportFor } from "../../src/plan/transport";
 import type { CellResult } from "../../src/results/cell";
-import { ensureGuestImage } from "./guest-image/image";
+import { ensureGuestImage } from "../../src/sandbox/guest-image/image";
 import { Libvirtd } from "../../src/sandbox/libvirtd";
 import { canUseNamespaces, Namespace } from "../../src/sandbox/netns";
 import { runOnHost } from "../support/hostRunner";

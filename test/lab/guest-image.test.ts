@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canUseNamespaces, Namespace, run } from "../../src/sandbox/netns";
-import { ensureGuestImage, GUEST_ADDRESS, GUEST_CMDLINE, type GuestImage } from "./guest-image/image";
+import { ensureGuestImage, GUEST_ADDRESS, GUEST_CMDLINE, type GuestImage } from "../../src/sandbox/guest-image/image";
 import { Libvirtd } from "../../src/sandbox/libvirtd";
 import { guestDomainXml, labNetworkXml } from "./guest-image/guestXml";
 import { NIC_ALIAS } from "../../src/plan/libvirt/domainXml";
@@ -114,7 +114,7 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
 
   it("rebuilds nothing for the same inputs and copies into any OUTDIR", () => {
     const outdir = path.join(work, `out $(touch pwned) \`touch pwned\` 'q" \\ ;x`);
-    const stdout = run("bash", [path.join(__dirname, "guest-image", "build.sh"), outdir], { cwd: work });
+    const stdout = run("bash", [path.join(__dirname, "..", "..", "src", "sandbox", "guest-image", "build.sh"), outdir], { cwd: work });
     const result = JSON.parse(stdout.trim());
     expect(result).toMatchObject({ cacheHit: true, dir: outdir, baseImage: path.join(outdir, "debian-guest.qcow2") });
     for (const file of ["debian-guest.qcow2", "vmlinuz", "initrd.img"]) {

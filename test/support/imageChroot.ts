@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Transport } from "../../src/plan/transport/transport";
-import { ensureGuestImage } from "../lab/guest-image/image";
+import { ensureGuestImage } from "../../src/sandbox/guest-image/image";
 import type { Namespace } from "../../src/sandbox/netns";
 
 /** The lab's guest image, opened as a root filesystem for a namespace to run programs from. */
