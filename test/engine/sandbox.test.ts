@@ -11,6 +11,7 @@ import { readState, type SweepState } from "../../src/sweep/state";
 import { canUseNamespaces } from "../../src/sandbox/netns";
 import { privateBackend, pulumiCli, readTree } from "../support/engine";
 import { PROJECT_DIR } from "../support/programHarness";
+import { expectSandboxLabGone, PhaseTimes, SANDBOX_DOMAIN, SANDBOX_OVERLAY } from "../support/sandboxLab";
 
 // The lab through the real Pulumi engine (the CLI built from Go modules, the Automation API
 // serving src/lab/stackProgram.ts inline, the project's command provider) on the sandbox KVM
@@ -18,22 +19,13 @@ import { PROJECT_DIR } from "../support/programHarness";
 // destroy. The libvirt objects and the guest's boot are checked, not only the engine's diff.
 
 const STACK = "sandbox-uso-off";
-const DOMAIN = "sandbox-lab";
-const OVERLAY = "/var/lib/libvirt/images/sandbox-lab-overlay.qcow2";
 const ns = canUseNamespaces();
 const cli = pulumiCli();
 const skip = !ns.ok ? ns.reason : !cli.ok ? cli.reason : null;
 if (skip !== null) console.log(`engine tests skipped: ${skip}`);
 
-const seconds: [string, number][] = [];
-async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
-  const start = Date.now();
-  try {
-    return await f();
-  } finally {
-    seconds.push([what, (Date.now() - start) / 1000]);
-  }
-}
+const phases = new PhaseTimes();
+const timed = <T>(what: string, f: () => Promise<T>) => phases.timed(what, f);
 
 describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () => {
   let backend: ReturnType<typeof privateBackend>;
@@ -46,17 +38,17 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
   function identity() {
     const lv = sandbox.host.lv;
     return {
-      domainUuid: lv.virsh(["domuuid", DOMAIN]).trim(),
-      domainId: lv.virsh(["domid", DOMAIN]).trim(),
+      domainUuid: lv.virsh(["domuuid", SANDBOX_DOMAIN]).trim(),
+      domainId: lv.virsh(["domid", SANDBOX_DOMAIN]).trim(),
       networkUuid: lv.virsh(["net-uuid", "offload-lab"]).trim(),
-      overlayInode: fs.statSync(OVERLAY).ino,
+      overlayInode: fs.statSync(SANDBOX_OVERLAY).ino,
       bootId: guestBootId(),
     };
   }
 
   function guestBootId(): string {
     const lv = sandbox.host.lv;
-    const agent = (cmd: object) => JSON.parse(lv.virsh(["qemu-agent-command", DOMAIN, JSON.stringify(cmd)])).return;
+    const agent = (cmd: object) => JSON.parse(lv.virsh(["qemu-agent-command", SANDBOX_DOMAIN, JSON.stringify(cmd)])).return;
     const { pid } = agent({ execute: "guest-exec", arguments: { path: "/bin/cat", arg: ["/proc/sys/kernel/random/boot_id"], "capture-output": true } });
     for (;;) {
       const status = agent({ execute: "guest-exec-status", arguments: { pid } });
@@ -76,7 +68,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
     } finally {
       await sandbox?.stop();
       backend?.remove();
-      console.log(`engine test times: ${seconds.map(([w, s]) => `${w} ${s.toFixed(1)} s`).join(", ")}`);
+      console.log(`engine test times: ${phases}`);
     }
   }, 600_000);
 
@@ -193,7 +185,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
   it("destroy leaves nothing on the host", async () => {
     const d = await timed("destroy", () => stack.destroy({ onOutput: collect }));
     expect(d.summary.resourceChanges).toEqual({ delete: 17 });
-    expectNothingLeft();
+    expectSandboxLabGone(sandbox.host.lv);
   }, 600_000);
 
   it("a failing step fails the update with its message, and destroy still leaves nothing", async () => {
@@ -207,7 +199,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
       sandbox.host.lv.exec(["kill", blocker]);
     }
     await stack.destroy({ onOutput: collect });
-    expectNothingLeft();
+    expectSandboxLabGone(sandbox.host.lv);
   }, 900_000);
 
   it("an adopt-mode stack takes over an existing network and gives it back its original definition on destroy", async () => {
@@ -227,21 +219,10 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
     await timed("adopt destroy", () => stack.destroy({ onOutput: collect }));
     expect(lv.virsh(["net-dumpxml", "default"])).toBe(original);
     expect(lv.virsh(["list", "--all", "--name"]).trim()).toBe("");
-    expect(fs.existsSync(OVERLAY)).toBe(false);
+    expect(fs.existsSync(SANDBOX_OVERLAY)).toBe(false);
     expect(() => lv.exec(["ip", "link", "show", "tap0"])).toThrow();
   }, 900_000);
 
-  function expectNothingLeft() {
-    const lv = sandbox.host.lv;
-    expect(lv.virsh(["list", "--all", "--name"]).trim()).toBe("");
-    expect(lv.virsh(["net-list", "--all", "--name"])).not.toContain("offload-lab");
-    expect(fs.existsSync(OVERLAY)).toBe(false);
-    expect(() => lv.exec(["ip", "link", "show", "tap0"])).toThrow();
-    expect(() => lv.exec(["ip", "link", "show", "olbr0"])).toThrow();
-    // Only the sandbox's own: other labs on this machine run iperf3 in their namespaces.
-    const iperf3 = 'for p in $(pgrep -x iperf3); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo $p; done; true';
-    expect(lv.exec(["bash", "-c", iperf3]).trim()).toBe("");
-  }
 });
 
 describe.skipIf(skip !== null)("real engine: offload-lab sweep --sandbox --samples 2, interrupted and resumed", () => {

@@ -6,9 +6,9 @@ import { parseDiskOutput } from "../../src/results/libvirtDisk";
 import { parseDomainOutput } from "../../src/results/libvirtDomain";
 import { parseNetworkOutput } from "../../src/results/libvirtNetwork";
 
-// Outputs recorded from the steps' real runs by the end-to-end lab test (RECORD_STDOUT=1):
-// libvirt 11.3 and QEMU 10.0 in a network namespace, the trixie guest under TCG, MTU 1500.
-const recorded = (step: string) => fs.readFileSync(path.join(__dirname, "..", "fixtures", "stdout", "linux-uso-on", `${step}.out`), "utf8");
+// Outputs recorded from the steps' real runs by the USO lab's engine test (RECORD_STDOUT=1):
+// libvirt 11.3 and QEMU 10.0 on the sandbox host, the trixie guest under TCG, MTU 1500.
+const recorded = (step: string) => fs.readFileSync(path.join(__dirname, "..", "fixtures", "stdout", "sandbox-uso-on", `${step}.out`), "utf8");
 const RECORDED = {
   readiness: recorded("host-readiness"),
   network: recorded("network"),

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { listStacks, loadStack } from "../../src/config/stackFile";
 import type { ConfigError } from "../../src/config/errors";
 import { PROJECT_DIR, runProgram, stackConfig, unwrapSecrets, type Registered } from "../support/programHarness";
-import { expectUsoLabOutputs } from "../lab/usoLabAssertions";
+import { expectUsoLabOutputs } from "../support/usoLabAssertions";
 
 const STEPS = ["host-readiness", "network", "guest-disk", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "guest-network", "iperf3-server", "benchmark"];
 const COMPONENTS = ["LabHost", "LabNetwork", "LabGuest", "OffloadProfile", "Iperf3Server", "Benchmark"].map((c) => `offload-lab:lab:${c}`);
@@ -31,14 +31,14 @@ describe.each(listStacks(PROJECT_DIR))("stack %s under Pulumi mocks (preview)", 
 });
 
 describe("a stack's outputs", () => {
-  // Every step's stdout as recorded from the real end-to-end run (test/lab/e2e.test.ts with RECORD_STDOUT=1).
-  const recorded = path.join(PROJECT_DIR, "test", "fixtures", "stdout", "linux-uso-on");
+  // Every step's stdout as recorded from a real `pulumi up` (test/engine/usoLab.test.ts with RECORD_STDOUT=1).
+  const recorded = path.join(PROJECT_DIR, "test", "fixtures", "stdout", "sandbox-uso-on");
   const replay = (r: Registered) => fs.readFileSync(path.join(recorded, `${r.name}.out`), "utf8");
 
   it("are parsed from each step's stdout into the documented shape", async () => {
-    const run = await runProgram("linux-uso-on", stackConfig("linux-uso-on"), replay);
+    const run = await runProgram("sandbox-uso-on", stackConfig("sandbox-uso-on"), replay);
     const o = run.outputs;
-    expect(o).toMatchObject({ stack: "linux-uso-on", variant: "mtu1500-uso-on", os: "linux", mtu: 1500, uso: true });
+    expect(o).toMatchObject({ stack: "sandbox-uso-on", variant: "mtu1500-uso-on", os: "linux", mtu: 1500, uso: true });
     expect(o.network).toMatchObject({ bridge: "olbr0", mtu: 1500 });
     expect(o.guest).toMatchObject({ domain: { tap: "tap0", tapMtu: 1500 }, disk: { baseFormat: "qcow2" }, network: { interface: "eth0", addresses: ["10.77.0.10/24"] } });
     expect(o.offloadReadback).toMatchObject({ guest: { os: "linux", interface: "eth0" }, host: { devices: [] } });
@@ -60,7 +60,7 @@ describe("a stack's outputs", () => {
     const unobserved: unknown[] = [];
     process.on("unhandledRejection", (e) => unobserved.push(e));
     try {
-      await expect(runProgram("linux-uso-on", stackConfig("linux-uso-on"), lying)).rejects.toThrow(message);
+      await expect(runProgram("sandbox-uso-on", stackConfig("sandbox-uso-on"), lying)).rejects.toThrow(message);
       await new Promise((r) => setTimeout(r, 200));
     } finally {
       process.removeAllListeners("unhandledRejection");

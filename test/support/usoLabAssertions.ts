@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import type { CellResult } from "../../src/results/cell";
 
-/** What a linux-uso-off/on stack's outputs must show; takes nothing but the outputs. */
+/** What a USO lab stack's outputs (sandbox-uso-off/on) must show; takes nothing but the outputs. */
 export interface UsoLabExpectation {
   /** The guest's tx-udp-segmentation as the stack asks it. */
   readonly uso: "on" | "off";
@@ -18,8 +18,8 @@ interface Feature {
 }
 
 /**
- * The USO lab's verdicts from stack outputs alone, so the same checks hold whether the
- * outputs come from the mock harness or from the Pulumi engine: gso cells engaged `yes` with
+ * The USO lab's verdicts from stack outputs alone, so the same checks hold for a live `pulumi up`
+ * (test/engine/usoLab.test.ts) and for its recorded steps replayed under mocks: gso cells engaged `yes` with
  * large frames when USO is on, `no` and none when off; plain cells `not-exercised`; the guest
  * read back tx-udp-segmentation as asked.
  */
