@@ -1,14 +1,14 @@
-// What USO buys in the lab itself: the linux-uso-on stack's steps run for real on a "KVM host"
-// that is a network namespace with its own libvirtd (the trixie guest under TCG, QEMU 10), then
-// the guest's tx-udp-segmentation is switched off and on between cells (the guest-offloads step
-// of linux-uso-off and linux-uso-on), the arms interleaved, n per arm, gso sender, 1472 B:
+// What USO buys in the lab itself: the sandbox-uso-on stack brought up by the real engine on
+// the sandbox KVM host (the trixie guest under TCG, QEMU 10), then the guest's
+// tx-udp-segmentation switched off and on between cells (the guest-offloads step of
+// sandbox-uso-off and sandbox-uso-on), the arms interleaved, n per arm, gso sender, 1472 B:
 // receiver throughput at -b 0, guest CPU at a fixed bitrate; and the evidence's observer
 // effect: a benchmark cell with its tap counter and kernel-filtered capture against the same
 // guest cell script carried by the same transport with nothing around it.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LabConfig } from "../src/config/model";
 import { loadStack } from "../src/config/stackFile";
+import { labStackOf } from "../src/engine/stack";
 import { benchmarkStep } from "../src/plan/benchmark/benchmarkStep";
 import { planCells } from "../src/plan/benchmark/cells";
 import { guestCellScript } from "../src/plan/benchmark/guestCell";
@@ -18,16 +18,15 @@ import { welchInterval } from "../src/report/stats";
 import { parseBenchmarkOutput } from "../src/results/benchmark";
 import type { CellResult } from "../src/results/cell";
 import { parseIperf3 } from "../src/results/iperf3";
-import { ensureGuestImage } from "../src/sandbox/guest-image/image";
-import { runOnHost } from "../test/support/hostRunner";
-import { Libvirtd } from "../src/sandbox/libvirtd";
-import { Namespace, canUseNamespaces } from "../src/sandbox/netns";
+import { canUseNamespaces } from "../src/sandbox/netns";
+import { startSandbox } from "../src/sandbox/session";
+import { privateBackend, pulumiCli } from "../test/support/engine";
+import { runOnHost } from "./hostRunner";
 
 const N = Number(process.env.BENCH_N ?? 5);
 const SECONDS = 3;
 const FIXED_RATE = "50M";
-const IMAGES = "/var/lib/offload-lab/images";
-const OVERLAY_DIR = `/var/lib/libvirt/images/offload-lab-bench-${process.pid}`;
+const PROJECT_DIR = path.join(__dirname, "..");
 
 function ratio(a: readonly number[], b: readonly number[]): string {
   const w = welchInterval(a.map(Math.log), b.map(Math.log));
@@ -38,25 +37,19 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
 
 async function main(): Promise<void> {
   const usable = canUseNamespaces();
-  if (!usable.ok) {
-    console.log(`bench/usoLab: skipped (${usable.reason})`);
+  const cli = usable.ok ? pulumiCli() : usable;
+  if (!cli.ok) {
+    console.log(`bench/usoLab: skipped (${cli.reason})`);
     return;
   }
-  const image = await ensureGuestImage();
-  fs.mkdirSync(IMAGES, { recursive: true });
-  for (const [file, target] of [["debian-guest.qcow2", image.baseImage], ["vmlinuz", image.kernel], ["initrd.img", image.initrd]] as const) {
-    fs.rmSync(path.join(IMAGES, file), { force: true });
-    fs.symlinkSync(target, path.join(IMAGES, file));
-  }
-  fs.mkdirSync(OVERLAY_DIR, { recursive: true });
-  const base = loadStack(path.join(__dirname, ".."), "linux-uso-on");
-  const on: LabConfig = { ...base, guest: { ...base.guest, overlayPath: `${OVERLAY_DIR}/linux-uso-lab-overlay.qcow2` } };
+  const backend = privateBackend();
+  const sandbox = await startSandbox(PROJECT_DIR, (l) => console.log(`bench/usoLab: ${l}`));
+  const stack = await labStackOf(PROJECT_DIR, "sandbox-uso-on");
+  const on = loadStack(PROJECT_DIR, "sandbox-uso-on");
   const off: LabConfig = { ...on, offloads: { ...on.offloads, uso: { ipv4: false } } };
   const transport = transportFor(on);
-  const ns = new Namespace("olbench");
-  const lv = Libvirtd.start(ns);
-  const prefix = ["nsenter", "-t", String(lv.pid), "-n", "-m"];
-  const deletes: string[] = [];
+  // Between cells the stack's own scripts run where its steps run: on the sandbox host.
+  const prefix = ["nsenter", "-t", String(sandbox.host.lv.pid), "-n", "-m"];
   const host = async (script: string): Promise<string> => {
     const r = await runOnHost(prefix, script);
     if (r.code !== 0) throw new Error(`host script exited ${r.code}: ${r.stderr.slice(-2000)}`);
@@ -64,13 +57,8 @@ async function main(): Promise<void> {
   };
   try {
     const t0 = Date.now();
-    const steps = planLab(on, transport);
-    for (const step of steps.filter((s) => s.name !== "benchmark")) {
-      const wrap = (s: string) => (step.runsOn === "guest" ? guestStepCommand(transport, s) : s);
-      if (step.delete !== undefined) deletes.push(wrap(step.delete));
-      await host(wrap(step.create));
-    }
-    console.log(`bench/usoLab: lab up in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    await stack.up();
+    console.log(`bench/usoLab: lab up (pulumi up of sandbox-uso-on) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const offloads = (cfg: LabConfig) => guestStepCommand(transport, planLab(cfg, transport).find((s) => s.name === "guest-offloads")!.create);
     const at = (cfg: LabConfig, rate: string): LabConfig => ({
       ...cfg,
@@ -112,13 +100,12 @@ async function main(): Promise<void> {
     console.log(`  evidence at -b ${FIXED_RATE}: ${evidence.join("; ")}`);
     console.log(`  observer effect at -b 0, USO on: lab cell ${mbit(arms.lab)}, bare cell script ${mbit(arms.bare)}; lab/bare = ${ratio(arms.bare, arms.lab)} (goal 0.98..1.02)`);
   } finally {
-    for (const d of deletes.reverse()) {
-      const r = await runOnHost(prefix, d);
-      if (r.code !== 0) console.log(`bench/usoLab: a delete failed: ${r.stderr.slice(-500)}`);
+    try {
+      await stack.destroy();
+    } finally {
+      await sandbox.stop();
+      backend.remove();
     }
-    lv.stop();
-    ns.remove();
-    fs.rmSync(OVERLAY_DIR, { recursive: true, force: true });
   }
 }
 
