@@ -26,10 +26,10 @@ if [ -f "$out/.sweep-state.json" ] && jq -e 'all(.runs[]; .phase == "done")' "$o
   rm -rf "$out"
 fi
 status=0
-npx --no-install offload-lab sweep --sandbox --stacks sandbox-uso-off,sandbox-uso-on --samples 1 --out "$out" || status=$?
+npx --no-install offload-lab sweep --sandbox --stacks sandbox-uso-off,sandbox-uso-on --samples 2 --out "$out" || status=$?
 if [ -f "$out/report.md" ]; then
-  # The verdict table: the one-factor comparisons section of the report.
-  awk '/^## One-factor comparisons/ { on = 1 } on && /^## / && !/^## One-factor/ { exit } on' "$out/report.md"
+  # The verdict table: the report's first section, USO on vs off.
+  awk '/^## USO on vs off/ { on = 1; print; next } on && /^## / { exit } on' "$out/report.md"
   echo "report: $out/report.md, $out/results.csv, $out/report.html"
 fi
 exit "$status"

@@ -92,9 +92,9 @@ export function renderHtml(analysis: Analysis, checks: readonly RuleCheck[]): st
     if (list.length === 0) continue;
     parts.push(`<h3>${htmlEscape(METRIC_LABEL[m])}</h3>`);
     parts.push(table(
-      ["factor", "payload (B)", "baseline → candidate", "baseline", "candidate", "difference", "95 % CI", "df", "verdict", "flags"],
+      ["factor", "payload (B)", "sender", "bitrate", "baseline → candidate", "baseline", "candidate", "difference", "95 % CI", "df", "verdict", "flags"],
       list.map((c) => [
-        c.factor, fmtPayload(c.baseline.payloadBytes), `${c.baseline.variant} → ${c.candidate.variant}`, fmtMeanSd(c.baseline, m),
+        c.factor, fmtPayload(c.baseline.payloadBytes), c.baseline.sender, c.baseline.bitrate, `${c.baseline.variant} → ${c.candidate.variant}`, fmtMeanSd(c.baseline, m),
         fmtMeanSd(c.candidate, m), `${fmtSigned(m, c.diff)} (${fmtPercent(c.diffPercent)})`, fmtInterval(c), fmtDf(c), c.verdict,
         comparisonFlags(c).join(", ") || "–",
       ]),

@@ -93,9 +93,9 @@ export function renderMarkdown(analysis: Analysis, checks: readonly RuleCheck[])
     if (list.length === 0) continue;
     out.push(`### ${METRIC_LABEL[metric]}`, "");
     out.push(...table(
-      ["factor", "payload (B)", "baseline → candidate", "baseline", "candidate", "difference", "95 % CI", "df", "verdict", "flags"],
+      ["factor", "payload (B)", "sender", "bitrate", "baseline → candidate", "baseline", "candidate", "difference", "95 % CI", "df", "verdict", "flags"],
       list.map((c) => [
-        c.factor, fmtPayload(c.baseline.payloadBytes), `${mdEscape(c.baseline.variant)} → ${mdEscape(c.candidate.variant)}`,
+        c.factor, fmtPayload(c.baseline.payloadBytes), c.baseline.sender, mdEscape(c.baseline.bitrate), `${mdEscape(c.baseline.variant)} → ${mdEscape(c.candidate.variant)}`,
         fmtMeanSd(c.baseline, metric), fmtMeanSd(c.candidate, metric),
         `${fmtSigned(metric, c.diff)} (${fmtPercent(c.diffPercent)})`, fmtInterval(c), fmtDf(c), c.verdict,
         comparisonFlags(c).length === 0 ? "–" : `**${comparisonFlags(c).join(", ")}**`,
