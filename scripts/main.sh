@@ -28,8 +28,7 @@ fi
 status=0
 npx --no-install offload-lab sweep --sandbox --stacks sandbox-uso-off,sandbox-uso-on --samples 2 --out "$out" || status=$?
 if [ -f "$out/report.md" ]; then
-  # The verdict table: the report's first section, USO on vs off.
-  awk '/^## USO on vs off/ { on = 1; print; next } on && /^## / { exit } on' "$out/report.md"
+  bash scripts/verdict-table.sh "$out/report.md"
   echo "report: $out/report.md, $out/results.csv, $out/report.html"
 fi
 exit "$status"
