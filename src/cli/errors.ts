@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { ConfigError } from "../config/errors";
+import { SandboxBusyError } from "../sandbox/host";
 
 /**
  * A mistake in what the user gave (a path, a flag, a file's content): printed as its message,
@@ -36,7 +37,7 @@ export interface Failure {
 /** The one place an error becomes an exit code and a message. */
 export function describeFailure(e: unknown, debug: boolean): Failure {
   if (e instanceof CommanderError) return { code: e.exitCode === 0 ? 0 : 2, lines: [] };
-  if (e instanceof UsageError || e instanceof ConfigError) return { code: 2, lines: [e.message] };
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof SandboxBusyError) return { code: 2, lines: [e.message] };
   const errno = e as NodeJS.ErrnoException;
   if (errno instanceof Error && typeof errno.code === "string" && typeof errno.path === "string" && errno.code in PATH_ERRORS) {
     return { code: 2, lines: [`${errno.path}: ${PATH_ERRORS[errno.code]}`] };

@@ -15,6 +15,23 @@ export const SANDBOX_ADDRESS = "10.203.77.2";
 export const SANDBOX_PEER = "10.203.77.1";
 export const SANDBOX_PORT = 22;
 
+/**
+ * Another sandbox holds the sandbox's address: a run still going, or one that died before it
+ * could remove its namespace. Not a fault of offload-lab, so the CLI prints it as a user error,
+ * with the commands that remove a leftover.
+ */
+export class SandboxBusyError extends Error {
+  constructor(link: string, namespaces: readonly string[]) {
+    const remove = namespaces.map((n) => `ip netns pids ${n} | xargs -r kill -9; ip netns del ${n}`);
+    super(
+      `a sandbox is already running: ${SANDBOX_PEER} is on link ${link}` +
+        (namespaces.length > 0 ? ` (namespace ${namespaces.join(", ")})` : "") +
+        `. If no offload-lab run is using it, remove it: ${remove.length > 0 ? remove.join("; ") : `ip link del ${link}`}`,
+    );
+    this.name = "SandboxBusyError";
+  }
+}
+
 export class SandboxHost {
   private constructor(
     readonly ns: Namespace,
@@ -27,8 +44,11 @@ export class SandboxHost {
 
   static start(): SandboxHost {
     // The stacks name one address: a second sandbox would put the same /30 on a second link.
-    if (run("ip", ["-o", "addr", "show", "to", `${SANDBOX_PEER}/32`]).trim() !== "") {
-      throw new Error(`a sandbox is already running (${SANDBOX_PEER} is on a link); stop it first`);
+    const holder = run("ip", ["-o", "addr", "show", "to", `${SANDBOX_PEER}/32`]).trim();
+    if (holder !== "") {
+      const link = holder.split(/\s+/)[1]!.split("@")[0]!;
+      const namespaces = run("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]!).filter((n) => n.startsWith("olsandbox-"));
+      throw new SandboxBusyError(link, namespaces);
     }
     const ns = new Namespace("olsandbox");
     const rootVeth = `olsb${ns.name.slice(-4)}`;
