@@ -15,18 +15,31 @@ export const SANDBOX_ADDRESS = "10.203.77.2";
 export const SANDBOX_PEER = "10.203.77.1";
 export const SANDBOX_PORT = 22;
 
+const NAMESPACE_PREFIX = "olsandbox";
+
+/** The root-namespace end of a sandbox's veth, named after its namespace so each names the other. */
+export function rootVethOf(namespace: string): string {
+  return `olsb${namespace.slice(-4)}`;
+}
+
+/** The root-namespace link that holds the sandbox's peer address, or null when none does. */
+export function peerAddressHolder(): string | null {
+  const line = run("ip", ["-o", "addr", "show", "to", `${SANDBOX_PEER}/32`]).trim();
+  return line === "" ? null : line.split(/\s+/)[1]!.split("@")[0]!;
+}
+
 /**
  * Another sandbox holds the sandbox's address: a run still going, or one that died before it
  * could remove its namespace. Not a fault of offload-lab, so the CLI prints it as a user error,
  * with the commands that remove a leftover.
  */
 export class SandboxBusyError extends Error {
-  constructor(link: string, namespaces: readonly string[]) {
-    const remove = namespaces.map((n) => `ip netns pids ${n} | xargs -r kill -9; ip netns del ${n}`);
+  constructor(link: string, namespace: string | undefined) {
     super(
       `a sandbox is already running: ${SANDBOX_PEER} is on link ${link}` +
-        (namespaces.length > 0 ? ` (namespace ${namespaces.join(", ")})` : "") +
-        `. If no offload-lab run is using it, remove it: ${remove.length > 0 ? remove.join("; ") : `ip link del ${link}`}`,
+        (namespace !== undefined ? ` (namespace ${namespace})` : "") +
+        ". If no offload-lab run is using it, remove it: " +
+        (namespace !== undefined ? `ip netns pids ${namespace} | xargs -r kill -9; ip netns del ${namespace}` : `ip link del ${link}`),
     );
     this.name = "SandboxBusyError";
   }
@@ -44,14 +57,14 @@ export class SandboxHost {
 
   static start(): SandboxHost {
     // The stacks name one address: a second sandbox would put the same /30 on a second link.
-    const holder = run("ip", ["-o", "addr", "show", "to", `${SANDBOX_PEER}/32`]).trim();
-    if (holder !== "") {
-      const link = holder.split(/\s+/)[1]!.split("@")[0]!;
-      const namespaces = run("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]!).filter((n) => n.startsWith("olsandbox-"));
-      throw new SandboxBusyError(link, namespaces);
+    const holder = peerAddressHolder();
+    if (holder !== null) {
+      const namespace = run("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]!)
+        .find((n) => n.startsWith(`${NAMESPACE_PREFIX}-`) && rootVethOf(n) === holder);
+      throw new SandboxBusyError(holder, namespace);
     }
-    const ns = new Namespace("olsandbox");
-    const rootVeth = `olsb${ns.name.slice(-4)}`;
+    const ns = new Namespace(NAMESPACE_PREFIX);
+    const rootVeth = rootVethOf(ns.name);
     try {
       run("ip", ["link", "add", rootVeth, "type", "veth", "peer", "name", "uplink", "netns", ns.name]);
       run("ip", ["addr", "add", `${SANDBOX_PEER}/30`, "dev", rootVeth]);

@@ -33,6 +33,9 @@ interface StateResource {
   readonly outputs?: { stdout?: unknown };
 }
 
+/** The step a command resource runs: its name, the last part of its URN. */
+const stepOf = (r: StateResource) => r.urn.split("::").pop()!;
+
 /**
  * A step's stdout from `pulumi stack export --show-secrets`: over SSH the provider keeps it
  * secret (the connection holds the key), which the export shows as its JSON-encoded plaintext.
@@ -59,7 +62,6 @@ describe.skipIf(skip !== null)("the USO lab on the real engine and the sandbox h
     const deployment = (await stack.exportStack()).deployment as { resources: StateResource[] };
     return deployment.resources.filter((r) => r.type === "command:remote:Command");
   }
-
 
   beforeAll(async () => {
     backend = privateBackend();
@@ -89,12 +91,12 @@ describe.skipIf(skip !== null)("the USO lab on the real engine and the sandbox h
     it("ran every step of the plan, and recorded each step's stdout when asked", async () => {
       const cfg = loadStack(PROJECT_DIR, name);
       const steps = await commands(stacks.get(name)!);
-      expect(steps.map((r) => r.urn.split("::").pop()).sort()).toEqual(planLab(cfg, transportFor(cfg)).map((s) => s.name).sort());
+      expect(steps.map(stepOf).sort()).toEqual(planLab(cfg, transportFor(cfg)).map((s) => s.name).sort());
       if (process.env.RECORD_STDOUT !== "1") return;
       const dir = path.join(PROJECT_DIR, "test", "fixtures", "stdout", name);
       fs.rmSync(dir, { recursive: true, force: true });
       fs.mkdirSync(dir, { recursive: true });
-      for (const r of steps) fs.writeFileSync(path.join(dir, `${r.urn.split("::").pop()}.out`), plainStdout(r));
+      for (const r of steps) fs.writeFileSync(path.join(dir, `${stepOf(r)}.out`), plainStdout(r));
     });
 
     it("shows USO engaged or absent as the stack asks, per sender, from the outputs alone", () => {

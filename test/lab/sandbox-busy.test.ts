@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { describeFailure } from "../../src/cli/errors";
-import { SANDBOX_PEER, SandboxHost } from "../../src/sandbox/host";
+import { peerAddressHolder, rootVethOf, SANDBOX_PEER, SandboxHost } from "../../src/sandbox/host";
 import { canUseNamespaces, Namespace, run } from "../../src/sandbox/netns";
 
 const usable = canUseNamespaces();
@@ -12,7 +12,7 @@ describe.skipIf(!usable.ok)("a sandbox left behind by a run that died", () => {
   it("stops the next sandbox with a user error that names it, and its advice removes it", () => {
     // What a killed run leaves: the namespace and its veth, the root end holding the address.
     const ns = new Namespace("olsandbox");
-    const link = `olsb${ns.name.slice(-4)}`;
+    const link = rootVethOf(ns.name);
     try {
       run("ip", ["link", "add", link, "type", "veth", "peer", "name", "uplink", "netns", ns.name]);
       run("ip", ["addr", "add", `${SANDBOX_PEER}/30`, "dev", link]);
@@ -34,7 +34,7 @@ describe.skipIf(!usable.ok)("a sandbox left behind by a run that died", () => {
       // Gone, or a zombie waiting for a reaper that is not ours.
       const state = fs.existsSync(`/proc/${inside}/stat`) ? fs.readFileSync(`/proc/${inside}/stat`, "utf8").split(") ")[1]![0] : "gone";
       expect(["gone", "Z"]).toContain(state);
-      expect(run("ip", ["-o", "addr", "show", "to", `${SANDBOX_PEER}/32`]).trim()).toBe("");
+      expect(peerAddressHolder()).toBeNull();
     } finally {
       ns.remove();
       try { run("ip", ["link", "del", link]); } catch { /* went with the namespace */ }
