@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     // Lab tests share libvirtd, namespaces and CPU: one file at a time keeps them honest.
     fileParallelism: false,
     testTimeout: 120_000,

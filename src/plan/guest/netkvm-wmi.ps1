@@ -1,0 +1,34 @@
+# NetKVM's own WMI classes (root\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. $null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or $null where the build lacks the field (before tag mm320, commit 552b439b).
+function ConvertFrom-CimValue($Value) {
+  if ($Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    $flat = [ordered]@{}
+    foreach ($p in $Value.CimInstanceProperties) { $flat[$p.Name] = ConvertFrom-CimValue $p.Value }
+    return $flat
+  }
+  return $Value
+}
+function Get-NetKvmWmi($Adapter, [string]$Class) {
+  try { $all = @(Get-CimInstance -Namespace 'root\wmi' -ClassName $Class -ErrorAction Stop) } catch { return $null }
+  $mine = @($all | Where-Object { $_.InstanceName -eq $Adapter.InterfaceDescription })
+  if ($mine.Count -eq 0) { return $null }
+  $values = [ordered]@{}
+  foreach ($p in $mine[0].CimInstanceProperties) {
+    if ($p.Name -ne 'InstanceName' -and $p.Name -ne 'Active') { $values[$p.Name] = ConvertFrom-CimValue $p.Value }
+  }
+  $values
+}
+function Get-UdpOffloadCount($Adapter) {
+  $diag = Get-NetKvmWmi $Adapter 'NetKvm_Diag'
+  if ($null -eq $diag -or $null -eq $diag['tx'] -or -not $diag['tx'].Contains('UdpOffload')) { return $null }
+  [long]$diag['tx']['UdpOffload']
+}

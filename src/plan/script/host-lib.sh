@@ -1,0 +1,11 @@
+# shellcheck shell=bash
+# What every host script may call. Config values are bound above this by the generated
+# preamble; tool output goes to files under $WORK (under pipefail a reader that stops early,
+# like head or grep -q, could fail a pipeline through the writer's SIGPIPE).
+export LC_ALL=C
+# shellcheck disable=SC2317 # shared by every host step: a step that never calls it leaves it unreachable
+fail() { printf 'offload-lab: %s\n' "$*" >&2; exit 1; }
+# shellcheck disable=SC2317 # likewise
+note() { printf 'offload-lab: %s\n' "$*" >&2; }
+WORK=$(mktemp -d)
+trap 'rm -rf -- "$WORK"' EXIT
