@@ -2,9 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LabConfig } from "../config/model";
 import { SECRET_PLACEHOLDER } from "../config/secret";
-import { effectiveTriggers } from "../plan/lab";
-import type { Step } from "../plan/step";
-import type { Transport } from "../plan/transport/transport";
+import { effectiveTriggers, type LabPlan } from "../plan/lab";
 
 export interface ManifestStep {
   readonly order: number;
@@ -33,28 +31,24 @@ export interface Manifest {
  * Every file `pulumi up` would run for this stack, by file name, plus manifest.json. Pure:
  * the same plan the Pulumi program registers, with secrets as placeholders.
  */
-export function renderPlan(
-  cfg: LabConfig,
-  steps: readonly Step[],
-  transport: Transport,
-  wrapGuest: (script: string) => string,
-): Map<string, string> {
+export function renderPlan(cfg: LabConfig, plan: LabPlan): Map<string, string> {
   const files = new Map<string, string>();
-  const triggers = effectiveTriggers(steps);
-  const manifest: ManifestStep[] = steps.map((step, i) => {
+  const triggers = effectiveTriggers(plan.steps);
+  const manifest: ManifestStep[] = plan.steps.map((step, i) => {
     const stem = `${String(i + 1).padStart(2, "0")}-${step.name}`;
-    const ext = step.language === "ps1" ? "ps1" : "sh";
-    const create = `${stem}.${ext}`;
-    files.set(create, step.create);
+    const language = step.guest?.language ?? "sh";
+    // A guest step's own script is the one to read; the host command only carries it.
+    const create = `${stem}.${language}`;
+    files.set(create, step.guest?.script ?? step.create);
     let del: string | undefined;
     if (step.delete !== undefined) {
-      del = `${stem}.delete.${ext}`;
+      del = `${stem}.delete.sh`;
       files.set(del, step.delete);
     }
     let hostCommand: string | undefined;
-    if (step.runsOn === "guest") {
+    if (step.guest !== undefined) {
       hostCommand = `${stem}.host.sh`;
-      files.set(hostCommand, wrapGuest(step.create));
+      files.set(hostCommand, step.create);
     }
     const documents = (step.documents ?? []).map((d) => {
       const file = `${String(i + 1).padStart(2, "0")}-${d.file}`;
@@ -68,17 +62,17 @@ export function renderPlan(
       name: step.name,
       component: step.component,
       runsOn: step.runsOn,
-      language: step.language,
+      language,
       create,
       ...(del === undefined ? {} : { delete: del }),
       ...(hostCommand === undefined ? {} : { hostCommand }),
       documents,
-      dependsOn: step.dependsOn,
-      triggers: triggers.get(step.name) ?? [],
+      dependsOn: step.dependsOn.map((d) => d.name),
+      triggers: triggers.get(step) ?? [],
       secretEnv,
     };
   });
-  const doc: Manifest = { stack: cfg.stack, variant: cfg.variant, transport: transport.description, steps: manifest };
+  const doc: Manifest = { stack: cfg.stack, variant: cfg.variant, transport: plan.transport.description, steps: manifest };
   files.set("manifest.json", JSON.stringify(doc, null, 2) + "\n");
   return files;
 }

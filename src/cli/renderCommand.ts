@@ -4,7 +4,6 @@ import { YAMLError } from "yaml";
 import { listStacks, loadStack, stackFilePath } from "../config/stackFile";
 import type { LabConfig } from "../config/model";
 import { planLab } from "../plan/lab";
-import { guestStepCommand, transportFor } from "../plan/transport";
 import { UsageError } from "./errors";
 import type { CommandIo } from "./io";
 import { renderPlan, writeFiles } from "./render";
@@ -30,10 +29,9 @@ function stackConfig(project: string, stack: string): LabConfig {
 /** `render`: every XML document and script the stack runs, plus manifest.json, into `out`. */
 export function renderCommand(project: string, opts: { stack: string; out: string }, io: CommandIo): number {
   const cfg = stackConfig(project, opts.stack);
-  const transport = transportFor(cfg);
-  const steps = planLab(cfg, transport);
-  const files = renderPlan(cfg, steps, transport, (s) => guestStepCommand(transport, s));
+  const plan = planLab(cfg);
+  const files = renderPlan(cfg, plan);
   writeFiles(path.resolve(opts.out), files);
-  io.out(`${opts.stack}: ${steps.length} steps, ${files.size} files in ${opts.out}`);
+  io.out(`${opts.stack}: ${plan.steps.length} steps, ${files.size} files in ${opts.out}`);
   return 0;
 }

@@ -1,54 +1,89 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { LabConfig } from "../config/model";
 import { planLab } from "../plan/lab";
-import { guestStepCommand, transportFor } from "../plan/transport";
-import { guestIperf3Version } from "../results/benchmark";
-import type { CellResult } from "../results/cell";
-import { labFingerprint, type LabEvidence } from "../results/labFingerprint";
-import { stepOutput } from "../results/labOutputs";
+import type { BenchmarkOutput } from "../plan/benchmark/step";
+import type { GuestCheckReadBack } from "../plan/guest-check/output";
+import type { DiskOutput } from "../plan/guest-disk/output";
+import type { DomainOutput } from "../plan/guest-domain/output";
+import type { GuestNetworkReadBack } from "../plan/guest-network/output";
+import type { GuestOffloadsReadBack } from "../plan/guest-offloads/output";
+import type { HostReadBack } from "../plan/host-offloads/output";
+import type { HostReadiness } from "../plan/host-readiness/output";
+import type { Iperf3Server } from "../plan/iperf3-server/output";
+import type { NetworkOutput } from "../plan/network/output";
+import type { Component } from "../plan/step";
+import { labFingerprint } from "../plan/fingerprint";
 import { summarize } from "../results/summary";
+import { LabComponent } from "./component";
 import { registerSteps } from "./program";
 
-/** The lab of one stack registered with Pulumi, and its outputs as QE reads them. */
-export function buildLab(cfg: LabConfig) {
-  const transport = transportFor(cfg);
-  const steps = planLab(cfg, transport);
-  const config = new pulumi.Config();
-  const stdout = registerSteps(cfg, steps, {
-    target: {
-      host: cfg.host,
-      privateKey: cfg.secrets.hostSshPrivateKey && config.requireSecret(bareKey(cfg.secrets.hostSshPrivateKey.key)),
-    },
-    wrapGuest: (script) => guestStepCommand(transport, script),
-    secret: (key) => config.requireSecret(bareKey(key)),
-  });
-  // Each step's output is parsed once: a read-back that failed fails once, with its message.
-  const parsed = new Map<string, pulumi.Output<unknown>>();
-  for (const [step, text] of stdout) parsed.set(step, text.apply((t) => stepOutput(cfg, step, t)));
-  const out = (step: string): pulumi.Output<unknown> | undefined => parsed.get(step);
-  const cells = out("benchmark") as pulumi.Output<CellResult[]>;
-  const evidence = pulumi.all({
-    host: out("host-readiness"),
-    guestOffloads: out("guest-offloads"),
-    hostOffloads: out("host-offloads"),
-    server: out("iperf3-server"),
-    netkvmInstall: out("netkvm-install"),
-    guestIperf3: stdout.get("benchmark")!.apply(guestIperf3Version),
-    // stepOutput dispatches on the step name; these are the parsers LabEvidence names.
-  }) as unknown as pulumi.Output<LabEvidence>;
-  return {
-    host: out("host-readiness"),
-    network: out("network"),
-    guest: pulumi.all({ disk: out("guest-disk"), domain: out("guest-domain"), check: out("guest-check"), network: out("guest-network") }),
-    offloadReadback: pulumi.all({ guest: out("guest-offloads"), host: out("host-offloads"), netkvmInstall: out("netkvm-install") }),
-    iperf3Server: out("iperf3-server"),
-    cells,
-    summary: cells.apply(summarize),
-    fingerprint: evidence.apply((e) => labFingerprint(cfg, e)),
-  };
-}
+type Out<T> = pulumi.Output<T>;
 
 /** Secret refs carry the namespaced key; pulumi.Config("offload-lab") wants it bare. */
 function bareKey(key: string): string {
   return key.replace(/^offload-lab:/, "");
+}
+
+/**
+ * The lab of one stack registered with Pulumi: one component per thing a QE engineer sees,
+ * each step a Command under it, each component publishing its steps' parsed outputs.
+ */
+export function buildLab(cfg: LabConfig) {
+  const plan = planLab(cfg);
+  const config = new pulumi.Config();
+  const component = <O extends Record<string, pulumi.Output<unknown>>>(kind: Component) =>
+    new LabComponent<O>(kind, `${cfg.stack}-${kind}`);
+  const host = component<{ readiness: Out<HostReadiness> }>("LabHost");
+  const network = component<{ network: Out<NetworkOutput> }>("LabNetwork");
+  const guest = component<{
+    disk: Out<DiskOutput>;
+    domain: Out<DomainOutput>;
+    check: Out<GuestCheckReadBack>;
+    network: Out<GuestNetworkReadBack>;
+  }>("LabGuest");
+  const offloads = component<{
+    guest: Out<GuestOffloadsReadBack>;
+    host: Out<HostReadBack>;
+  }>("OffloadProfile");
+  const server = component<{ server: Out<Iperf3Server> }>("Iperf3Server");
+  const benchmark = component<{ run: Out<BenchmarkOutput> }>("Benchmark");
+  const parents: Record<Component, pulumi.Resource> = {
+    LabHost: host, LabNetwork: network, LabGuest: guest, OffloadProfile: offloads, Iperf3Server: server, Benchmark: benchmark,
+  };
+
+  const privateKey = cfg.secrets.hostSshPrivateKey && config.requireSecret(bareKey(cfg.secrets.hostSshPrivateKey.key));
+  const registered = registerSteps(plan.steps, {
+    target: { host: cfg.host, privateKey },
+    secret: (key) => config.requireSecret(bareKey(key)),
+    parentOf: (kind) => parents[kind],
+  });
+  const out = registered.outputOf;
+
+  host.publish({ readiness: out(plan.hostReadiness) });
+  network.publish({ network: out(plan.network) });
+  guest.publish({ disk: out(plan.guestDisk), domain: out(plan.guestDomain), check: out(plan.guestCheck), network: out(plan.guestNetwork) });
+  offloads.publish({ guest: out(plan.guestOffloads), host: out(plan.hostOffloads) });
+  server.publish({ server: out(plan.iperf3Server) });
+  benchmark.publish({ run: out(plan.benchmark) });
+
+  const cells = benchmark.outputs.run.apply((r) => r.cells);
+  const fingerprint = pulumi
+    .all({
+      host: host.outputs.readiness,
+      guestOffloads: offloads.outputs.guest,
+      hostOffloads: offloads.outputs.host,
+      server: server.outputs.server,
+      guestIperf3: benchmark.outputs.run.apply((r) => r.guestIperf3),
+    })
+    .apply((e) => labFingerprint(cfg, e));
+  return {
+    host: host.outputs.readiness,
+    network: network.outputs.network,
+    guest: pulumi.all(guest.outputs),
+    offloadReadback: pulumi.all(offloads.outputs),
+    iperf3Server: server.outputs.server,
+    cells,
+    summary: cells.apply(summarize),
+    fingerprint,
+  };
 }

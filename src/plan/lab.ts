@@ -1,39 +1,78 @@
 import { createHash } from "node:crypto";
 import type { LabConfig } from "../config/model";
-import { benchmarkStep, iperf3ServerStep } from "./benchmark";
-import { guestNetworkStep } from "./guestNetwork";
-import { hostReadinessStep } from "./hostReadiness";
-import { libvirtSteps } from "./libvirt";
-import { offloadSteps } from "./offload/steps";
+import { benchmarkStep, type BenchmarkOutput } from "./benchmark/step";
+import { guestCheckStep } from "./guest-check/step";
+import type { GuestCheckReadBack } from "./guest-check/output";
+import { guestDiskStep } from "./guest-disk/step";
+import type { DiskOutput } from "./guest-disk/output";
+import { guestDomainStep } from "./guest-domain/step";
+import type { DomainOutput } from "./guest-domain/output";
+import { guestNetworkStep } from "./guest-network/step";
+import type { GuestNetworkReadBack } from "./guest-network/output";
+import { guestOffloadsStep } from "./guest-offloads/step";
+import type { GuestOffloadsReadBack } from "./guest-offloads/output";
+import { hostOffloadsStep } from "./host-offloads/step";
+import type { HostReadBack } from "./host-offloads/output";
+import { hostReadinessStep } from "./host-readiness/step";
+import type { HostReadiness } from "./host-readiness/output";
+import { iperf3ServerStep } from "./iperf3-server/step";
+import type { Iperf3Server } from "./iperf3-server/output";
+import { networkStep } from "./network/step";
+import type { NetworkOutput } from "./network/output";
 import type { Step } from "./step";
+import { transportFor } from "./transport";
 import type { Transport } from "./transport/transport";
 
+/** The whole lab of one stack: each step by what it is, and all of them in execution order. */
+export interface LabPlan {
+  readonly transport: Transport;
+  readonly hostReadiness: Step<HostReadiness>;
+  readonly network: Step<NetworkOutput>;
+  readonly guestDisk: Step<DiskOutput>;
+  readonly guestDomain: Step<DomainOutput>;
+  readonly guestCheck: Step<GuestCheckReadBack>;
+  readonly guestOffloads: Step<GuestOffloadsReadBack>;
+  readonly hostOffloads: Step<HostReadBack>;
+  readonly guestNetwork: Step<GuestNetworkReadBack>;
+  readonly iperf3Server: Step<Iperf3Server>;
+  readonly benchmark: Step<BenchmarkOutput>;
+  /** A valid execution order; `dependsOn` says what really waits. */
+  readonly steps: readonly Step[];
+}
+
 /**
- * The whole lab of one stack as an ordered list of steps: what `pulumi up` runs and
- * `render` writes. Order is a valid execution order; `dependsOn` says what really waits.
+ * The lab of one stack as steps: what `pulumi up` runs and `render` writes. Each step is
+ * handed the steps it waits for, so the order below is the only place it is written down.
  */
-export function planLab(cfg: LabConfig, transport: Transport): Step[] {
+export function planLab(cfg: LabConfig, transport: Transport = transportFor(cfg)): LabPlan {
+  const hostReadiness = hostReadinessStep(cfg, transport);
+  const network = networkStep(cfg, { hostReadiness });
+  const guestDisk = guestDiskStep(cfg, { hostReadiness });
+  const guestDomain = guestDomainStep(cfg, { network, guestDisk });
+  const guestCheck = guestCheckStep(cfg, transport, { guestDomain });
+  const guestOffloads = guestOffloadsStep(cfg, transport, { guestDomain, guestCheck });
+  const hostOffloads = hostOffloadsStep(cfg, { guestDomain });
+  const guestNetwork = guestNetworkStep(cfg, transport, { guestOffloads });
+  const iperf3Server = iperf3ServerStep(cfg, { network });
+  const benchmark = benchmarkStep(cfg, transport, { iperf3Server, guestOffloads, hostOffloads, guestNetwork });
   const steps: Step[] = [
-    hostReadinessStep(cfg),
-    ...libvirtSteps(cfg),
-    ...offloadSteps(cfg, transport),
-    guestNetworkStep(cfg, transport),
-    iperf3ServerStep(cfg),
-    benchmarkStep(cfg, transport),
+    hostReadiness, network, guestDisk, guestDomain, guestCheck, guestOffloads, hostOffloads, guestNetwork, iperf3Server, benchmark,
   ];
   checkPlan(steps);
-  return steps;
+  return { transport, hostReadiness, network, guestDisk, guestDomain, guestCheck, guestOffloads, hostOffloads, guestNetwork, iperf3Server, benchmark, steps };
 }
 
 /** A broken plan is a bug in plan/, caught before anything reaches a host. */
 export function checkPlan(steps: readonly Step[]): void {
-  const seen = new Set<string>();
+  const seen = new Set<Step>();
+  const names = new Set<string>();
   for (const s of steps) {
-    if (seen.has(s.name)) throw new Error(`plan has two steps named ${s.name}`);
+    if (names.has(s.name)) throw new Error(`plan has two steps named ${s.name}`);
     for (const d of s.dependsOn) {
-      if (!seen.has(d)) throw new Error(`step ${s.name} depends on ${d}, which is not planned before it`);
+      if (!seen.has(d)) throw new Error(`step ${s.name} depends on ${d.name}, which is not planned before it`);
     }
-    seen.add(s.name);
+    seen.add(s);
+    names.add(s.name);
   }
 }
 
@@ -41,13 +80,13 @@ export function checkPlan(steps: readonly Step[]): void {
  * The triggers a step's resource carries: its own values plus a digest of everything it
  * depends on, so a change re-runs the step and the steps after it, and nothing before it.
  */
-export function effectiveTriggers(steps: readonly Step[]): Map<string, string[]> {
-  const byName = new Map<string, string[]>();
+export function effectiveTriggers(steps: readonly Step[]): Map<Step, string[]> {
+  const byStep = new Map<Step, string[]>();
   for (const s of steps) {
-    const fromDeps = s.dependsOn.map((d) => `${d}@${digest(byName.get(d) ?? [])}`);
-    byName.set(s.name, [...s.triggers, ...fromDeps]);
+    const fromDeps = s.dependsOn.map((d) => `${d.name}@${digest(byStep.get(d) ?? [])}`);
+    byStep.set(s, [...s.triggers, ...fromDeps]);
   }
-  return byName;
+  return byStep;
 }
 
 function digest(values: readonly string[]): string {

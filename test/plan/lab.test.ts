@@ -3,10 +3,10 @@ import type { LabConfig } from "../../src/config/model";
 import { loadStack } from "../../src/config/stackFile";
 import { checkPlan, effectiveTriggers, planLab } from "../../src/plan/lab";
 import type { Step } from "../../src/plan/step";
-import { transportFor } from "../../src/plan/transport";
 
 const ROOT = `${__dirname}/../..`;
-const triggersOf = (cfg: LabConfig) => effectiveTriggers(planLab(cfg, transportFor(cfg)));
+/** Each step's triggers by step name. */
+const triggersOf = (cfg: LabConfig) => new Map([...effectiveTriggers(planLab(cfg).steps)].map(([s, t]) => [s.name, t]));
 
 /** The steps whose triggers differ between two configs: what `pulumi up` would re-run. */
 function rerun(a: LabConfig, b: LabConfig): string[] {
@@ -39,10 +39,13 @@ describe("what a change re-runs", () => {
 });
 
 describe("a plan", () => {
-  const step = (name: string, dependsOn: string[] = []): Step => ({ name, component: "LabHost", runsOn: "host", language: "sh", create: "true", dependsOn, triggers: [] });
+  const step = (name: string, dependsOn: Step[] = []): Step => ({
+    name, component: "LabHost", runsOn: "host", create: "true", dependsOn, triggers: [], effect: { changes: "nothing" }, parse: () => null,
+  });
 
   it("refuses a step that depends on one planned after it, or a name used twice", () => {
-    expect(() => checkPlan([step("b", ["a"]), step("a")])).toThrow("step b depends on a, which is not planned before it");
-    expect(() => checkPlan([step("a"), step("a")])).toThrow("plan has two steps named a");
+    const a = step("a");
+    expect(() => checkPlan([step("b", [a]), a])).toThrow("step b depends on a, which is not planned before it");
+    expect(() => checkPlan([a, step("a")])).toThrow("plan has two steps named a");
   });
 });

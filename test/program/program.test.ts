@@ -50,23 +50,14 @@ describe("a stack's outputs", () => {
     expect(run.secretOutputs).toEqual([]);
   });
 
-  it("fail the deployment when a read-back differs from the config", async () => {
+  it("report a read-back as the script printed it: whether it took is the script's to decide", async () => {
+    // The guest-offloads script exits non-zero with "offload settings did not take" when a
+    // setting differs (tested where the script runs for real); a program that judged again
+    // after a successful command would fail after the engine had recorded the step as done,
+    // and the next `up` would not run it again.
     const lying = (r: Registered) => (r.name === "guest-offloads" ? replay(r).replace(/"mtu":1500/g, '"mtu":1400') : replay(r));
-    const message = "guest-offloads: offload settings did not take: guest eth0: mtu requested 1500, actual 1400";
-    // Pulumi's own promises behind the failed output reject unobserved, as under the engine,
-    // which reports them as the deployment's error. Collect them here and check each is ours.
-    const vitestListeners = process.listeners("unhandledRejection");
-    process.removeAllListeners("unhandledRejection");
-    const unobserved: unknown[] = [];
-    process.on("unhandledRejection", (e) => unobserved.push(e));
-    try {
-      await expect(runProgram("sandbox-uso-on", stackConfig("sandbox-uso-on"), lying)).rejects.toThrow(message);
-      await new Promise((r) => setTimeout(r, 200));
-    } finally {
-      process.removeAllListeners("unhandledRejection");
-      for (const l of vitestListeners) process.on("unhandledRejection", l);
-    }
-    for (const e of unobserved) expect(String(e)).toContain(message);
+    const run = await runProgram("sandbox-uso-on", stackConfig("sandbox-uso-on"), lying);
+    expect(run.outputs.offloadReadback).toMatchObject({ guest: { mtu: { requested: 1500, actual: 1400 } } });
   });
 });
 

@@ -1,16 +1,16 @@
 import type { LabConfig } from "../config/model";
-import type { Iperf3Server } from "./benchmarkServer";
-import { fingerprint, type EnvironmentFingerprint } from "./fingerprint";
-import type { HostReadiness } from "./hostReadiness";
-import type { NetkvmInstallReadBack, NetkvmReadBack } from "./netkvm";
-import type { HostReadBack, LinuxGuestReadBack } from "./offload";
+import { fingerprint, type EnvironmentFingerprint } from "../results/fingerprint";
+import type { GuestOffloadsReadBack } from "./guest-offloads/output";
+import type { HostReadBack } from "./host-offloads/output";
+import type { HostReadiness } from "./host-readiness/output";
+import type { Iperf3Server } from "./iperf3-server/output";
 
+/** What the steps read back that the fingerprint is made of. */
 export interface LabEvidence {
   readonly host: HostReadiness;
-  readonly guestOffloads: LinuxGuestReadBack | NetkvmReadBack;
+  readonly guestOffloads: GuestOffloadsReadBack;
   readonly hostOffloads: HostReadBack;
   readonly server: Iperf3Server;
-  readonly netkvmInstall?: NetkvmInstallReadBack;
   readonly guestIperf3: string | null;
 }
 
@@ -33,8 +33,8 @@ export function labFingerprint(cfg: LabConfig, e: LabEvidence): EnvironmentFinge
     qemuVersion: e.host.qemu,
     libvirtVersion: e.host.libvirt,
     machineType: cfg.guest.machineType,
-    // The ISO carries no version the guest can read reliably; the installed driver does.
-    virtioWinVersion: e.netkvmInstall?.driverVersion ?? null,
+    // The ISO carries no version the guest can read reliably; the driver NetKVM runs with does.
+    virtioWinVersion: null,
     netkvmDriverVersion: g.os === "windows" ? g.driverVersion : null,
     iperf3Host: e.server.version,
     iperf3Guest: e.guestIperf3,
