@@ -90,10 +90,18 @@ function defaultMac(stack: string, guest: string): string {
   return ["52", "54", "00", ...[0, 1, 2].map((i) => h[i]!.toString(16).padStart(2, "0"))].join(":");
 }
 
+/** Where the guest's linked clone lives: one file per guest in guest.overlayDir. */
+function overlayPathOf(g: LabSettings["guest"]): string {
+  return `${g.overlayDir.replace(/\/+$/, "")}/${g.name}-overlay.qcow2`;
+}
+
 function crossChecks(s: LabSettings, network: NetworkConfig, problems: ConfigProblem[]): void {
   const g = s.guest;
   const push = (path: PropertyKey[], value: unknown, allowed: string) =>
     problems.push({ key: keyOf(path), value, allowed });
+  if (g.baseImage === overlayPathOf(g)) {
+    push(["guest", "baseImage"], g.baseImage, "must not be the guest's own overlay (guest.overlayDir/<guest.name>-overlay.qcow2), which would back itself: choose another guest.overlayDir");
+  }
   if (g.os === "windows") {
     const guestMtu = s.guestOffloads.mtu ?? network.mtu;
     if (guestMtu < WINDOWS_MTU_MIN || guestMtu > WINDOWS_MTU_MAX) {
@@ -198,7 +206,7 @@ export function validateLab(stack: string, raw: RawSettings): LabConfig {
       memoryMiB: g.memoryMiB,
       baseImage: g.baseImage,
       baseImageFormat: g.baseImageFormat,
-      overlayPath: `${g.overlayDir.replace(/\/+$/, "")}/${g.name}-overlay.qcow2`,
+      overlayPath: overlayPathOf(g),
       virtioWinIso: g.virtioWinIso,
       mac: g.mac ?? defaultMac(stack, g.name),
       machineType: g.machineType ?? (windows ? "pc-q35-8.2" : "q35"),

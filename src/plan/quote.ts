@@ -8,6 +8,18 @@ export function sh(value: string | number): string {
   return quote([String(value)]);
 }
 
+/**
+ * One bash (or POSIX sh) word that expands to exactly `value`, in the form ShellCheck reads
+ * without a note: bare when no shell gives any of its characters a meaning, else in double
+ * quotes with `\`, `$`, `` ` `` and `"` escaped. shell-quote's backslash form is just as
+ * exact, but ShellCheck notes every `\:` of a libvirt URI or a MAC address (SC1001), and
+ * single quotes around a `$` (SC2016).
+ */
+export function shLiteral(value: string | number): string {
+  const s = String(value);
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/[\\$`"]/g, "\\$&")}"`;
+}
+
 /** Several bash words, each exactly one argument. */
 export function shArgs(values: readonly (string | number)[]): string {
   return quote(values.map(String));

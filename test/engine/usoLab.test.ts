@@ -4,7 +4,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadStack } from "../../src/config/stackFile";
 import { labStackOf } from "../../src/engine/stack";
-import { NIC_ALIAS } from "../../src/plan/libvirt/domainXml";
+import { NIC_ALIAS } from "../../src/plan/guest-domain/domainXml";
 import { planLab } from "../../src/plan/lab";
 import { transportFor } from "../../src/plan/transport";
 import type { CellResult } from "../../src/results/cell";

@@ -6,7 +6,7 @@ import { canUseNamespaces, Namespace, run } from "../../src/sandbox/netns";
 import { ensureGuestImage, GUEST_ADDRESS, GUEST_CMDLINE, type GuestImage } from "../../src/sandbox/guest-image/image";
 import { Libvirtd } from "../../src/sandbox/libvirtd";
 import { guestDomainXml, labNetworkXml } from "./guest-image/guestXml";
-import { NIC_ALIAS } from "../../src/plan/libvirt/domainXml";
+import { NIC_ALIAS } from "../../src/plan/guest-domain/domainXml";
 import { agentCommand, guestExec, waitForAgent, type ExecResult } from "./guest-image/agent";
 
 // Boots the Debian guest image the end-to-end lab uses, under TCG, on a libvirt network

@@ -7,14 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabConfig } from "../../src/config/model";
 import { loadStack } from "../../src/config/stackFile";
 import { validateLab } from "../../src/config/validate";
-import { hostReadinessStep } from "../../src/plan/hostReadiness";
-import { diskStep, domainStep, domainXml, networkStep } from "../../src/plan/libvirt";
-import { parseHostReadiness } from "../../src/results/hostReadiness";
-import { parseDiskOutput } from "../../src/results/libvirtDisk";
-import { parseDomainOutput } from "../../src/results/libvirtDomain";
-import { parseNetworkOutput } from "../../src/results/libvirtNetwork";
+import { parseDiskOutput } from "../../src/plan/guest-disk/output";
+import { guestDiskStep } from "../../src/plan/guest-disk/step";
+import { domainXml } from "../../src/plan/guest-domain/domainXml";
+import { parseDomainOutput } from "../../src/plan/guest-domain/output";
+import { guestDomainStep } from "../../src/plan/guest-domain/step";
+import { parseHostReadiness } from "../../src/plan/host-readiness/output";
+import { hostReadinessStep as readinessStep } from "../../src/plan/host-readiness/step";
+import { parseNetworkOutput } from "../../src/plan/network/output";
+import { networkStep as netStep } from "../../src/plan/network/step";
+import type { Step } from "../../src/plan/step";
 import { Libvirtd } from "../../src/sandbox/libvirtd";
 import { Namespace, canUseNamespaces } from "../../src/sandbox/netns";
+import { transportStub } from "../support/transportStub";
 
 const NEEDED = ["libvirtd", "virtlogd", "virsh", "qemu-img", "qemu-system-x86_64", "virt-xml-validate", "xmllint", "nsenter", "unshare", "ethtool", "iperf3"];
 const missing = NEEDED.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
@@ -25,6 +30,13 @@ if (skipReason) console.warn(`libvirt lab tests skipped: ${skipReason}`);
 const projectDir = path.join(__dirname, "..", "..");
 /** Every character class a path may carry that bash, virsh, qemu-img or XML could trip on. */
 const HOSTILE_DIR = `it's "a" $(touch pwned) \`id\` <&> é`;
+
+// The steps as the lab plans them, each after the one it waits for; agent access to the guest.
+const hostReadinessStep = (cfg: LabConfig) => readinessStep(cfg, transportStub("agent"));
+const hostReadiness = { name: "host-readiness" } as Step;
+const networkStep = (cfg: LabConfig) => netStep(cfg, { hostReadiness });
+const diskStep = (cfg: LabConfig) => guestDiskStep(cfg, { hostReadiness });
+const domainStep = (cfg: LabConfig) => guestDomainStep(cfg, { network: networkStep(cfg), guestDisk: diskStep(cfg) });
 
 function sha256(file: string): string {
   return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
@@ -55,6 +67,18 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
     const file = path.join(dir, `validate-${kind}.xml`);
     fs.writeFileSync(file, xml);
     return spawnSync("virt-xml-validate", [file, kind], { encoding: "utf8" }).status === 0;
+  };
+
+  /** A directory of links to every command this host has but `missing`: it stands in for PATH. */
+  const pathWithout = (missing: string): string => {
+    const bin = fs.mkdtempSync(path.join(dir, `no-${missing}-`));
+    for (const d of ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
+      if (!fs.existsSync(d)) continue;
+      for (const f of fs.readdirSync(d)) {
+        if (f !== missing && !fs.existsSync(path.join(bin, f))) fs.symlinkSync(path.join(d, f), path.join(bin, f));
+      }
+    }
+    return bin;
   };
 
   const labConfig = (over: { network?: object; guest?: object; libvirt?: object; iperf3?: object } = {}): LabConfig =>
@@ -146,20 +170,9 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
     });
 
     it("names jq when the host lacks it", () => {
-      // Every command this host has, but jq: a directory of links stands in for PATH.
-      const bin = fs.mkdtempSync(path.join(os.tmpdir(), "ol-no-jq-"));
-      try {
-        for (const d of ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
-          if (!fs.existsSync(d)) continue;
-          for (const f of fs.readdirSync(d)) {
-            if (f !== "jq" && !fs.existsSync(path.join(bin, f))) fs.symlinkSync(path.join(d, f), path.join(bin, f));
-          }
-        }
-        const err = runFailing(`PATH=${bin}\n${hostReadinessStep(labConfig()).create}`);
-        expect(err).toContain("jq (install: jq)");
-      } finally {
-        fs.rmSync(bin, { recursive: true, force: true });
-      }
+      const bin = pathWithout("jq");
+      const err = runFailing(`PATH=${bin}\n${hostReadinessStep(labConfig()).create}`);
+      expect(err).toContain("jq (install: jq)");
     });
 
     it("fails when libvirt does not answer", () => {
@@ -340,15 +353,23 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
 
     it("fails before defining anything when UEFI firmware or swtpm is missing", () => {
       const caps = lv.virsh(["domcapabilities", "--virttype", "qemu", "--arch", "x86_64", "--machine", "q35"]);
-      const noSwtpm = spawnSync("sh", ["-c", "command -v swtpm"]).status !== 0;
       const uefi = labConfig({ guest: { name: "ol-other", firmware: "uefi" } });
       const tpm = labConfig({ guest: { name: "ol-other", firmware: "uefi", tpm: true } });
-      if (!caps.includes("<value>efi</value>")) {
-        expect(runFailing(domainStep(uefi).create)).toContain("finds no UEFI firmware for q35");
-      } else if (noSwtpm) {
-        expect(runFailing(domainStep(tpm).create)).toContain("guest.tpm needs swtpm");
+      // This host as one without OVMF: a virsh whose domain capabilities list no UEFI firmware.
+      const noOvmf = fs.mkdtempSync(path.join(dir, "no-ovmf-"));
+      const virsh = execFileSync("sh", ["-c", "command -v virsh"], { encoding: "utf8" }).trim();
+      fs.writeFileSync(path.join(noOvmf, "virsh"), [
+        "#!/bin/sh",
+        `case " $* " in *" domcapabilities "*) ${virsh} "$@" | grep -v '<value>efi</value>' ;; *) exec ${virsh} "$@" ;; esac`,
+        "",
+      ].join("\n"), { mode: 0o755 });
+      expect(runFailing(`PATH=${noOvmf}:$PATH\n${domainStep(uefi).create}`)).toContain("finds no UEFI firmware for q35");
+      // This host as one without swtpm: with the real capabilities, the firmware check passes first.
+      const noSwtpm = `PATH=${pathWithout("swtpm")}\n${domainStep(tpm).create}`;
+      if (caps.includes("<value>efi</value>")) {
+        expect(runFailing(noSwtpm)).toContain("guest.tpm needs swtpm");
       } else {
-        console.warn("this host has OVMF and swtpm: nothing is missing to report");
+        expect(runFailing(noSwtpm)).toContain("finds no UEFI firmware for q35");
       }
       expect(lv.virsh(["list", "--all", "--name"])).not.toContain("ol-other");
     });

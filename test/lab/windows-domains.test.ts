@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VirtioNetFeature } from "../../src/config/features";
 import { listStacks, settingsFromStackYaml, stackFilePath } from "../../src/config/stackFile";
 import { validateLab, type RawSettings } from "../../src/config/validate";
-import { domainXml, NIC_ALIAS } from "../../src/plan/libvirt/domainXml";
+import { domainXml, NIC_ALIAS } from "../../src/plan/guest-domain/domainXml";
 import { Libvirtd } from "../../src/sandbox/libvirtd";
 import { canUseNamespaces, Namespace } from "../../src/sandbox/netns";
 

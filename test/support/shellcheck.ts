@@ -18,13 +18,24 @@ export function shellcheck(text: string, shell: "bash" | "sh"): string[] {
  * test sees the value a host would bind, not its quoting.
  */
 export function boundValue(script: string, name: string): string {
+  return bound(script, name, `printf %s "$${name}"`);
+}
+
+/** Like boundValue, for an array `NAME=(…)`: its elements as bash sees them. */
+export function boundList(script: string, name: string): string[] {
+  // One printf per element: printf with no argument left would still print its format once.
+  const out = bound(script, name, `for e in "\${${name}[@]}"; do printf '%s\\0' "$e"; done`);
+  return out === "" ? [] : out.slice(0, -1).split("\0");
+}
+
+function bound(script: string, name: string, print: string): string {
   const lines = script.split("\n");
   const start = lines.findIndex((l) => l.startsWith(`${name}=`));
   if (start < 0) throw new Error(`no assignment of ${name} in the script`);
   for (let end = start + 1; end <= lines.length; end++) {
     const assignment = lines.slice(start, end).join("\n");
     if (spawnSync("bash", ["-n", "-c", assignment]).status !== 0) continue;
-    const r = spawnSync("bash", ["-c", `${assignment}\nprintf %s "$${name}"`], { encoding: "utf8" });
+    const r = spawnSync("bash", ["-c", `${assignment}\n${print}`], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`bash could not run ${JSON.stringify(assignment)}: ${r.stderr}`);
     return r.stdout;
   }

@@ -1,5 +1,5 @@
 import { create } from "xmlbuilder2";
-import { NIC_ALIAS, QEMU_NS } from "../../../src/plan/libvirt/domainXml";
+import { NIC_ALIAS, QEMU_NS } from "../../../src/plan/guest-domain/domainXml";
 
 // The libvirt objects the image test boots: a NAT-less 10.77.0.0/24 network with MTU 9000
 // whose DHCP hands the guest's MAC 10.77.0.10, and a TCG domain booting the image's kernel.

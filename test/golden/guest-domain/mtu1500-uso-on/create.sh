@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# offload-lab guest-domain: src/plan/guest-domain/create.sh, after the stack's values
+set -euo pipefail
+URI=qemu:///system
+DOM=win-uso-lab
+TAP=tap0
+NET=default
+MTU=1500
+MAC=52:54:00:4e:4b:01
+ALIAS=ua-lab-nic
+DEFINITION_NS=urn:offload-lab:definition
+DOMAIN_TYPE=kvm
+MACHINE=pc-q35-8.2
+FIRMWARE=uefi
+TPM=yes
+GUEST_ADDRESS=""
+START_TIMEOUT=60
+PROPERTIES=(host_mtu mac mq host_uso guest_uso4 guest_uso6)
+EXPECTED=(1500 "\"52:54:00:4e:4b:01\"" false true true true)
+FEATURES=(host_uso guest_uso4 guest_uso6)
+# What every host script may call. Config values are bound above this by the generated
+# preamble; tool output goes to files under $WORK (under pipefail a reader that stops early,
+# like head or grep -q, could fail a pipeline through the writer's SIGPIPE).
+export LC_ALL=C
+# shellcheck disable=SC2317 # shared by every host step: a step that never calls it leaves it unreachable
+fail() { printf 'offload-lab: %s\n' "$*" >&2; exit 1; }
+# shellcheck disable=SC2317 # likewise
+note() { printf 'offload-lab: %s\n' "$*" >&2; }
+WORK=$(mktemp -d)
+trap 'rm -rf -- "$WORK"' EXIT
+cat >"$WORK/guest-domain.xml" <<'OFFLOAD_LAB_DOCUMENT_END'
+<domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
+  <name>win-uso-lab</name>
+  <uuid>022ad2ff-80a1-5ea7-a03d-2142ec33052d</uuid>
+  <metadata>
+    <offloadlab:definition xmlns:offloadlab="urn:offload-lab:definition" digest="sha256:a0cc1f85dab0f4bd6cc9a66654ea9edc2968b87de8e97738ff1e319eca338ec4"/>
+  </metadata>
+  <memory unit="MiB">8192</memory>
+  <vcpu>4</vcpu>
+  <os firmware="efi">
+    <type arch="x86_64" machine="pc-q35-8.2">hvm</type>
+    <firmware>
+      <feature enabled="yes" name="secure-boot"/>
+      <feature enabled="yes" name="enrolled-keys"/>
+    </firmware>
+    <boot dev="hd"/>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+    <hyperv mode="custom">
+      <relaxed state="on"/>
+      <vapic state="on"/>
+      <spinlocks state="on" retries="8191"/>
+    </hyperv>
+    <smm state="on"/>
+  </features>
+  <cpu mode="host-passthrough"/>
+  <clock offset="localtime"/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type="file" device="disk">
+      <driver name="qemu" type="qcow2" discard="unmap"/>
+      <source file="/var/lib/libvirt/images/win-uso-lab-overlay.qcow2"/>
+      <target dev="vda" bus="virtio"/>
+    </disk>
+    <disk type="file" device="cdrom">
+      <driver name="qemu" type="raw"/>
+      <source file="/usr/share/virtio-win/virtio-win.iso"/>
+      <target dev="sda" bus="sata"/>
+      <readonly/>
+    </disk>
+    <interface type="network">
+      <mac address="52:54:00:4e:4b:01"/>
+      <source network="default"/>
+      <target dev="tap0"/>
+      <model type="virtio"/>
+      <driver name="vhost"/>
+      <mtu size="1500"/>
+      <alias name="ua-lab-nic"/>
+    </interface>
+    <channel type="unix">
+      <target type="virtio" name="org.qemu.guest_agent.0"/>
+    </channel>
+    <input type="tablet" bus="usb"/>
+    <graphics type="vnc" autoport="yes">
+      <listen type="address" address="127.0.0.1"/>
+    </graphics>
+    <video>
+      <model type="vga"/>
+    </video>
+    <tpm model="tpm-crb">
+      <backend type="emulator" version="2.0"/>
+    </tpm>
+    <memballoon model="virtio"/>
+  </devices>
+  <qemu:override>
+    <qemu:device alias="ua-lab-nic">
+      <qemu:frontend>
+        <qemu:property name="host_uso" type="bool" value="true"/>
+        <qemu:property name="guest_uso4" type="bool" value="true"/>
+        <qemu:property name="guest_uso6" type="bool" value="true"/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+</domain>
+OFFLOAD_LAB_DOCUMENT_END
+# Defines and starts the guest from guest-domain.xml (built whole by xmlbuilder2), then proves
+# its NIC came up as configured: the tap's name, MTU and bridge on the host, and the virtio-net
+# properties inside QEMU. Prints one JSON document of what it read back.
+: "${URI:?}" "${DOM:?}" "${NET:?}" "${TAP:?}" "${MTU:?}" "${MAC:?}" "${ALIAS:?}" "${DEFINITION_NS:?}"
+: "${DOMAIN_TYPE:?}" "${MACHINE:?}" "${FIRMWARE:?}" "${TPM:?}" "${START_TIMEOUT:?}"
+
+# Fail before defining anything when this host's QEMU cannot give what the config asks for.
+virsh -c "$URI" domcapabilities --virttype "$DOMAIN_TYPE" --arch x86_64 --machine "$MACHINE" >"$WORK/caps.xml" 2>"$WORK/err" \
+  || fail "QEMU at $URI cannot run machine type $MACHINE as $DOMAIN_TYPE ($(tr '\n' ' ' <"$WORK/err")); list them with: virsh domcapabilities"
+if [ "$FIRMWARE" = uefi ] \
+  && [ "$(xmlstarlet sel -t -v "count(/domainCapabilities/os/enum[@name='firmware']/value[.='efi'])" "$WORK/caps.xml")" = 0 ]; then
+  fail "libvirt finds no UEFI firmware for $MACHINE: install ovmf (Debian) / edk2-ovmf (RHEL), or set guest.firmware bios"
+fi
+if [ "$TPM" = yes ] && ! command -v swtpm >/dev/null 2>&1; then
+  fail "guest.tpm needs swtpm on the KVM host: install swtpm and swtpm-tools, or set guest.tpm false"
+fi
+if [ "${#FEATURES[@]}" -gt 0 ]; then
+  emulator=$(xmlstarlet sel -t -v /domainCapabilities/path "$WORK/caps.xml")
+  "$emulator" -device virtio-net-pci,help >"$WORK/nic-props" 2>&1 || fail "cannot list the virtio-net properties of $emulator"
+  lacking=()
+  # QEMU's help is text, one "  name=<type>" per property.
+  for f in "${FEATURES[@]}"; do grep -q "^ *$f=" "$WORK/nic-props" || lacking+=("$f"); done
+  [ "${#lacking[@]}" -eq 0 ] \
+    || fail "$emulator has no virtio-net property ${lacking[*]} (USO properties need QEMU >= 8.2 and machine type pc-q35-8.2 or newer)"
+fi
+
+state() { virsh -c "$URI" domstate --domain "$DOM" | sed -n 1p; }
+# The digest in the definition's <metadata>: libvirt reorders what it adds, so comparing the
+# dumped XML cannot tell whether this run changes the definition; the digest can.
+digest_of() { xmlstarlet sel -N offloadlab="$DEFINITION_NS" -t -v /domain/metadata/offloadlab:definition/@digest "$1" || true; }
+digest=$(digest_of "$WORK/guest-domain.xml")
+[ -n "$digest" ] || fail "guest-domain.xml carries no definition digest"
+virsh -c "$URI" dumpxml --inactive --domain "$DOM" >"$WORK/defined.xml" 2>/dev/null || true
+if [ -s "$WORK/defined.xml" ] && [ "$(digest_of "$WORK/defined.xml")" = "$digest" ]; then changed=no; else changed=yes; fi
+virsh -c "$URI" define --file "$WORK/guest-domain.xml" >&2
+if [ "$(state)" != "shut off" ] && [ "$changed" = yes ]; then
+  note "restarting $DOM to apply its new definition"
+  virsh -c "$URI" destroy --domain "$DOM" >&2
+fi
+case "$(state)" in
+  running) note "domain $DOM is already running" ;;
+  paused) virsh -c "$URI" resume --domain "$DOM" >&2 ;;
+  "shut off" | crashed) virsh -c "$URI" start --domain "$DOM" >&2 ;;
+  *)
+    virsh -c "$URI" destroy --domain "$DOM" >&2
+    virsh -c "$URI" start --domain "$DOM" >&2
+    ;;
+esac
+deadline=$((SECONDS + START_TIMEOUT))
+until [ "$(state)" = running ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "domain $DOM is '$(state)', not running, after $START_TIMEOUT s"
+  sleep 1
+done
+
+# The tap libvirt gave the NIC with the lab's MAC, from the running domain's definition.
+virsh -c "$URI" dumpxml --domain "$DOM" >"$WORK/live.xml"
+xmlstarlet sel -t -m /domain/devices/interface -v mac/@address -o ' ' -v target/@dev -n "$WORK/live.xml" >"$WORK/nics" || true
+tap=$(awk -v mac="$MAC" '$1 == mac { print $2 }' "$WORK/nics")
+[ "$tap" = "$TAP" ] || fail "the NIC of $DOM ($MAC) is on tap '$tap', configured $TAP"
+tap_mtu=$(cat "/sys/class/net/$TAP/mtu" 2>/dev/null) || fail "tap $TAP is not visible on this host"
+[ "$tap_mtu" = "$MTU" ] || fail "tap $TAP has MTU $tap_mtu, configured $MTU"
+master() { basename "$(readlink "/sys/class/net/$TAP/master" 2>/dev/null || echo none)"; }
+virsh -c "$URI" net-dumpxml --network "$NET" >"$WORK/network.xml"
+net_bridge=$(xmlstarlet sel -t -v /network/bridge/@name "$WORK/network.xml" || true)
+[ -n "$net_bridge" ] || fail "network $NET has no bridge"
+bridge=$(master)
+if [ "$bridge" != "$net_bridge" ]; then
+  # Restarting a network (a new MTU in adopt mode) leaves running guests' taps unplugged.
+  note "tap $TAP is not on bridge $net_bridge of network $NET: plugging it back"
+  ip link set dev "$TAP" master "$net_bridge"
+  bridge=$(master)
+  [ "$bridge" = "$net_bridge" ] || fail "tap $TAP is on '$bridge', not on bridge $net_bridge of network $NET"
+fi
+
+# What QEMU's device really has, property by property, not what libvirt was asked for.
+qom_get() {
+  virsh -c "$URI" qemu-monitor-command --domain "$DOM" \
+    "$(jq -nc --arg path "/machine/peripheral/$ALIAS" --arg property "$1" \
+      '{execute: "qom-get", arguments: {path: $path, property: $property}}')" >"$WORK/qom.json" 2>"$WORK/err" \
+    || fail "QEMU of $DOM did not answer qom-get $1 on $ALIAS: $(tr '\n' ' ' <"$WORK/err")"
+  jq -c .return "$WORK/qom.json"
+}
+echo '{}' >"$WORK/device.json"
+for i in "${!PROPERTIES[@]}"; do
+  name=${PROPERTIES[$i]}
+  want=${EXPECTED[$i]}
+  got=$(qom_get "$name")
+  [ "$got" = "$want" ] || fail "NIC property $name of $DOM is '$got' in QEMU, configured $want"
+  jq -c --arg name "$name" --argjson value "$got" '. + {($name): $value}' "$WORK/device.json" >"$WORK/device.next"
+  mv "$WORK/device.next" "$WORK/device.json"
+done
+
+address=$GUEST_ADDRESS
+if [ -z "$address" ]; then
+  # `virsh net-dhcp-leases` prints a text table; the fifth column is the address with its prefix.
+  virsh -c "$URI" -q net-dhcp-leases --network "$NET" --mac "$MAC" >"$WORK/leases" 2>/dev/null || true
+  address=$(awk '{ print $5 }' "$WORK/leases" | cut -d/ -f1 | sed -n 1p)
+fi
+jq -nc --arg domain "$DOM" --arg tap "$TAP" --argjson tapMtu "$tap_mtu" --arg bridge "$bridge" --arg mac "$MAC" \
+  --arg address "$address" --slurpfile device "$WORK/device.json" \
+  '{domain: $domain, state: "running", tap: $tap, tapMtu: $tapMtu, bridge: $bridge, mac: $mac,
+    guestAddress: (if $address == "" then null else $address end), device: $device[0]}'
