@@ -1,26 +1,12 @@
-import type { SenderKind } from "../config/features";
-import type { CellEvidence, CellResult } from "./cell";
+import type { Cell, CellEvidence, CellResult } from "./cell";
 import type { Iperf3Run } from "./iperf3";
-
-/** The planned side of a cell, as far as a result needs it (plan/benchmark Cell fits). */
-export interface CellIdentity {
-  readonly id: string;
-  readonly variant: string;
-  readonly sender: SenderKind;
-  readonly payloadBytes: number;
-  readonly mtu: number;
-  readonly bitrate: string;
-  readonly repetition: number;
-  readonly durationSeconds: number;
-  readonly fragmented: boolean;
-}
 
 /**
  * One cell's result. The client ran in the guest, so the JSON's own CPU (`host_total`) is the
  * guest's and `remote_total` is the host server's. An iperf3 error fails the cell; a stalled
  * receiver, or one that got nothing, makes its numbers meaningless: invalid rather than slow.
  */
-export function cellResult(cell: CellIdentity, run: Iperf3Run, evidence: CellEvidence): CellResult {
+export function cellResult(cell: Cell, run: Iperf3Run, evidence: CellEvidence): CellResult {
   const status = run.error !== null ? "failed" : run.invalidReason !== null ? "invalid" : "ok";
   const error = run.error ?? run.invalidReason;
   return {

@@ -1,12 +1,13 @@
+import type { SenderKind } from "../config/features";
+
 /** What one cell of the matrix produced: one iperf3 run, parsed, with its evidence. */
 export type CellStatus = "ok" | "failed" | "invalid";
 export type Engaged = "yes" | "no" | "unknown";
 /**
- * How the guest sent: `plain` iperf3 (one datagram per send: USO cannot show), `gso` iperf3
- * ≥ 3.21 `--gsro` (Linux UDP_SEGMENT), `uso` a Windows sender setting UDP_SEND_MSG_SIZE.
- * Files written before the sender existed have none: read them as `plain`.
+ * How the guest sent (config/features.ts SENDERS, the one list). Files written before the
+ * sender existed have none: read them as `plain`.
  */
-export type Sender = "plain" | "gso" | "uso";
+export type Sender = SenderKind;
 /**
  * The per-cell USO verdict: `yes` large frames or a NetKVM counter delta; `no` a segmenting
  * sender with USO asked and nothing seen; `not-exercised` a plain sender; `unverified` no counter
@@ -66,4 +67,35 @@ export interface CellResult {
   /** The receiver stopped getting data part-way (esnet/iperf#1934). */
   readonly stalled: boolean;
   readonly evidence: CellEvidence;
+}
+
+/**
+ * One cell of the matrix as planned (src/plan/benchmark/cells.ts) or imported
+ * (importIperf3.ts): a payload size from one sender at a bitrate, one repetition.
+ */
+export interface Cell {
+  /** `cellId(...)`, e.g. `udp-8972B-gso-mtu9000-uso-on-r2`. */
+  readonly id: string;
+  readonly variant: string;
+  readonly sender: Sender;
+  readonly payloadBytes: number;
+  readonly bitrate: string;
+  /** 1-based. */
+  readonly repetition: number;
+  readonly durationSeconds: number;
+  readonly mtu: number;
+  /** payload > MTU − 28: every datagram leaves the guest as IP fragments. */
+  readonly fragmented: boolean;
+  readonly usoRequested: boolean;
+}
+
+/**
+ * The cell id, the one format for the lab's cells and imported runs: payload, sender, the
+ * bitrate only when the matrix lists several (null: left out), variant, repetition.
+ * `payload-unknown` for an imported run that failed before it said its payload.
+ */
+export function cellId(variant: string, payloadBytes: number | null, sender: Sender, bitrate: string | null, repetition: number): string {
+  const payload = payloadBytes === null ? "payload-unknown" : `${payloadBytes}B`;
+  const rate = bitrate === null ? "" : `-b${bitrate}`;
+  return `udp-${payload}-${sender}${rate}-${variant}-r${repetition}`;
 }

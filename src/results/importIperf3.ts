@@ -1,4 +1,4 @@
-import type { CellEvidence, CellResult, Sender } from "./cell";
+import { cellId, type CellEvidence, type CellResult, type Sender } from "./cell";
 import { cellResult } from "./benchmarkCell";
 import { bitrateFlag, parseIperf3 } from "./iperf3";
 import { IPV4_UDP_HEADER_BYTES } from "../config/features";
@@ -76,11 +76,6 @@ function refusalOf(kind: TestKind): string | null {
   return null;
 }
 
-/** The lab's cell id, sender after the payload (`udp-8972B-gso-mtu9000-uso-on-r2`); `payload-unknown` when unknown. */
-function idOf(variant: string, sender: Sender, payload: number | null, repetition: number): string {
-  return `udp-${payload === null ? "payload-unknown" : `${payload}B`}-${sender}-${variant}-r${repetition}`;
-}
-
 /** A manual run has no capture or counters beside it: a plain sender cannot show USO at all. */
 function manualEvidence(variant: string, sender: Sender): CellEvidence {
   return {
@@ -120,8 +115,10 @@ export function importIperf3Text(
   const mtu = opts.mtu ?? DEFAULT_MTU;
   const variant = opts.variant ?? "imported";
   const repetition = repetitions.next(sender, payloadBytes);
+  const evidence = manualEvidence(variant, sender);
   const identity = {
-    id: idOf(variant, sender, payloadBytes, repetition),
+    // As in a matrix of one bitrate: the bitrate is in the cell, not in its id.
+    id: cellId(variant, payloadBytes, sender, null, repetition),
     variant,
     sender,
     // cellResult copies it through untouched; null is restored below.
@@ -131,8 +128,9 @@ export function importIperf3Text(
     repetition,
     durationSeconds: run.durationSeconds ?? 0,
     fragmented: payloadBytes !== null && payloadBytes > mtu - IPV4_UDP_HEADER_BYTES,
+    usoRequested: evidence.usoRequested,
   };
-  const cell = cellResult(identity, run, manualEvidence(variant, sender));
+  const cell = cellResult(identity, run, evidence);
   return { ...cell, payloadBytes, sender };
 }
 

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cellResult, type CellIdentity } from "../../src/results/benchmarkCell";
+import { cellResult } from "../../src/results/benchmarkCell";
+import type { Cell } from "../../src/results/cell";
 import { parseIperf3 } from "../../src/results/iperf3";
 
 // iperf3 3.22 clients (the guest image's, in a chroot) against the host's 3.12 server with -J,
@@ -12,8 +13,8 @@ const text = (name: string) => fs.readFileSync(path.join(FIXTURES, `${name}.json
 const raw = (name: string) => JSON.parse(text(name));
 
 // A cell as the matrix plans one with the gso sender (`sender` is the matrix factor).
-const gsoCell = (id: string, payloadBytes: number): CellIdentity => {
-  const cell = { id, variant: "mtu1500-uso-on", sender: "gso" as const, payloadBytes, mtu: 1500, bitrate: "200M", repetition: 1, durationSeconds: 2, fragmented: false };
+const gsoCell = (id: string, payloadBytes: number): Cell => {
+  const cell = { id, variant: "mtu1500-uso-on", sender: "gso" as const, payloadBytes, mtu: 1500, bitrate: "200M", repetition: 1, durationSeconds: 2, fragmented: false, usoRequested: true };
   return cell;
 };
 const evidence = { usoRequested: true, usoEngaged: "unknown" as const };
