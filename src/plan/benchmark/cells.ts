@@ -1,28 +1,7 @@
-import { IPV4_UDP_HEADER_BYTES, type SenderKind } from "../../config/features";
+import { IPV4_UDP_HEADER_BYTES } from "../../config/features";
 import type { LabConfig } from "../../config/model";
+import { type Cell, cellId } from "../../results/cell";
 import { seededRandom, shuffleWith } from "../seededShuffle";
-
-/** One iperf3 run of the matrix: a payload size from one sender at a bitrate, repeated. */
-export interface Cell {
-  /** e.g. `udp-8972B-gso-mtu9000-uso-on-r2`; the bitrate appears only when the matrix lists several. */
-  readonly id: string;
-  readonly variant: string;
-  readonly sender: SenderKind;
-  readonly payloadBytes: number;
-  readonly bitrate: string;
-  /** 1-based. */
-  readonly repetition: number;
-  readonly durationSeconds: number;
-  readonly mtu: number;
-  /** payload > MTU − 28: every datagram leaves the guest as IP fragments. */
-  readonly fragmented: boolean;
-  readonly usoRequested: boolean;
-}
-
-export function cellId(variant: string, payloadBytes: number, sender: SenderKind, bitrate: string | null, repetition: number): string {
-  const rate = bitrate === null ? "" : `-b${bitrate}`;
-  return `udp-${payloadBytes}B-${sender}${rate}-${variant}-r${repetition}`;
-}
 
 /**
  * The matrix of a stack: payloads × senders × bitrates × repetitions, in listed order

@@ -1,9 +1,7 @@
 import type { LabConfig } from "../../config/model";
+import type { Cell } from "../../results/cell";
 import { shArgs } from "../quote";
-import type { Cell } from "./cells";
 import { windowsIperf3Cell, windowsUsoCell } from "./windowsCell";
-
-export { COUNTERS_MARKER } from "./windowsCell";
 
 /** iperf3's own bound on reaching a dead or firewalled server. */
 export const CONNECT_TIMEOUT_MS = 5000;
@@ -32,12 +30,22 @@ export function iperf3ClientArgs(cfg: LabConfig, cell: Cell): string[] {
 /**
  * Linux guest: iperf3's JSON is the whole stdout. `timeout` ends the client in the guest
  * even when the transport that started it is gone.
+ *
+ * Generated, not a file with a preamble: the cell is one command, an argv with every word
+ * quoted by shArgs (so exactly the words iperf3ClientArgs gives, whatever a value holds). A
+ * file would need guestShScript's preamble, which also carries the guest's JSON functions
+ * (guest-lib.sh) that this command never calls, in every cell the loop sends. The tests run
+ * shellcheck (sh) over it and run it under sh with a hostile iperf3 path.
  */
 function linuxCellScript(cfg: LabConfig, cell: Cell): string {
   const limit = cell.durationSeconds + CELL_GRACE_SECONDS;
+  const argv = [cfg.guest.iperf3Path, ...iperf3ClientArgs(cfg, cell)];
   return [
-    `# offload-lab cell ${cell.id}`,
-    `exec timeout -k 5 ${limit} ${shArgs([cfg.guest.iperf3Path, ...iperf3ClientArgs(cfg, cell)])}`,
+    // A comment line stays one line whatever the id holds.
+    `# offload-lab cell ${cell.id.replace(/[\u0000-\u001f\u007f]/g, "")}`,
+    // A word with `$` or a backquote is single-quoted so that it stays text: SC2016 is the point.
+    ...(argv.some((a) => /[$`]/.test(a)) ? ["# shellcheck disable=SC2016 # quoted words: their $ and backquotes are text"] : []),
+    `exec timeout -k 5 ${limit} ${shArgs(argv)}`,
     "",
   ].join("\n");
 }
@@ -46,5 +54,5 @@ function linuxCellScript(cfg: LabConfig, cell: Cell): string {
 export function guestCellScript(cfg: LabConfig, cell: Cell): string {
   const hostLimit = cell.durationSeconds + CELL_GRACE_SECONDS;
   if (cfg.guest.os !== "windows") return linuxCellScript(cfg, cell);
-  return cell.sender === "uso" ? windowsUsoCell(cfg, cell, hostLimit) : windowsIperf3Cell(cfg, cell, iperf3ClientArgs(cfg, cell), hostLimit);
+  return cell.sender === "uso" ? windowsUsoCell(cfg, cell, hostLimit) : windowsIperf3Cell(cfg, iperf3ClientArgs(cfg, cell), hostLimit);
 }

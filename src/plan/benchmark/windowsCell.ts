@@ -1,9 +1,16 @@
 import type { LabConfig } from "../../config/model";
-import { NETKVM_WMI_PS } from "../offload/netkvmWmi";
-import { windowsAdapterLookupPs } from "../offload/windowsAdapter";
-import { ps } from "../quote";
-import type { Cell } from "./cells";
+import type { Cell } from "../../results/cell";
+import { scriptFile } from "../script/files";
+import { powershellScript, type PsValue } from "../script/powershellScript";
+import { COUNTERS_MARKER } from "./output";
 import { windowsCommandLine } from "./windowsCommandLine";
+
+const WINDOWS_ADAPTER = scriptFile(`${__dirname}/../guest`, "windows-adapter.ps1");
+const NETKVM_WMI = scriptFile(`${__dirname}/../guest`, "netkvm-wmi.ps1");
+const CELL_LIB = scriptFile(__dirname, "windows-cell-lib.ps1");
+const IPERF3_CELL = scriptFile(__dirname, "windows-iperf3-cell.ps1");
+const USO_CELL = scriptFile(__dirname, "windows-uso-cell.ps1");
+const LIBRARIES = [WINDOWS_ADAPTER, NETKVM_WMI, CELL_LIB];
 
 /**
  * How much sooner than the host the guest ends its sender. The host's `timeout` around the
@@ -12,62 +19,9 @@ import { windowsCommandLine } from "./windowsCommandLine";
  */
 export const GUEST_DEADLINE_MARGIN_SECONDS = 10;
 
-/** The trailing line a Windows cell script prints after the sender's JSON. */
-export const COUNTERS_MARKER = "offloadLabCounters";
-
 /** The guest's own deadline for a cell whose host deadline is `hostLimitSeconds`. */
 export function guestDeadlineSeconds(hostLimitSeconds: number): number {
   return hostLimitSeconds - GUEST_DEADLINE_MARGIN_SECONDS;
-}
-
-/**
- * The part every Windows cell shares: the lab adapter, NetKVM's `tx.UdpOffload` of that
- * adapter before and after (null where the driver lacks it), the counters as one last JSON
- * line, and UTF-8 on both streams (the loader sets them).
- */
-function countersAround(cfg: LabConfig, cell: Cell, body: string): string {
-  return [
-    // A comment line stays one line whatever the id holds.
-    `# offload-lab cell ${cell.id.replace(/[\u0000-\u001f\u007f]/g, "")}`,
-    "$ErrorActionPreference = 'Stop'",
-    windowsAdapterLookupPs(cfg),
-    NETKVM_WMI_PS,
-    "$before = $(if ($null -ne $adapter) { Get-UdpOffloadCount } else { $null })",
-    body,
-    "$after = $(if ($null -ne $adapter) { Get-UdpOffloadCount } else { $null })",
-    "[Console]::Out.Write($senderOut)",
-    `[Console]::Out.Write("\`n" + (ConvertTo-Json -Compress @{ ${COUNTERS_MARKER} = @{ udpOffloadBefore = $before; udpOffloadAfter = $after } }) + "\`n")`,
-    "[Console]::Error.Write($senderErr)",
-    "exit $code",
-    "",
-  ].join("\n");
-}
-
-/**
- * iperf3.exe with a deadline. System.Diagnostics.Process with a ProcessStartInfo, not
- * Start-Process: Windows PowerShell 5.1's Start-Process loses the exit code when the process
- * ends before its handle is taken (an immediate refusal), and with it iperf3's error JSON.
- * Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
- */
-export function windowsIperf3Cell(cfg: LabConfig, cell: Cell, args: readonly string[], hostLimitSeconds: number): string {
-  const limitMs = guestDeadlineSeconds(hostLimitSeconds) * 1000;
-  return countersAround(cfg, cell, [
-    "$start = New-Object System.Diagnostics.ProcessStartInfo",
-    `$start.FileName = ${ps(cfg.guest.iperf3Path)}`,
-    `$start.Arguments = ${ps(windowsCommandLine(args))}`,
-    "$start.UseShellExecute = $false",
-    "$start.CreateNoWindow = $true",
-    "$start.RedirectStandardOutput = $true",
-    "$start.RedirectStandardError = $true",
-    "$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding $false",
-    "$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding $false",
-    "$p = [System.Diagnostics.Process]::Start($start)",
-    "$outTask = $p.StandardOutput.ReadToEndAsync()",
-    "$errTask = $p.StandardError.ReadToEndAsync()",
-    `if ($p.WaitForExit(${limitMs})) { $code = $p.ExitCode } else { try { $p.Kill() } catch { }; $p.WaitForExit(); $code = 124 }`,
-    "$senderOut = $outTask.Result",
-    "$senderErr = $errTask.Result",
-  ].join("\n"));
 }
 
 /**
@@ -92,55 +46,46 @@ export function bitsPerSecond(bitrate: string): number {
   return Number(m[1]) * { "": 1, K: 1e3, M: 1e6, G: 1e9 }[m[2] as "" | "K" | "M" | "G"];
 }
 
-/**
- * The `uso` sender: a .NET UDP socket with UDP_SEND_MSG_SIZE (2 at IPPROTO_UDP, ws2ipdef.h;
- * what WSASetUdpSendMessageSize sets, Windows 10 2004+) = the payload, so each send of
- * k × payload bytes leaves the stack as one USO superpacket that NetKVM (or Windows in
- * software) cuts into k datagrams. Each datagram starts with its sequence number (8 bytes,
- * big-endian) and USO_DATAGRAM_MAGIC, so the host's receiver counts loss and reordering.
- * Paced to the cell's bitrate by sleeping, not spinning, so guest CPU is the sender's own.
- * Prints one JSON document of what it sent; a socket that refuses the option fails the cell.
- */
+/** What every Windows cell is given: the lab adapter to read NetKVM's counter from, and the counters line's key. */
+function commonParameters(cfg: LabConfig): Record<string, PsValue> {
+  return {
+    AdapterName: cfg.guest.adapterName ?? "",
+    // Get-NetAdapter prints MACs upper case with '-'.
+    AdapterMac: cfg.guest.mac.toUpperCase().replace(/:/g, "-"),
+    CountersMarker: COUNTERS_MARKER,
+  };
+}
+
+/** iperf3.exe with a deadline (windows-iperf3-cell.ps1), NetKVM's counter around it. */
+export function windowsIperf3Cell(cfg: LabConfig, args: readonly string[], hostLimitSeconds: number): string {
+  return powershellScript({
+    step: "benchmark",
+    file: IPERF3_CELL,
+    libraries: LIBRARIES,
+    parameters: {
+      ...commonParameters(cfg),
+      Iperf3Path: cfg.guest.iperf3Path,
+      Arguments: windowsCommandLine(args),
+      DeadlineMs: guestDeadlineSeconds(hostLimitSeconds) * 1000,
+    },
+  });
+}
+
+/** The `uso` sender (windows-uso-cell.ps1): UDP_SEND_MSG_SIZE = the payload, k datagrams per send. */
 export function windowsUsoCell(cfg: LabConfig, cell: Cell, hostLimitSeconds: number): string {
-  const k = usoSegmentsPerSend(cell.payloadBytes);
-  const limitMs = Math.min(cell.durationSeconds * 1000, guestDeadlineSeconds(hostLimitSeconds) * 1000);
-  return countersAround(cfg, cell, [
-    `$hostAddress = ${ps(cfg.network.hostAddress)}`,
-    `$port = ${cfg.iperf3.port}`,
-    `$size = ${cell.payloadBytes}`,
-    `$segments = ${k}`,
-    `$bitsPerSecond = ${bitsPerSecond(cell.bitrate)}`,
-    "$sends = 0; $bytes = [long]0; $sequence = [long]0; $failure = $null",
-    "$clock = [System.Diagnostics.Stopwatch]::StartNew()",
-    "$socket = New-Object System.Net.Sockets.Socket ([System.Net.Sockets.AddressFamily]::InterNetwork), ([System.Net.Sockets.SocketType]::Dgram), ([System.Net.Sockets.ProtocolType]::Udp)",
-    "try {",
-    "  $socket.SetSocketOption([System.Net.Sockets.SocketOptionLevel]::Udp, [System.Net.Sockets.SocketOptionName]2, $size)",
-    "  $socket.Connect($hostAddress, $port)",
-    "  $buffer = New-Object byte[] ($size * $segments)",
-    `  $magic = [System.Text.Encoding]::ASCII.GetBytes(${ps(USO_DATAGRAM_MAGIC)})`,
-    "  for ($i = 0; $i -lt $segments; $i++) { [Array]::Copy($magic, 0, $buffer, $i * $size + 8, 8) }",
-    `  while ($clock.ElapsedMilliseconds -lt ${limitMs}) {`,
-    "    for ($i = 0; $i -lt $segments; $i++) {",
-    "      [Array]::Copy([BitConverter]::GetBytes([System.Net.IPAddress]::HostToNetworkOrder($sequence + $i)), 0, $buffer, $i * $size, 8)",
-    "    }",
-    "    $bytes += $socket.Send($buffer)",
-    "    $sends += 1",
-    "    $sequence += $segments",
-    "    if ($bitsPerSecond -gt 0) {",
-    "      $ahead = $bytes * 8 / $bitsPerSecond - $clock.Elapsed.TotalSeconds",
-    "      if ($ahead -gt 0.001) { [System.Threading.Thread]::Sleep([int]($ahead * 1000)) }",
-    "    }",
-    "  }",
-    "} catch {",
-    '  $failure = "uso sender: $($_.Exception.Message)"',
-    "} finally {",
-    "  $socket.Close()",
-    "}",
-    "$senderOut = ConvertTo-Json -Compress -InputObject ([ordered]@{",
-    "  sender = 'uso'; messageSize = $size; segmentsPerSend = $segments; sends = $sends",
-    "  datagrams = $sequence; bytes = $bytes; seconds = $clock.Elapsed.TotalSeconds; error = $failure",
-    "})",
-    "$senderErr = $(if ($null -ne $failure) { \"$failure`n\" } else { '' })",
-    "$code = $(if ($null -ne $failure) { 1 } else { 0 })",
-  ].join("\n"));
+  return powershellScript({
+    step: "benchmark",
+    file: USO_CELL,
+    libraries: LIBRARIES,
+    parameters: {
+      ...commonParameters(cfg),
+      HostAddress: cfg.network.hostAddress,
+      Port: cfg.iperf3.port,
+      Size: cell.payloadBytes,
+      Segments: usoSegmentsPerSend(cell.payloadBytes),
+      BitsPerSecond: bitsPerSecond(cell.bitrate),
+      LimitMs: Math.min(cell.durationSeconds * 1000, guestDeadlineSeconds(hostLimitSeconds) * 1000),
+      Magic: USO_DATAGRAM_MAGIC,
+    },
+  });
 }

@@ -1,19 +1,50 @@
-# offload-lab cell udp-1472B-plain-mtu1500-uso-on-r1
-$ErrorActionPreference = 'Stop'
-$adapterMac = '52-54-00-4E-4B-01'
-$adapterWanted = "no network adapter with MAC $adapterMac in the guest (set guest.adapterName to name it)"
-$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $adapterMac })[0]
-function ConvertFrom-CimValue($value) {
-  if ($value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named $Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC ($Mac as Get-NetAdapter prints it: upper case with '-'); $null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return $null, not end the script.
+function Find-LabAdapter([string]$Name, [string]$Mac) {
+  if ($Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { $_.Name -eq $Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]$Name, [string]$Mac) {
+  if ($Name -ne '') { return "no network adapter named '$Name' in the guest (guest.adapterName)" }
+  "no network adapter with MAC $Mac in the guest (set guest.adapterName to name it)"
+}
+# Every advanced property of $Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties($Adapter) {
+  $byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { $_.Name -eq $Adapter.Name } | ForEach-Object { $byKeyword[$_.RegistryKeyword] = $_ }
+  $byKeyword
+}
+# NetKVM's own WMI classes (root\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. $null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or $null where the build lacks the field (before tag mm320, commit 552b439b).
+function ConvertFrom-CimValue($Value) {
+  if ($Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
     $flat = [ordered]@{}
-    foreach ($p in $value.CimInstanceProperties) { $flat[$p.Name] = ConvertFrom-CimValue $p.Value }
+    foreach ($p in $Value.CimInstanceProperties) { $flat[$p.Name] = ConvertFrom-CimValue $p.Value }
     return $flat
   }
-  return $value
+  return $Value
 }
-function Get-NetKvmWmi([string]$class) {
-  try { $all = @(Get-CimInstance -Namespace 'root\wmi' -ClassName $class -ErrorAction Stop) } catch { return $null }
-  $mine = @($all | Where-Object { $_.InstanceName -eq $adapter.InterfaceDescription })
+function Get-NetKvmWmi($Adapter, [string]$Class) {
+  try { $all = @(Get-CimInstance -Namespace 'root\wmi' -ClassName $Class -ErrorAction Stop) } catch { return $null }
+  $mine = @($all | Where-Object { $_.InstanceName -eq $Adapter.InterfaceDescription })
   if ($mine.Count -eq 0) { return $null }
   $values = [ordered]@{}
   foreach ($p in $mine[0].CimInstanceProperties) {
@@ -21,15 +52,61 @@ function Get-NetKvmWmi([string]$class) {
   }
   $values
 }
-function Get-UdpOffloadCount {
-  $diag = Get-NetKvmWmi 'NetKvm_Diag'
+function Get-UdpOffloadCount($Adapter) {
+  $diag = Get-NetKvmWmi $Adapter 'NetKvm_Diag'
   if ($null -eq $diag -or $null -eq $diag['tx'] -or -not $diag['tx'].Contains('UdpOffload')) { return $null }
   [long]$diag['tx']['UdpOffload']
 }
-$before = $(if ($null -ne $adapter) { Get-UdpOffloadCount } else { $null })
+# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
+# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
+#
+# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, $null when the
+# adapter is absent or its driver lacks the counter.
+#
+# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
+# stdout, then the counters as the last line, one JSON object under $CountersMarker; the
+# sender's stderr on stderr. The loader writes both streams as UTF-8.
+function Get-CellUdpOffloadCount($Adapter) {
+  if ($null -eq $Adapter) { return $null }
+  Get-UdpOffloadCount $Adapter
+}
+function Write-CellOutput([string]$SenderOut, [string]$SenderErr, $Before, $After, [string]$CountersMarker) {
+  $counters = @{ $CountersMarker = @{ udpOffloadBefore = $Before; udpOffloadAfter = $After } }
+  [Console]::Out.Write($SenderOut)
+  [Console]::Out.Write("`n" + (ConvertTo-Json -Compress $counters) + "`n")
+  [Console]::Error.Write($SenderErr)
+}
+$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  CountersMarker = 'offloadLabCounters'
+  Iperf3Path = 'C:\iperf3\iperf3.exe'
+  Arguments = '-c 192.168.122.1 -p 12345 -u -l 1472 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+  DeadlineMs = 30000
+}
+& {
+param(
+  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
+  [string]$AdapterName,
+  [string]$AdapterMac,
+  [string]$Iperf3Path,
+  # iperf3's arguments as one Windows command line (windowsCommandLine.ts).
+  [string]$Arguments,
+  # The guest's own deadline, shorter than the host's (windowsCell.ts).
+  [int]$DeadlineMs,
+  [string]$CountersMarker
+)
+# One cell of the matrix in a Windows guest: iperf3.exe with a deadline, NetKVM's UdpOffload
+# counter of the lab adapter before and after. System.Diagnostics.Process with a
+# ProcessStartInfo, not Start-Process: Windows PowerShell 5.1's Start-Process loses the exit
+# code when the process ends before its handle is taken (an immediate refusal), and with it
+# iperf3's error JSON. Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
+$ErrorActionPreference = 'Stop'
+$adapter = Find-LabAdapter $AdapterName $AdapterMac
+$before = Get-CellUdpOffloadCount $adapter
 $start = New-Object System.Diagnostics.ProcessStartInfo
-$start.FileName = 'C:\iperf3\iperf3.exe'
-$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 1472 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+$start.FileName = $Iperf3Path
+$start.Arguments = $Arguments
 $start.UseShellExecute = $false
 $start.CreateNoWindow = $true
 $start.RedirectStandardOutput = $true
@@ -39,11 +116,10 @@ $start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding $false
 $p = [System.Diagnostics.Process]::Start($start)
 $outTask = $p.StandardOutput.ReadToEndAsync()
 $errTask = $p.StandardError.ReadToEndAsync()
-if ($p.WaitForExit(30000)) { $code = $p.ExitCode } else { try { $p.Kill() } catch { }; $p.WaitForExit(); $code = 124 }
+if ($p.WaitForExit($DeadlineMs)) { $code = $p.ExitCode } else { try { $p.Kill() } catch { }; $p.WaitForExit(); $code = 124 }
 $senderOut = $outTask.Result
 $senderErr = $errTask.Result
-$after = $(if ($null -ne $adapter) { Get-UdpOffloadCount } else { $null })
-[Console]::Out.Write($senderOut)
-[Console]::Out.Write("`n" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = $before; udpOffloadAfter = $after } }) + "`n")
-[Console]::Error.Write($senderErr)
+$after = Get-CellUdpOffloadCount $adapter
+Write-CellOutput $senderOut $senderErr $before $after $CountersMarker
 exit $code
+} @offloadLabParameters

@@ -1,99 +1,26 @@
+#!/usr/bin/env bash
+# offload-lab benchmark: src/plan/benchmark/benchmark.sh, after the stack's values
 set -euo pipefail
-# Transport: golden stand-in
 TRANSPORT='guest_exec() { sh -s; }'
 ADDR=192.168.122.1
 PORT=12345
 TAP=tap0
 MTU=9000
+CAPTURE=1
 SNAPLEN=128
 MAX_PACKETS=1000000
-CAPTURE=1
+CAPTURE_START_SECONDS=5
 GRACE=30
-CELLS=6
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/offload-lab-bench.XXXXXX")
-CAP_PID=""
-CELL_IDS=()
-cleanup() {
-  if [ -n "$CAP_PID" ]; then kill -KILL "$CAP_PID" 2>/dev/null || true; fi
-  if [ -n "$RECV_PID" ]; then kill -KILL "$RECV_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-# A signal ends the loop through exit, so the EXIT trap still stops the capture.
-trap 'exit 143' TERM INT HUP
-
-CAP_TOOL=""
-CAP_NOTE=""
-if [ "$CAPTURE" = 1 ]; then
-  if [ ! -e "/sys/class/net/$TAP" ]; then CAP_NOTE="no interface $TAP on the host"
-  elif command -v tcpdump >/dev/null; then CAP_TOOL=tcpdump
-  else CAP_NOTE="tcpdump is not installed on the host"
-  fi
-else
-  CAP_NOTE="capture disabled"
-fi
-[ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
-
-# Frames the guest sends arrive on the tap (its receive side). Only those longer than
-# MTU + 14 (BPF "greater" is >=) pass the kernel's filter.
-FILTER="udp dst port $PORT and greater $((MTU + 15))"
-
-if ! ss -Hltn "sport = :$PORT" 2>/dev/null | grep -q .; then
-  echo "warning: nothing listens on port $PORT on this host: the cells will report the iperf3 error" >&2
-fi
-
-rx_frames() { cat "/sys/class/net/$TAP/statistics/rx_packets" 2>/dev/null || echo -1; }
-
-# start_capture ID: the large frames of the guest's flow, bounded by packet count.
-start_capture() {
-  local id=$1
-  CAP_PID=""
-  [ -n "$CAP_TOOL" ] || return 0
-  # -Z root: tcpdump would otherwise drop to its own user and fail to write into WORK.
-  # --immediate-mode: without it the last ring block (up to a second of frames) is still
-  # in the kernel when the cell ends, and a stopped tcpdump never reads it.
-  tcpdump -i "$TAP" -Q in -n -s "$SNAPLEN" -c "$MAX_PACKETS" --immediate-mode -Z root -w "$WORK/$id.pcap" "$FILTER" \
-    2>"$WORK/$id.capture.log" &
-  CAP_PID=$!
-  local i
-  for ((i = 0; i < 5 * 50; i++)); do
-    grep -q "listening on" "$WORK/$id.capture.log" 2>/dev/null && return 0
-    kill -0 "$CAP_PID" 2>/dev/null || break
-    sleep 0.02
-  done
-  echo "capture for $id did not start: $(tail -n 3 "$WORK/$id.capture.log" 2>/dev/null | tr '\n' ' ')" >&2
-  kill -KILL "$CAP_PID" 2>/dev/null || true
-  wait "$CAP_PID" 2>/dev/null || true
-  CAP_PID=""
-  rm -f "$WORK/$id.pcap"
-}
-
-stop_capture() {
-  [ -n "$CAP_PID" ] || return 0
-  kill -INT "$CAP_PID" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 250; i++)); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.02; done
-  kill -KILL "$CAP_PID" 2>/dev/null || true
-  wait "$CAP_PID" 2>/dev/null || true
-  CAP_PID=""
-}
-
-# count_frames ID PAYLOAD TOTAL: the large frames' lengths, each carrying ceil((len - 42) / payload) datagrams.
-count_frames() {
-  local id=$1 payload=$2 total=$3
-  [ -f "$WORK/$id.pcap" ] || return 0
-  tcpdump -r "$WORK/$id.pcap" -n -e -q 2>/dev/null | sed -n 's/.* IPv4, length \([0-9]*\): .*/\1/p' \
-    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson total "$total" \
-      --argjson max "$MAX_PACKETS" \
-      '{tool: $tool, counts: {largeFrames: length, largestFrame: (max // 0),
-        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), totalFrames: $total,
-        capped: (length >= $max)}}' \
-      >"$WORK/$id.capture.json"
-}
-
-USO_RECEIVER_PY='import json, signal, socket, struct, sys, time
-magic = "offlab01".encode()
+USO_RECEIVER_PY='# The host side of the Windows uso sender (windows-uso-cell.ps1). uso-receiver-lib.sh runs
+# it as python3 -c TEXT ADDRESS PORT MAGIC: the host has no copy of this file. iperf3'"'"'s
+# server cannot take that sender: it accepts UDP only after a TCP control exchange (cookie,
+# JSON parameters) and reads its own datagram header. So a uso cell gets this receiver
+# instead, on the iperf3 port'"'"'s UDP side (free between iperf3 tests). Python 3 from the Debian
+# archive, standard library only. It counts the lab'"'"'s datagrams (an 8-byte big-endian sequence
+# number, then MAGIC), their bytes, the highest sequence and out-of-order arrivals, and on TERM
+# prints them as one JSON document (output.ts reads it beside the sender'"'"'s report).
+import json, signal, socket, struct, sys, time
+magic = sys.argv[3].encode()
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
 sock.bind((sys.argv[1], int(sys.argv[2])))
@@ -108,7 +35,7 @@ signal.signal(signal.SIGTERM, finish)
 print("listening", file=sys.stderr, flush=True)
 while True:
     data = sock.recv(65535)
-    if len(data) < 16 or data[8:16] != magic:
+    if len(data) < 8 + len(magic) or data[8:8 + len(magic)] != magic:
         continue
     now = time.monotonic()
     sequence = struct.unpack_from(">Q", data)[0]
@@ -122,12 +49,873 @@ while True:
     seen["datagrams"] += 1
     seen["bytes"] += len(data)
 '
+USO_MAGIC=offlab01
+CELL_IDS=(udp-8972B-plain-mtu9000-uso-on-r1 udp-8972B-plain-mtu9000-uso-on-r2 udp-8972B-plain-mtu9000-uso-on-r3 udp-65507B-plain-mtu9000-uso-on-r1 udp-65507B-plain-mtu9000-uso-on-r2 udp-65507B-plain-mtu9000-uso-on-r3)
+CELL_SECONDS=(10 10 10 10 10 10)
+CELL_PAYLOADS=(8972 8972 8972 65507 65507 65507)
+CELL_SENDERS=(plain plain plain plain plain plain)
+# shellcheck disable=SC2016 # a bound value: its $ and backquotes are text, never expanded
+CELL_SCRIPTS=("# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named \$Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC (\$Mac as Get-NetAdapter prints it: upper case with '-'); \$null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return \$null, not end the script.
+function Find-LabAdapter([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { \$_.Name -eq \$Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') { return \"no network adapter named '\$Name' in the guest (guest.adapterName)\" }
+  \"no network adapter with MAC \$Mac in the guest (set guest.adapterName to name it)\"
+}
+# Every advanced property of \$Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties(\$Adapter) {
+  \$byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
+  \$byKeyword
+}
+# NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. \$null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or \$null where the build lacks the field (before tag mm320, commit 552b439b).
+function ConvertFrom-CimValue(\$Value) {
+  if (\$Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$Value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$Value
+}
+function Get-NetKvmWmi(\$Adapter, [string]\$Class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$Class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$Adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount(\$Adapter) {
+  \$diag = Get-NetKvmWmi \$Adapter 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
+# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
+#
+# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, \$null when the
+# adapter is absent or its driver lacks the counter.
+#
+# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
+# stdout, then the counters as the last line, one JSON object under \$CountersMarker; the
+# sender's stderr on stderr. The loader writes both streams as UTF-8.
+function Get-CellUdpOffloadCount(\$Adapter) {
+  if (\$null -eq \$Adapter) { return \$null }
+  Get-UdpOffloadCount \$Adapter
+}
+function Write-CellOutput([string]\$SenderOut, [string]\$SenderErr, \$Before, \$After, [string]\$CountersMarker) {
+  \$counters = @{ \$CountersMarker = @{ udpOffloadBefore = \$Before; udpOffloadAfter = \$After } }
+  [Console]::Out.Write(\$SenderOut)
+  [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress \$counters) + \"\`n\")
+  [Console]::Error.Write(\$SenderErr)
+}
+\$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  CountersMarker = 'offloadLabCounters'
+  Iperf3Path = 'C:\\iperf3\\iperf3.exe'
+  Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+  DeadlineMs = 30000
+}
+& {
+param(
+  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
+  [string]\$AdapterName,
+  [string]\$AdapterMac,
+  [string]\$Iperf3Path,
+  # iperf3's arguments as one Windows command line (windowsCommandLine.ts).
+  [string]\$Arguments,
+  # The guest's own deadline, shorter than the host's (windowsCell.ts).
+  [int]\$DeadlineMs,
+  [string]\$CountersMarker
+)
+# One cell of the matrix in a Windows guest: iperf3.exe with a deadline, NetKVM's UdpOffload
+# counter of the lab adapter before and after. System.Diagnostics.Process with a
+# ProcessStartInfo, not Start-Process: Windows PowerShell 5.1's Start-Process loses the exit
+# code when the process ends before its handle is taken (an immediate refusal), and with it
+# iperf3's error JSON. Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
+\$ErrorActionPreference = 'Stop'
+\$adapter = Find-LabAdapter \$AdapterName \$AdapterMac
+\$before = Get-CellUdpOffloadCount \$adapter
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = \$Iperf3Path
+\$start.Arguments = \$Arguments
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(\$DeadlineMs)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = Get-CellUdpOffloadCount \$adapter
+Write-CellOutput \$senderOut \$senderErr \$before \$after \$CountersMarker
+exit \$code
+} @offloadLabParameters
+" "# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named \$Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC (\$Mac as Get-NetAdapter prints it: upper case with '-'); \$null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return \$null, not end the script.
+function Find-LabAdapter([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { \$_.Name -eq \$Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') { return \"no network adapter named '\$Name' in the guest (guest.adapterName)\" }
+  \"no network adapter with MAC \$Mac in the guest (set guest.adapterName to name it)\"
+}
+# Every advanced property of \$Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties(\$Adapter) {
+  \$byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
+  \$byKeyword
+}
+# NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. \$null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or \$null where the build lacks the field (before tag mm320, commit 552b439b).
+function ConvertFrom-CimValue(\$Value) {
+  if (\$Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$Value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$Value
+}
+function Get-NetKvmWmi(\$Adapter, [string]\$Class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$Class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$Adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount(\$Adapter) {
+  \$diag = Get-NetKvmWmi \$Adapter 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
+# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
+#
+# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, \$null when the
+# adapter is absent or its driver lacks the counter.
+#
+# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
+# stdout, then the counters as the last line, one JSON object under \$CountersMarker; the
+# sender's stderr on stderr. The loader writes both streams as UTF-8.
+function Get-CellUdpOffloadCount(\$Adapter) {
+  if (\$null -eq \$Adapter) { return \$null }
+  Get-UdpOffloadCount \$Adapter
+}
+function Write-CellOutput([string]\$SenderOut, [string]\$SenderErr, \$Before, \$After, [string]\$CountersMarker) {
+  \$counters = @{ \$CountersMarker = @{ udpOffloadBefore = \$Before; udpOffloadAfter = \$After } }
+  [Console]::Out.Write(\$SenderOut)
+  [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress \$counters) + \"\`n\")
+  [Console]::Error.Write(\$SenderErr)
+}
+\$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  CountersMarker = 'offloadLabCounters'
+  Iperf3Path = 'C:\\iperf3\\iperf3.exe'
+  Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+  DeadlineMs = 30000
+}
+& {
+param(
+  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
+  [string]\$AdapterName,
+  [string]\$AdapterMac,
+  [string]\$Iperf3Path,
+  # iperf3's arguments as one Windows command line (windowsCommandLine.ts).
+  [string]\$Arguments,
+  # The guest's own deadline, shorter than the host's (windowsCell.ts).
+  [int]\$DeadlineMs,
+  [string]\$CountersMarker
+)
+# One cell of the matrix in a Windows guest: iperf3.exe with a deadline, NetKVM's UdpOffload
+# counter of the lab adapter before and after. System.Diagnostics.Process with a
+# ProcessStartInfo, not Start-Process: Windows PowerShell 5.1's Start-Process loses the exit
+# code when the process ends before its handle is taken (an immediate refusal), and with it
+# iperf3's error JSON. Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
+\$ErrorActionPreference = 'Stop'
+\$adapter = Find-LabAdapter \$AdapterName \$AdapterMac
+\$before = Get-CellUdpOffloadCount \$adapter
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = \$Iperf3Path
+\$start.Arguments = \$Arguments
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(\$DeadlineMs)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = Get-CellUdpOffloadCount \$adapter
+Write-CellOutput \$senderOut \$senderErr \$before \$after \$CountersMarker
+exit \$code
+} @offloadLabParameters
+" "# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named \$Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC (\$Mac as Get-NetAdapter prints it: upper case with '-'); \$null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return \$null, not end the script.
+function Find-LabAdapter([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { \$_.Name -eq \$Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') { return \"no network adapter named '\$Name' in the guest (guest.adapterName)\" }
+  \"no network adapter with MAC \$Mac in the guest (set guest.adapterName to name it)\"
+}
+# Every advanced property of \$Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties(\$Adapter) {
+  \$byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
+  \$byKeyword
+}
+# NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. \$null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or \$null where the build lacks the field (before tag mm320, commit 552b439b).
+function ConvertFrom-CimValue(\$Value) {
+  if (\$Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$Value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$Value
+}
+function Get-NetKvmWmi(\$Adapter, [string]\$Class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$Class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$Adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount(\$Adapter) {
+  \$diag = Get-NetKvmWmi \$Adapter 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
+# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
+#
+# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, \$null when the
+# adapter is absent or its driver lacks the counter.
+#
+# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
+# stdout, then the counters as the last line, one JSON object under \$CountersMarker; the
+# sender's stderr on stderr. The loader writes both streams as UTF-8.
+function Get-CellUdpOffloadCount(\$Adapter) {
+  if (\$null -eq \$Adapter) { return \$null }
+  Get-UdpOffloadCount \$Adapter
+}
+function Write-CellOutput([string]\$SenderOut, [string]\$SenderErr, \$Before, \$After, [string]\$CountersMarker) {
+  \$counters = @{ \$CountersMarker = @{ udpOffloadBefore = \$Before; udpOffloadAfter = \$After } }
+  [Console]::Out.Write(\$SenderOut)
+  [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress \$counters) + \"\`n\")
+  [Console]::Error.Write(\$SenderErr)
+}
+\$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  CountersMarker = 'offloadLabCounters'
+  Iperf3Path = 'C:\\iperf3\\iperf3.exe'
+  Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+  DeadlineMs = 30000
+}
+& {
+param(
+  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
+  [string]\$AdapterName,
+  [string]\$AdapterMac,
+  [string]\$Iperf3Path,
+  # iperf3's arguments as one Windows command line (windowsCommandLine.ts).
+  [string]\$Arguments,
+  # The guest's own deadline, shorter than the host's (windowsCell.ts).
+  [int]\$DeadlineMs,
+  [string]\$CountersMarker
+)
+# One cell of the matrix in a Windows guest: iperf3.exe with a deadline, NetKVM's UdpOffload
+# counter of the lab adapter before and after. System.Diagnostics.Process with a
+# ProcessStartInfo, not Start-Process: Windows PowerShell 5.1's Start-Process loses the exit
+# code when the process ends before its handle is taken (an immediate refusal), and with it
+# iperf3's error JSON. Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
+\$ErrorActionPreference = 'Stop'
+\$adapter = Find-LabAdapter \$AdapterName \$AdapterMac
+\$before = Get-CellUdpOffloadCount \$adapter
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = \$Iperf3Path
+\$start.Arguments = \$Arguments
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(\$DeadlineMs)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = Get-CellUdpOffloadCount \$adapter
+Write-CellOutput \$senderOut \$senderErr \$before \$after \$CountersMarker
+exit \$code
+} @offloadLabParameters
+" "# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named \$Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC (\$Mac as Get-NetAdapter prints it: upper case with '-'); \$null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return \$null, not end the script.
+function Find-LabAdapter([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { \$_.Name -eq \$Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') { return \"no network adapter named '\$Name' in the guest (guest.adapterName)\" }
+  \"no network adapter with MAC \$Mac in the guest (set guest.adapterName to name it)\"
+}
+# Every advanced property of \$Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties(\$Adapter) {
+  \$byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
+  \$byKeyword
+}
+# NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. \$null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or \$null where the build lacks the field (before tag mm320, commit 552b439b).
+function ConvertFrom-CimValue(\$Value) {
+  if (\$Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$Value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$Value
+}
+function Get-NetKvmWmi(\$Adapter, [string]\$Class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$Class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$Adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount(\$Adapter) {
+  \$diag = Get-NetKvmWmi \$Adapter 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
+# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
+#
+# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, \$null when the
+# adapter is absent or its driver lacks the counter.
+#
+# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
+# stdout, then the counters as the last line, one JSON object under \$CountersMarker; the
+# sender's stderr on stderr. The loader writes both streams as UTF-8.
+function Get-CellUdpOffloadCount(\$Adapter) {
+  if (\$null -eq \$Adapter) { return \$null }
+  Get-UdpOffloadCount \$Adapter
+}
+function Write-CellOutput([string]\$SenderOut, [string]\$SenderErr, \$Before, \$After, [string]\$CountersMarker) {
+  \$counters = @{ \$CountersMarker = @{ udpOffloadBefore = \$Before; udpOffloadAfter = \$After } }
+  [Console]::Out.Write(\$SenderOut)
+  [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress \$counters) + \"\`n\")
+  [Console]::Error.Write(\$SenderErr)
+}
+\$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  CountersMarker = 'offloadLabCounters'
+  Iperf3Path = 'C:\\iperf3\\iperf3.exe'
+  Arguments = '-c 192.168.122.1 -p 12345 -u -l 65507 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+  DeadlineMs = 30000
+}
+& {
+param(
+  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
+  [string]\$AdapterName,
+  [string]\$AdapterMac,
+  [string]\$Iperf3Path,
+  # iperf3's arguments as one Windows command line (windowsCommandLine.ts).
+  [string]\$Arguments,
+  # The guest's own deadline, shorter than the host's (windowsCell.ts).
+  [int]\$DeadlineMs,
+  [string]\$CountersMarker
+)
+# One cell of the matrix in a Windows guest: iperf3.exe with a deadline, NetKVM's UdpOffload
+# counter of the lab adapter before and after. System.Diagnostics.Process with a
+# ProcessStartInfo, not Start-Process: Windows PowerShell 5.1's Start-Process loses the exit
+# code when the process ends before its handle is taken (an immediate refusal), and with it
+# iperf3's error JSON. Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
+\$ErrorActionPreference = 'Stop'
+\$adapter = Find-LabAdapter \$AdapterName \$AdapterMac
+\$before = Get-CellUdpOffloadCount \$adapter
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = \$Iperf3Path
+\$start.Arguments = \$Arguments
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(\$DeadlineMs)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = Get-CellUdpOffloadCount \$adapter
+Write-CellOutput \$senderOut \$senderErr \$before \$after \$CountersMarker
+exit \$code
+} @offloadLabParameters
+" "# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named \$Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC (\$Mac as Get-NetAdapter prints it: upper case with '-'); \$null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return \$null, not end the script.
+function Find-LabAdapter([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { \$_.Name -eq \$Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') { return \"no network adapter named '\$Name' in the guest (guest.adapterName)\" }
+  \"no network adapter with MAC \$Mac in the guest (set guest.adapterName to name it)\"
+}
+# Every advanced property of \$Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties(\$Adapter) {
+  \$byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
+  \$byKeyword
+}
+# NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. \$null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or \$null where the build lacks the field (before tag mm320, commit 552b439b).
+function ConvertFrom-CimValue(\$Value) {
+  if (\$Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$Value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$Value
+}
+function Get-NetKvmWmi(\$Adapter, [string]\$Class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$Class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$Adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount(\$Adapter) {
+  \$diag = Get-NetKvmWmi \$Adapter 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
+# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
+#
+# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, \$null when the
+# adapter is absent or its driver lacks the counter.
+#
+# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
+# stdout, then the counters as the last line, one JSON object under \$CountersMarker; the
+# sender's stderr on stderr. The loader writes both streams as UTF-8.
+function Get-CellUdpOffloadCount(\$Adapter) {
+  if (\$null -eq \$Adapter) { return \$null }
+  Get-UdpOffloadCount \$Adapter
+}
+function Write-CellOutput([string]\$SenderOut, [string]\$SenderErr, \$Before, \$After, [string]\$CountersMarker) {
+  \$counters = @{ \$CountersMarker = @{ udpOffloadBefore = \$Before; udpOffloadAfter = \$After } }
+  [Console]::Out.Write(\$SenderOut)
+  [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress \$counters) + \"\`n\")
+  [Console]::Error.Write(\$SenderErr)
+}
+\$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  CountersMarker = 'offloadLabCounters'
+  Iperf3Path = 'C:\\iperf3\\iperf3.exe'
+  Arguments = '-c 192.168.122.1 -p 12345 -u -l 65507 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+  DeadlineMs = 30000
+}
+& {
+param(
+  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
+  [string]\$AdapterName,
+  [string]\$AdapterMac,
+  [string]\$Iperf3Path,
+  # iperf3's arguments as one Windows command line (windowsCommandLine.ts).
+  [string]\$Arguments,
+  # The guest's own deadline, shorter than the host's (windowsCell.ts).
+  [int]\$DeadlineMs,
+  [string]\$CountersMarker
+)
+# One cell of the matrix in a Windows guest: iperf3.exe with a deadline, NetKVM's UdpOffload
+# counter of the lab adapter before and after. System.Diagnostics.Process with a
+# ProcessStartInfo, not Start-Process: Windows PowerShell 5.1's Start-Process loses the exit
+# code when the process ends before its handle is taken (an immediate refusal), and with it
+# iperf3's error JSON. Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
+\$ErrorActionPreference = 'Stop'
+\$adapter = Find-LabAdapter \$AdapterName \$AdapterMac
+\$before = Get-CellUdpOffloadCount \$adapter
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = \$Iperf3Path
+\$start.Arguments = \$Arguments
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(\$DeadlineMs)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = Get-CellUdpOffloadCount \$adapter
+Write-CellOutput \$senderOut \$senderErr \$before \$after \$CountersMarker
+exit \$code
+} @offloadLabParameters
+" "# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named \$Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC (\$Mac as Get-NetAdapter prints it: upper case with '-'); \$null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return \$null, not end the script.
+function Find-LabAdapter([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { \$_.Name -eq \$Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') { return \"no network adapter named '\$Name' in the guest (guest.adapterName)\" }
+  \"no network adapter with MAC \$Mac in the guest (set guest.adapterName to name it)\"
+}
+# Every advanced property of \$Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties(\$Adapter) {
+  \$byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
+  \$byKeyword
+}
+# NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. \$null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or \$null where the build lacks the field (before tag mm320, commit 552b439b).
+function ConvertFrom-CimValue(\$Value) {
+  if (\$Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$Value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$Value
+}
+function Get-NetKvmWmi(\$Adapter, [string]\$Class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$Class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$Adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-UdpOffloadCount(\$Adapter) {
+  \$diag = Get-NetKvmWmi \$Adapter 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
+# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
+#
+# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, \$null when the
+# adapter is absent or its driver lacks the counter.
+#
+# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
+# stdout, then the counters as the last line, one JSON object under \$CountersMarker; the
+# sender's stderr on stderr. The loader writes both streams as UTF-8.
+function Get-CellUdpOffloadCount(\$Adapter) {
+  if (\$null -eq \$Adapter) { return \$null }
+  Get-UdpOffloadCount \$Adapter
+}
+function Write-CellOutput([string]\$SenderOut, [string]\$SenderErr, \$Before, \$After, [string]\$CountersMarker) {
+  \$counters = @{ \$CountersMarker = @{ udpOffloadBefore = \$Before; udpOffloadAfter = \$After } }
+  [Console]::Out.Write(\$SenderOut)
+  [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress \$counters) + \"\`n\")
+  [Console]::Error.Write(\$SenderErr)
+}
+\$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  CountersMarker = 'offloadLabCounters'
+  Iperf3Path = 'C:\\iperf3\\iperf3.exe'
+  Arguments = '-c 192.168.122.1 -p 12345 -u -l 65507 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+  DeadlineMs = 30000
+}
+& {
+param(
+  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
+  [string]\$AdapterName,
+  [string]\$AdapterMac,
+  [string]\$Iperf3Path,
+  # iperf3's arguments as one Windows command line (windowsCommandLine.ts).
+  [string]\$Arguments,
+  # The guest's own deadline, shorter than the host's (windowsCell.ts).
+  [int]\$DeadlineMs,
+  [string]\$CountersMarker
+)
+# One cell of the matrix in a Windows guest: iperf3.exe with a deadline, NetKVM's UdpOffload
+# counter of the lab adapter before and after. System.Diagnostics.Process with a
+# ProcessStartInfo, not Start-Process: Windows PowerShell 5.1's Start-Process loses the exit
+# code when the process ends before its handle is taken (an immediate refusal), and with it
+# iperf3's error JSON. Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
+\$ErrorActionPreference = 'Stop'
+\$adapter = Find-LabAdapter \$AdapterName \$AdapterMac
+\$before = Get-CellUdpOffloadCount \$adapter
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = \$Iperf3Path
+\$start.Arguments = \$Arguments
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(\$DeadlineMs)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = Get-CellUdpOffloadCount \$adapter
+Write-CellOutput \$senderOut \$senderErr \$before \$after \$CountersMarker
+exit \$code
+} @offloadLabParameters
+")
+# What every host script may call. Config values are bound above this by the generated
+# preamble; tool output goes to files under $WORK (under pipefail a reader that stops early,
+# like head or grep -q, could fail a pipeline through the writer's SIGPIPE).
+export LC_ALL=C
+# shellcheck disable=SC2317 # shared by every host step: a step that never calls it leaves it unreachable
+fail() { printf 'offload-lab: %s\n' "$*" >&2; exit 1; }
+# shellcheck disable=SC2317 # likewise
+note() { printf 'offload-lab: %s\n' "$*" >&2; }
+WORK=$(mktemp -d)
+trap 'rm -rf -- "$WORK"' EXIT
+# What the host sees of one cell on the guest's tap: the tap's receive counter (every frame the
+# guest sent) and a bounded capture of the guest's large frames. Frames the guest sends arrive
+# on the tap's receive side; only those longer than MTU + 14 (BPF `greater` is >=) pass the
+# kernel's filter, so an ordinary cell copies nothing to user space and takes no CPU from the
+# measurement. CAP_TOOL is the capture program, or empty with CAP_NOTE saying why there is none.
+: "${TAP:?}" "${PORT:?}" "${MTU:?}" "${CAPTURE:?}" "${SNAPLEN:?}" "${MAX_PACKETS:?}" "${CAPTURE_START_SECONDS:?}"
+# Set before the loop installs its EXIT trap, which reads it.
+CAP_PID=""
+CAP_TOOL=""
+CAP_NOTE=""
+if [ "$CAPTURE" = 1 ]; then
+  if [ ! -e "/sys/class/net/$TAP" ]; then CAP_NOTE="no interface $TAP on the host"
+  elif command -v tcpdump >/dev/null; then CAP_TOOL=tcpdump
+  else CAP_NOTE="tcpdump is not installed on the host"
+  fi
+else
+  CAP_NOTE="capture disabled"
+fi
+[ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
+CAP_FILTER="udp dst port $PORT and greater $((MTU + 15))"
+
+# rx_frames: the tap's receive counter, -1 when it cannot be read.
+rx_frames() { cat "/sys/class/net/$TAP/statistics/rx_packets" 2>/dev/null || echo -1; }
+
+# start_capture ID: the large frames of the guest's flow, bounded by packet count.
+start_capture() {
+  local id=$1 i
+  CAP_PID=""
+  [ -n "$CAP_TOOL" ] || return 0
+  # -Z root: tcpdump would otherwise drop to its own user and fail to write into WORK.
+  # --immediate-mode: without it the last ring block (up to a second of frames) is still
+  # in the kernel when the cell ends, and a stopped tcpdump never reads it.
+  tcpdump -i "$TAP" -Q in -n -s "$SNAPLEN" -c "$MAX_PACKETS" --immediate-mode -Z root -w "$WORK/$id.pcap" "$CAP_FILTER" \
+    2>"$WORK/$id.capture.log" &
+  CAP_PID=$!
+  for ((i = 0; i < CAPTURE_START_SECONDS * 50; i++)); do
+    grep -q "listening on" "$WORK/$id.capture.log" 2>/dev/null && return 0
+    kill -0 "$CAP_PID" 2>/dev/null || break
+    sleep 0.02
+  done
+  echo "capture for $id did not start: $(tail -n 3 "$WORK/$id.capture.log" 2>/dev/null | tr '\n' ' ')" >&2
+  kill -KILL "$CAP_PID" 2>/dev/null || true
+  wait "$CAP_PID" 2>/dev/null || true
+  CAP_PID=""
+  rm -f "$WORK/$id.pcap"
+}
+
+stop_capture() {
+  local i
+  [ -n "$CAP_PID" ] || return 0
+  kill -INT "$CAP_PID" 2>/dev/null || true
+  for ((i = 0; i < 250; i++)); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.02; done
+  kill -KILL "$CAP_PID" 2>/dev/null || true
+  wait "$CAP_PID" 2>/dev/null || true
+  CAP_PID=""
+}
+
+# count_frames ID PAYLOAD TOTAL: the large frames' lengths, each carrying
+# ceil((len - 42) / payload) datagrams, beside the TOTAL frames the tap received. A capture
+# tcpdump cannot read leaves no counts (capture_json says so): the cell is still reported.
+count_frames() {
+  local id=$1 payload=$2 total=$3
+  [ -f "$WORK/$id.pcap" ] || return 0
+  tcpdump -r "$WORK/$id.pcap" -n -e -q >"$WORK/$id.frames" 2>/dev/null || return 0
+  sed -n 's/.* IPv4, length \([0-9]*\): .*/\1/p' "$WORK/$id.frames" \
+    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson total "$total" \
+      --argjson max "$MAX_PACKETS" \
+      '{tool: $tool, counts: {largeFrames: length, largestFrame: (max // 0),
+        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), totalFrames: $total,
+        capped: (length >= $max)}}' \
+      >"$WORK/$id.capture.json"
+}
+
+# capture_json ID: the cell's capture, or why there is none.
+capture_json() {
+  local id=$1 note=$CAP_NOTE
+  if [ -s "$WORK/$id.capture.json" ]; then
+    cat "$WORK/$id.capture.json"
+    return 0
+  fi
+  if [ -z "$note" ]; then
+    if [ -f "$WORK/$id.pcap" ]; then note="the capture could not be read"; else note="the capture did not start"; fi
+  fi
+  jq -nc --arg tool "$CAP_TOOL" --arg note "$note" '{tool: $tool, note: $note}'
+}
+# The uso sender's receiver on the KVM host (uso-receiver.py, bound as USO_RECEIVER_PY), for
+# the cells whose sender is `uso`: uso_receiver_start ID / uso_receiver_stop around the cell,
+# uso_receiver_json ID for its line. What it counted lands in $WORK/ID.receiver.json.
+: "${USO_RECEIVER_PY:?}" "${USO_MAGIC:?}" "${ADDR:?}" "${PORT:?}"
+# Set before the loop installs its EXIT trap, which reads it.
 RECV_PID=""
-# uso_receiver_start ID: the uso sender's receiver on $ADDR:$PORT (UDP), up within 5 s or noted.
+
+# uso_receiver_start ID: the receiver on $ADDR:$PORT (UDP), up within 5 s or noted.
 uso_receiver_start() {
   local id=$1 i
-  if ! command -v python3 >/dev/null; then echo "python3 is not installed on the host: the uso receiver cannot run" >"$WORK/$id.receiver.log"; return 0; fi
-  python3 -c "$USO_RECEIVER_PY" "$ADDR" "$PORT" >"$WORK/$id.receiver.json" 2>"$WORK/$id.receiver.log" &
+  if ! command -v python3 >/dev/null; then
+    echo "python3 is not installed on the host: the uso receiver cannot run" >"$WORK/$id.receiver.log"
+    return 0
+  fi
+  python3 -c "$USO_RECEIVER_PY" "$ADDR" "$PORT" "$USO_MAGIC" >"$WORK/$id.receiver.json" 2>"$WORK/$id.receiver.log" &
   RECV_PID=$!
   for ((i = 0; i < 250; i++)); do
     grep -q listening "$WORK/$id.receiver.log" 2>/dev/null && return 0
@@ -138,37 +926,69 @@ uso_receiver_start() {
   kill -KILL "$RECV_PID" 2>/dev/null || true
   RECV_PID=""
 }
+
 uso_receiver_stop() {
   [ -n "$RECV_PID" ] || return 0
   kill -TERM "$RECV_PID" 2>/dev/null || true
   wait "$RECV_PID" 2>/dev/null || true
   RECV_PID=""
 }
-# uso_receiver_json ID: what the receiver counted, or null with why in the cell's stderr.
+
+# uso_receiver_json ID: what the receiver counted, or null (why is in the step's stderr).
 uso_receiver_json() {
   local id=$1
-  if [ -s "$WORK/$id.receiver.json" ] && jq -e . "$WORK/$id.receiver.json" >/dev/null 2>&1; then jq -c . "$WORK/$id.receiver.json"
-  else echo null
+  if [ -s "$WORK/$id.receiver.json" ] && jq -e . "$WORK/$id.receiver.json" >/dev/null 2>&1; then
+    jq -c . "$WORK/$id.receiver.json"
+  else
+    echo null
   fi
 }
+# The matrix, run from the KVM host, one cell after another: per cell the tap's counter and a
+# capture of the guest's large frames (capture-lib.sh), the uso receiver for a `uso` cell
+# (uso-receiver-lib.sh), and the cell's guest script through the transport under a deadline.
+# A failed cell is data, never a failed step. At the end one JSON line per cell, in plan order:
+# id, exitCode, base64 of the guest's stdout and of its stderr's tail, capture, and receiver
+# for a `uso` cell (output.ts is its schema).
+#
+# The cells, one index each: CELL_IDS, CELL_SECONDS (the cell's duration), CELL_PAYLOADS,
+# CELL_SENDERS and CELL_SCRIPTS (its guest script, in the guest's language). TRANSPORT is the
+# transport's bash, defining guest_exec and guest_stop (src/plan/transport/): a cell runs it in
+# a bash of its own, so the cell's deadline ends the whole process group it started.
+: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}"
+: "${CELL_IDS[@]:?}" "${CELL_SECONDS[@]:?}" "${CELL_PAYLOADS[@]:?}" "${CELL_SENDERS[@]:?}" "${CELL_SCRIPTS[@]:?}"
 
-# run_cell ID SECONDS PAYLOAD SENDER GUEST_SCRIPT
+cleanup() {
+  if [ -n "$CAP_PID" ]; then kill -KILL "$CAP_PID" 2>/dev/null || true; fi
+  if [ -n "$RECV_PID" ]; then kill -KILL "$RECV_PID" 2>/dev/null || true; fi
+  rm -rf -- "$WORK"
+}
+trap cleanup EXIT
+# A signal ends the loop through exit, so the EXIT trap still stops the capture.
+trap 'exit 143' TERM INT HUP
+
+ss -Hltn "sport = :$PORT" >"$WORK/listening" 2>/dev/null || true
+if [ ! -s "$WORK/listening" ]; then
+  echo "warning: nothing listens on port $PORT on this host: the cells will report the iperf3 error" >&2
+fi
+
+# run_cell INDEX
 run_cell() {
-  local id=$1 seconds=$2 payload=$3 sender=$4 script=$5 rc=0 before after
-  CELL_IDS+=("$id")
-  echo "cell ${#CELL_IDS[@]}/$CELLS: $id" >&2
+  local i=$1 rc=0 before after
+  local id=${CELL_IDS[$i]} seconds=${CELL_SECONDS[$i]} payload=${CELL_PAYLOADS[$i]} sender=${CELL_SENDERS[$i]}
+  echo "cell $((i + 1))/${#CELL_IDS[@]}: $id" >&2
   start_capture "$id"
   # iperf3's server cannot read the uso sender's datagrams: its own receiver counts them.
   if [ "$sender" = uso ]; then uso_receiver_start "$id"; fi
   before=$(rx_frames)
   # timeout signals its whole process group: the transport and everything it started.
   export OL_GUEST_PID_FILE="$WORK/$id.pid"
-  printf '%s' "$script" | timeout -k 5 "$((seconds + GRACE))" bash -c "$TRANSPORT"$'\n''guest_exec' \
+  printf '%s' "${CELL_SCRIPTS[$i]}" | timeout -k 5 "$((seconds + GRACE))" bash -c "$TRANSPORT"$'\n''guest_exec' \
     >"$WORK/$id.out" 2>"$WORK/$id.err" || rc=$?
   after=$(rx_frames)
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     # Only the host side was ended: stop the guest's sender too, or the next cell meets
     # "the server is busy running a test".
+    # shellcheck disable=SC2016 # $1 is guest_stop's argument, expanded by the inner bash
     timeout -k 5 60 bash -c "$TRANSPORT"$'\n''guest_stop "$1"' guest_stop "$OL_GUEST_PID_FILE" 2>>"$WORK/$id.err" || true
   fi
   uso_receiver_stop
@@ -178,323 +998,16 @@ run_cell() {
   if [ "$before" -ge 0 ] && [ "$after" -ge "$before" ]; then count_frames "$id" "$payload" "$((after - before))"; fi
 }
 
+# print_cell ID: the cell's line. base64 keeps the guest's bytes exact; files keep them off
+# the command line.
 print_cell() {
-  local id=$1 capture note
-  if [ -s "$WORK/$id.capture.json" ]; then capture=$(cat "$WORK/$id.capture.json")
-  else
-    note=$CAP_NOTE
-    if [ -z "$note" ]; then
-      if [ -f "$WORK/$id.pcap" ]; then note="the capture could not be read"; else note="the capture did not start"; fi
-    fi
-    capture=$(jq -nc --arg tool "$CAP_TOOL" --arg note "$note" '{tool: $tool, note: $note}')
-  fi
-  # base64 keeps the guest's bytes exact; files keep them off the command line.
+  local id=$1
   base64 -w0 <"$WORK/$id.out" >"$WORK/$id.out.b64"
   tail -c 4000 "$WORK/$id.err" | base64 -w0 >"$WORK/$id.err.b64"
   jq -nc --arg id "$id" --argjson exitCode "$(cat "$WORK/$id.rc")" --rawfile out "$WORK/$id.out.b64" \
-    --rawfile err "$WORK/$id.err.b64" --argjson capture "$capture" --argjson receiver "$(uso_receiver_json "$id")" \
+    --rawfile err "$WORK/$id.err.b64" --argjson capture "$(capture_json "$id")" --argjson receiver "$(uso_receiver_json "$id")" \
     '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture} + (if $receiver == null then {} else {receiver: $receiver} end)'
 }
 
-run_cell udp-8972B-plain-mtu9000-uso-on-r1 10 8972 plain "# offload-lab cell udp-8972B-plain-mtu9000-uso-on-r1
-\$ErrorActionPreference = 'Stop'
-\$adapterMac = '52-54-00-4E-4B-01'
-\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
-\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
-function ConvertFrom-CimValue(\$value) {
-  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
-    \$flat = [ordered]@{}
-    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-    return \$flat
-  }
-  return \$value
-}
-function Get-NetKvmWmi([string]\$class) {
-  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
-  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
-  if (\$mine.Count -eq 0) { return \$null }
-  \$values = [ordered]@{}
-  foreach (\$p in \$mine[0].CimInstanceProperties) {
-    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-  }
-  \$values
-}
-function Get-UdpOffloadCount {
-  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
-  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
-  [long]\$diag['tx']['UdpOffload']
-}
-\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-\$start = New-Object System.Diagnostics.ProcessStartInfo
-\$start.FileName = 'C:\\iperf3\\iperf3.exe'
-\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
-\$start.UseShellExecute = \$false
-\$start.CreateNoWindow = \$true
-\$start.RedirectStandardOutput = \$true
-\$start.RedirectStandardError = \$true
-\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
-\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
-\$p = [System.Diagnostics.Process]::Start(\$start)
-\$outTask = \$p.StandardOutput.ReadToEndAsync()
-\$errTask = \$p.StandardError.ReadToEndAsync()
-if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
-\$senderOut = \$outTask.Result
-\$senderErr = \$errTask.Result
-\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-[Console]::Out.Write(\$senderOut)
-[Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write(\$senderErr)
-exit \$code
-"
-run_cell udp-8972B-plain-mtu9000-uso-on-r2 10 8972 plain "# offload-lab cell udp-8972B-plain-mtu9000-uso-on-r2
-\$ErrorActionPreference = 'Stop'
-\$adapterMac = '52-54-00-4E-4B-01'
-\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
-\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
-function ConvertFrom-CimValue(\$value) {
-  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
-    \$flat = [ordered]@{}
-    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-    return \$flat
-  }
-  return \$value
-}
-function Get-NetKvmWmi([string]\$class) {
-  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
-  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
-  if (\$mine.Count -eq 0) { return \$null }
-  \$values = [ordered]@{}
-  foreach (\$p in \$mine[0].CimInstanceProperties) {
-    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-  }
-  \$values
-}
-function Get-UdpOffloadCount {
-  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
-  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
-  [long]\$diag['tx']['UdpOffload']
-}
-\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-\$start = New-Object System.Diagnostics.ProcessStartInfo
-\$start.FileName = 'C:\\iperf3\\iperf3.exe'
-\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
-\$start.UseShellExecute = \$false
-\$start.CreateNoWindow = \$true
-\$start.RedirectStandardOutput = \$true
-\$start.RedirectStandardError = \$true
-\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
-\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
-\$p = [System.Diagnostics.Process]::Start(\$start)
-\$outTask = \$p.StandardOutput.ReadToEndAsync()
-\$errTask = \$p.StandardError.ReadToEndAsync()
-if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
-\$senderOut = \$outTask.Result
-\$senderErr = \$errTask.Result
-\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-[Console]::Out.Write(\$senderOut)
-[Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write(\$senderErr)
-exit \$code
-"
-run_cell udp-8972B-plain-mtu9000-uso-on-r3 10 8972 plain "# offload-lab cell udp-8972B-plain-mtu9000-uso-on-r3
-\$ErrorActionPreference = 'Stop'
-\$adapterMac = '52-54-00-4E-4B-01'
-\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
-\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
-function ConvertFrom-CimValue(\$value) {
-  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
-    \$flat = [ordered]@{}
-    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-    return \$flat
-  }
-  return \$value
-}
-function Get-NetKvmWmi([string]\$class) {
-  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
-  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
-  if (\$mine.Count -eq 0) { return \$null }
-  \$values = [ordered]@{}
-  foreach (\$p in \$mine[0].CimInstanceProperties) {
-    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-  }
-  \$values
-}
-function Get-UdpOffloadCount {
-  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
-  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
-  [long]\$diag['tx']['UdpOffload']
-}
-\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-\$start = New-Object System.Diagnostics.ProcessStartInfo
-\$start.FileName = 'C:\\iperf3\\iperf3.exe'
-\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
-\$start.UseShellExecute = \$false
-\$start.CreateNoWindow = \$true
-\$start.RedirectStandardOutput = \$true
-\$start.RedirectStandardError = \$true
-\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
-\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
-\$p = [System.Diagnostics.Process]::Start(\$start)
-\$outTask = \$p.StandardOutput.ReadToEndAsync()
-\$errTask = \$p.StandardError.ReadToEndAsync()
-if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
-\$senderOut = \$outTask.Result
-\$senderErr = \$errTask.Result
-\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-[Console]::Out.Write(\$senderOut)
-[Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write(\$senderErr)
-exit \$code
-"
-run_cell udp-65507B-plain-mtu9000-uso-on-r1 10 65507 plain "# offload-lab cell udp-65507B-plain-mtu9000-uso-on-r1
-\$ErrorActionPreference = 'Stop'
-\$adapterMac = '52-54-00-4E-4B-01'
-\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
-\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
-function ConvertFrom-CimValue(\$value) {
-  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
-    \$flat = [ordered]@{}
-    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-    return \$flat
-  }
-  return \$value
-}
-function Get-NetKvmWmi([string]\$class) {
-  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
-  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
-  if (\$mine.Count -eq 0) { return \$null }
-  \$values = [ordered]@{}
-  foreach (\$p in \$mine[0].CimInstanceProperties) {
-    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-  }
-  \$values
-}
-function Get-UdpOffloadCount {
-  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
-  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
-  [long]\$diag['tx']['UdpOffload']
-}
-\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-\$start = New-Object System.Diagnostics.ProcessStartInfo
-\$start.FileName = 'C:\\iperf3\\iperf3.exe'
-\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 65507 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
-\$start.UseShellExecute = \$false
-\$start.CreateNoWindow = \$true
-\$start.RedirectStandardOutput = \$true
-\$start.RedirectStandardError = \$true
-\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
-\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
-\$p = [System.Diagnostics.Process]::Start(\$start)
-\$outTask = \$p.StandardOutput.ReadToEndAsync()
-\$errTask = \$p.StandardError.ReadToEndAsync()
-if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
-\$senderOut = \$outTask.Result
-\$senderErr = \$errTask.Result
-\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-[Console]::Out.Write(\$senderOut)
-[Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write(\$senderErr)
-exit \$code
-"
-run_cell udp-65507B-plain-mtu9000-uso-on-r2 10 65507 plain "# offload-lab cell udp-65507B-plain-mtu9000-uso-on-r2
-\$ErrorActionPreference = 'Stop'
-\$adapterMac = '52-54-00-4E-4B-01'
-\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
-\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
-function ConvertFrom-CimValue(\$value) {
-  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
-    \$flat = [ordered]@{}
-    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-    return \$flat
-  }
-  return \$value
-}
-function Get-NetKvmWmi([string]\$class) {
-  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
-  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
-  if (\$mine.Count -eq 0) { return \$null }
-  \$values = [ordered]@{}
-  foreach (\$p in \$mine[0].CimInstanceProperties) {
-    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-  }
-  \$values
-}
-function Get-UdpOffloadCount {
-  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
-  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
-  [long]\$diag['tx']['UdpOffload']
-}
-\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-\$start = New-Object System.Diagnostics.ProcessStartInfo
-\$start.FileName = 'C:\\iperf3\\iperf3.exe'
-\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 65507 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
-\$start.UseShellExecute = \$false
-\$start.CreateNoWindow = \$true
-\$start.RedirectStandardOutput = \$true
-\$start.RedirectStandardError = \$true
-\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
-\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
-\$p = [System.Diagnostics.Process]::Start(\$start)
-\$outTask = \$p.StandardOutput.ReadToEndAsync()
-\$errTask = \$p.StandardError.ReadToEndAsync()
-if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
-\$senderOut = \$outTask.Result
-\$senderErr = \$errTask.Result
-\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-[Console]::Out.Write(\$senderOut)
-[Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write(\$senderErr)
-exit \$code
-"
-run_cell udp-65507B-plain-mtu9000-uso-on-r3 10 65507 plain "# offload-lab cell udp-65507B-plain-mtu9000-uso-on-r3
-\$ErrorActionPreference = 'Stop'
-\$adapterMac = '52-54-00-4E-4B-01'
-\$adapterWanted = \"no network adapter with MAC \$adapterMac in the guest (set guest.adapterName to name it)\"
-\$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$adapterMac })[0]
-function ConvertFrom-CimValue(\$value) {
-  if (\$value -is [Microsoft.Management.Infrastructure.CimInstance]) {
-    \$flat = [ordered]@{}
-    foreach (\$p in \$value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-    return \$flat
-  }
-  return \$value
-}
-function Get-NetKvmWmi([string]\$class) {
-  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$class -ErrorAction Stop) } catch { return \$null }
-  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$adapter.InterfaceDescription })
-  if (\$mine.Count -eq 0) { return \$null }
-  \$values = [ordered]@{}
-  foreach (\$p in \$mine[0].CimInstanceProperties) {
-    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-  }
-  \$values
-}
-function Get-UdpOffloadCount {
-  \$diag = Get-NetKvmWmi 'NetKvm_Diag'
-  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
-  [long]\$diag['tx']['UdpOffload']
-}
-\$before = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-\$start = New-Object System.Diagnostics.ProcessStartInfo
-\$start.FileName = 'C:\\iperf3\\iperf3.exe'
-\$start.Arguments = '-c 192.168.122.1 -p 12345 -u -l 65507 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
-\$start.UseShellExecute = \$false
-\$start.CreateNoWindow = \$true
-\$start.RedirectStandardOutput = \$true
-\$start.RedirectStandardError = \$true
-\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
-\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
-\$p = [System.Diagnostics.Process]::Start(\$start)
-\$outTask = \$p.StandardOutput.ReadToEndAsync()
-\$errTask = \$p.StandardError.ReadToEndAsync()
-if (\$p.WaitForExit(30000)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
-\$senderOut = \$outTask.Result
-\$senderErr = \$errTask.Result
-\$after = \$(if (\$null -ne \$adapter) { Get-UdpOffloadCount } else { \$null })
-[Console]::Out.Write(\$senderOut)
-[Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = \$before; udpOffloadAfter = \$after } }) + \"\`n\")
-[Console]::Error.Write(\$senderErr)
-exit \$code
-"
-
+for i in "${!CELL_IDS[@]}"; do run_cell "$i"; done
 for id in "${CELL_IDS[@]}"; do print_cell "$id"; done

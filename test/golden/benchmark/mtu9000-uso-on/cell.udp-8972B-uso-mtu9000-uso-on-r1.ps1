@@ -1,19 +1,50 @@
-# offload-lab cell udp-8972B-uso-mtu9000-uso-on-r1
-$ErrorActionPreference = 'Stop'
-$adapterMac = '52-54-00-4E-4B-01'
-$adapterWanted = "no network adapter with MAC $adapterMac in the guest (set guest.adapterName to name it)"
-$adapter = @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $adapterMac })[0]
-function ConvertFrom-CimValue($value) {
-  if ($value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-uso-cell.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named $Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC ($Mac as Get-NetAdapter prints it: upper case with '-'); $null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return $null, not end the script.
+function Find-LabAdapter([string]$Name, [string]$Mac) {
+  if ($Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { $_.Name -eq $Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]$Name, [string]$Mac) {
+  if ($Name -ne '') { return "no network adapter named '$Name' in the guest (guest.adapterName)" }
+  "no network adapter with MAC $Mac in the guest (set guest.adapterName to name it)"
+}
+# Every advanced property of $Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties($Adapter) {
+  $byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { $_.Name -eq $Adapter.Name } | ForEach-Object { $byKeyword[$_.RegistryKeyword] = $_ }
+  $byKeyword
+}
+# NetKVM's own WMI classes (root\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. $null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or $null where the build lacks the field (before tag mm320, commit 552b439b).
+function ConvertFrom-CimValue($Value) {
+  if ($Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
     $flat = [ordered]@{}
-    foreach ($p in $value.CimInstanceProperties) { $flat[$p.Name] = ConvertFrom-CimValue $p.Value }
+    foreach ($p in $Value.CimInstanceProperties) { $flat[$p.Name] = ConvertFrom-CimValue $p.Value }
     return $flat
   }
-  return $value
+  return $Value
 }
-function Get-NetKvmWmi([string]$class) {
-  try { $all = @(Get-CimInstance -Namespace 'root\wmi' -ClassName $class -ErrorAction Stop) } catch { return $null }
-  $mine = @($all | Where-Object { $_.InstanceName -eq $adapter.InterfaceDescription })
+function Get-NetKvmWmi($Adapter, [string]$Class) {
+  try { $all = @(Get-CimInstance -Namespace 'root\wmi' -ClassName $Class -ErrorAction Stop) } catch { return $null }
+  $mine = @($all | Where-Object { $_.InstanceName -eq $Adapter.InterfaceDescription })
   if ($mine.Count -eq 0) { return $null }
   $values = [ordered]@{}
   foreach ($p in $mine[0].CimInstanceProperties) {
@@ -21,35 +52,89 @@ function Get-NetKvmWmi([string]$class) {
   }
   $values
 }
-function Get-UdpOffloadCount {
-  $diag = Get-NetKvmWmi 'NetKvm_Diag'
+function Get-UdpOffloadCount($Adapter) {
+  $diag = Get-NetKvmWmi $Adapter 'NetKvm_Diag'
   if ($null -eq $diag -or $null -eq $diag['tx'] -or -not $diag['tx'].Contains('UdpOffload')) { return $null }
   [long]$diag['tx']['UdpOffload']
 }
-$before = $(if ($null -ne $adapter) { Get-UdpOffloadCount } else { $null })
-$hostAddress = '192.168.122.1'
-$port = 12345
-$size = 8972
-$segments = 3
-$bitsPerSecond = 1000000000
+# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
+# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
+#
+# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, $null when the
+# adapter is absent or its driver lacks the counter.
+#
+# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
+# stdout, then the counters as the last line, one JSON object under $CountersMarker; the
+# sender's stderr on stderr. The loader writes both streams as UTF-8.
+function Get-CellUdpOffloadCount($Adapter) {
+  if ($null -eq $Adapter) { return $null }
+  Get-UdpOffloadCount $Adapter
+}
+function Write-CellOutput([string]$SenderOut, [string]$SenderErr, $Before, $After, [string]$CountersMarker) {
+  $counters = @{ $CountersMarker = @{ udpOffloadBefore = $Before; udpOffloadAfter = $After } }
+  [Console]::Out.Write($SenderOut)
+  [Console]::Out.Write("`n" + (ConvertTo-Json -Compress $counters) + "`n")
+  [Console]::Error.Write($SenderErr)
+}
+$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  CountersMarker = 'offloadLabCounters'
+  HostAddress = '192.168.122.1'
+  Port = 12345
+  Size = 8972
+  Segments = 3
+  BitsPerSecond = 1000000000
+  LimitMs = 10000
+  Magic = 'offlab01'
+}
+& {
+param(
+  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
+  [string]$AdapterName,
+  [string]$AdapterMac,
+  [string]$HostAddress,
+  [int]$Port,
+  # The UDP payload: UDP_SEND_MSG_SIZE, and the size of each datagram.
+  [int]$Size,
+  # Datagrams per send, within NetKVM's USO size (windowsCell.ts).
+  [int]$Segments,
+  # The cell's bitrate in bit/s; 0 sends as fast as the socket takes it.
+  [double]$BitsPerSecond,
+  # How long to send: the cell's duration, or the guest's deadline if that is sooner.
+  [long]$LimitMs,
+  # The 8 ASCII bytes after each datagram's sequence number (uso-receiver.py checks them).
+  [string]$Magic,
+  [string]$CountersMarker
+)
+# The `uso` sender: a .NET UDP socket with UDP_SEND_MSG_SIZE (2 at IPPROTO_UDP, ws2ipdef.h;
+# what WSASetUdpSendMessageSize sets, Windows 10 2004+) = the payload, so each send of
+# Segments x Size bytes leaves the stack as one USO superpacket that NetKVM (or Windows in
+# software) cuts into Segments datagrams. Each datagram starts with its sequence number (8
+# bytes, big-endian) and $Magic, so the host's receiver counts loss and reordering. Paced to
+# the cell's bitrate by sleeping, not spinning, so guest CPU is the sender's own. Prints one
+# JSON document of what it sent; a socket that refuses the option fails the cell.
+$ErrorActionPreference = 'Stop'
+$adapter = Find-LabAdapter $AdapterName $AdapterMac
+$before = Get-CellUdpOffloadCount $adapter
 $sends = 0; $bytes = [long]0; $sequence = [long]0; $failure = $null
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $socket = New-Object System.Net.Sockets.Socket ([System.Net.Sockets.AddressFamily]::InterNetwork), ([System.Net.Sockets.SocketType]::Dgram), ([System.Net.Sockets.ProtocolType]::Udp)
 try {
-  $socket.SetSocketOption([System.Net.Sockets.SocketOptionLevel]::Udp, [System.Net.Sockets.SocketOptionName]2, $size)
-  $socket.Connect($hostAddress, $port)
-  $buffer = New-Object byte[] ($size * $segments)
-  $magic = [System.Text.Encoding]::ASCII.GetBytes('offlab01')
-  for ($i = 0; $i -lt $segments; $i++) { [Array]::Copy($magic, 0, $buffer, $i * $size + 8, 8) }
-  while ($clock.ElapsedMilliseconds -lt 10000) {
-    for ($i = 0; $i -lt $segments; $i++) {
-      [Array]::Copy([BitConverter]::GetBytes([System.Net.IPAddress]::HostToNetworkOrder($sequence + $i)), 0, $buffer, $i * $size, 8)
+  $socket.SetSocketOption([System.Net.Sockets.SocketOptionLevel]::Udp, [System.Net.Sockets.SocketOptionName]2, $Size)
+  $socket.Connect($HostAddress, $Port)
+  $buffer = New-Object byte[] ($Size * $Segments)
+  $magicBytes = [System.Text.Encoding]::ASCII.GetBytes($Magic)
+  for ($i = 0; $i -lt $Segments; $i++) { [Array]::Copy($magicBytes, 0, $buffer, $i * $Size + 8, $magicBytes.Length) }
+  while ($clock.ElapsedMilliseconds -lt $LimitMs) {
+    for ($i = 0; $i -lt $Segments; $i++) {
+      [Array]::Copy([BitConverter]::GetBytes([System.Net.IPAddress]::HostToNetworkOrder($sequence + $i)), 0, $buffer, $i * $Size, 8)
     }
     $bytes += $socket.Send($buffer)
     $sends += 1
-    $sequence += $segments
-    if ($bitsPerSecond -gt 0) {
-      $ahead = $bytes * 8 / $bitsPerSecond - $clock.Elapsed.TotalSeconds
+    $sequence += $Segments
+    if ($BitsPerSecond -gt 0) {
+      $ahead = $bytes * 8 / $BitsPerSecond - $clock.Elapsed.TotalSeconds
       if ($ahead -gt 0.001) { [System.Threading.Thread]::Sleep([int]($ahead * 1000)) }
     }
   }
@@ -58,14 +143,11 @@ try {
 } finally {
   $socket.Close()
 }
-$senderOut = ConvertTo-Json -Compress -InputObject ([ordered]@{
-  sender = 'uso'; messageSize = $size; segmentsPerSend = $segments; sends = $sends
+$report = ConvertTo-Json -Compress -InputObject ([ordered]@{
+  sender = 'uso'; messageSize = $Size; segmentsPerSend = $Segments; sends = $sends
   datagrams = $sequence; bytes = $bytes; seconds = $clock.Elapsed.TotalSeconds; error = $failure
 })
-$senderErr = $(if ($null -ne $failure) { "$failure`n" } else { '' })
-$code = $(if ($null -ne $failure) { 1 } else { 0 })
-$after = $(if ($null -ne $adapter) { Get-UdpOffloadCount } else { $null })
-[Console]::Out.Write($senderOut)
-[Console]::Out.Write("`n" + (ConvertTo-Json -Compress @{ offloadLabCounters = @{ udpOffloadBefore = $before; udpOffloadAfter = $after } }) + "`n")
-[Console]::Error.Write($senderErr)
-exit $code
+$after = Get-CellUdpOffloadCount $adapter
+Write-CellOutput $report $(if ($null -ne $failure) { "$failure`n" } else { '' }) $before $after $CountersMarker
+exit $(if ($null -ne $failure) { 1 } else { 0 })
+} @offloadLabParameters

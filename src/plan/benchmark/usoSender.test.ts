@@ -1,18 +1,21 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { LabConfig } from "../../src/config/model";
-import { loadStack } from "../../src/config/stackFile";
-import { validateLab } from "../../src/config/validate";
-import { ConfigError } from "../../src/config/errors";
-import { planCells } from "../../src/plan/benchmark/cells";
-import { guestCellScript } from "../../src/plan/benchmark/guestCell";
-import { USO_DATAGRAM_MAGIC, bitsPerSecond, usoSegmentsPerSend } from "../../src/plan/benchmark/windowsCell";
-import { usoReceiverSh } from "../../src/plan/benchmark/usoReceiver";
-import { usoRun } from "../../src/results/usoSender";
-import { expectGolden } from "../support/golden";
+import { expectGolden } from "../../../test/support/golden";
+import { boundValue } from "../../../test/support/shellcheck";
+import { PROJECT as ROOT } from "../../../test/support/stacks";
+import { ConfigError } from "../../config/errors";
+import type { LabConfig } from "../../config/model";
+import { loadStack } from "../../config/stackFile";
+import { validateLab } from "../../config/validate";
+import { scriptFile } from "../script/files";
+import { bashAssignments } from "../script/hostScript";
+import type { Step } from "../step";
+import { planCells } from "./cells";
+import { guestCellScript } from "./guestCell";
+import { benchmarkStep } from "./step";
+import { usoReceiverCounts, usoRun } from "./usoSender";
+import { USO_DATAGRAM_MAGIC, bitsPerSecond, usoSegmentsPerSend } from "./windowsCell";
 
-const ROOT = path.join(__dirname, "..", "..");
 const stack = loadStack(ROOT, "mtu9000-uso-on");
 const cfg: LabConfig = { ...stack, matrix: { ...stack.matrix, senders: ["uso"], payloads: [8972] } };
 
@@ -22,7 +25,8 @@ describe("the Windows uso sender", () => {
     expect(cell.id).toBe("udp-8972B-uso-mtu9000-uso-on-r1");
     const script = guestCellScript(cfg, cell);
     expectGolden("benchmark/mtu9000-uso-on/cell.udp-8972B-uso-mtu9000-uso-on-r1.ps1", script);
-    expect(script).toContain("$socket.SetSocketOption([System.Net.Sockets.SocketOptionLevel]::Udp, [System.Net.Sockets.SocketOptionName]2, $size)");
+    expect(script).toContain("$socket.SetSocketOption([System.Net.Sockets.SocketOptionLevel]::Udp, [System.Net.Sockets.SocketOptionName]2, $Size)");
+    expect(script).toContain("  Size = 8972\n  Segments = 3\n");
     expect(usoSegmentsPerSend(8972)).toBe(3);
     expect(usoSegmentsPerSend(1472)).toBe(23);
     expect(bitsPerSecond("1G")).toBe(1e9);
@@ -61,9 +65,16 @@ for seq in order:
     s.sendto(struct.pack(">Q", seq) + ${JSON.stringify(USO_DATAGRAM_MAGIC)}.encode() + bytes(84), ("127.0.0.1", int(sys.argv[1])))
 s.sendto(b"not ours, iperf3 or anyone", ("127.0.0.1", int(sys.argv[1])))
 `;
+    // The receiver exactly as the benchmark step binds it, and the loop's own functions for it.
+    const stand = { name: "stand-in" } as Step;
+    const step = benchmarkStep(cfg, { kind: "netns", description: "unused", functionDefinition: "guest_exec() { sh -s; }", secretEnv: {}, hostTools: [] }, {
+      iperf3Server: stand, guestOffloads: stand, hostOffloads: stand, guestNetwork: stand,
+    });
+    const values = bashAssignments({ USO_RECEIVER_PY: boundValue(step.create, "USO_RECEIVER_PY"), USO_MAGIC: boundValue(step.create, "USO_MAGIC") });
     const script = `set -euo pipefail
 WORK=$(mktemp -d); ADDR=127.0.0.1; PORT=$1
-${usoReceiverSh()}
+${values}
+${scriptFile(__dirname, "uso-receiver-lib.sh").text}
 uso_receiver_start c1
 python3 -c "$2" "$PORT"
 sleep 0.3
@@ -73,7 +84,8 @@ rm -rf "$WORK"
 `;
     const port = String(20000 + (process.pid % 20000));
     const out = execFileSync("bash", ["-c", script, "bash", port, send], { encoding: "utf8" });
-    const counts = JSON.parse(out.trim());
+    // What it printed is what the benchmark line's schema takes as `receiver`.
+    const counts = usoReceiverCounts.parse(JSON.parse(out.trim()));
     expect(counts).toMatchObject({ datagrams: 6, bytes: 6 * 100, maxSequence: 6, outOfOrder: 1 });
     const sender = JSON.stringify({ sender: "uso", messageSize: 100, segmentsPerSend: 2, sends: 4, datagrams: 8, bytes: 800, seconds: 1, error: null });
     const run = usoRun(sender, counts, 1);
@@ -82,8 +94,8 @@ rm -rf "$WORK"
 
   it("a sender that failed, or a receiver that counted nothing, fails the cell with why", () => {
     const failed = JSON.stringify({ sender: "uso", messageSize: 100, segmentsPerSend: 2, sends: 0, datagrams: 0, bytes: 0, seconds: 0, error: "uso sender: An invalid argument was supplied" });
-    expect(usoRun(failed, null, 10).error).toBe("uso sender: An invalid argument was supplied");
+    expect(usoRun(failed, undefined, 10).error).toBe("uso sender: An invalid argument was supplied");
     const ok = JSON.stringify({ sender: "uso", messageSize: 100, segmentsPerSend: 2, sends: 1, datagrams: 2, bytes: 200, seconds: 1, error: null });
-    expect(usoRun(ok, null, 10).error).toMatch(/uso receiver reported nothing/);
+    expect(usoRun(ok, undefined, 10).error).toMatch(/uso receiver reported nothing/);
   });
 });

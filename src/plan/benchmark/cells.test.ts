@@ -1,11 +1,12 @@
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadStack } from "../../src/config/stackFile";
-import { validateLab } from "../../src/config/validate";
-import { planCells } from "../../src/plan/benchmark/cells";
-import { iperf3ClientArgs } from "../../src/plan/benchmark/guestCell";
+import { PROJECT as ROOT } from "../../../test/support/stacks";
+import { loadStack } from "../../config/stackFile";
+import { validateLab } from "../../config/validate";
+import { cellId } from "../../results/cell";
+import { importIperf3 } from "../../results/importIperf3";
+import { planCells } from "./cells";
+import { iperf3ClientArgs } from "./guestCell";
 
-const ROOT = path.join(__dirname, "..", "..");
 const windowsGuest = {
   os: "windows",
   name: "w",
@@ -72,5 +73,20 @@ describe("planCells", () => {
       expect(new Set(ids).size, stack).toBe(cfg.matrix.payloads.length * cfg.matrix.senders.length * cfg.matrix.repetitions * cfg.matrix.bitrates.length);
       expect(ids.every((id) => id.includes(cfg.variant)), stack).toBe(true);
     }
+  });
+});
+
+describe("cellId", () => {
+  it("is the one id format of planned cells and imported runs", () => {
+    expect(cellId("mtu9000-uso-on", 8972, "gso", null, 2)).toBe("udp-8972B-gso-mtu9000-uso-on-r2");
+    expect(cellId("mtu1500-uso-default", 1472, "plain", "100M", 1)).toBe("udp-1472B-plain-b100M-mtu1500-uso-default-r1");
+    expect(cellId("imported", null, "plain", null, 3)).toBe("udp-payload-unknown-plain-imported-r3");
+    const cfg = validateLab("t", { guest: windowsGuest, matrix: { payloads: [1472], repetitions: 1 } });
+    const [planned] = planCells(cfg);
+    expect(planned!.id).toBe(cellId(cfg.variant, 1472, "plain", null, 1));
+    // An imported run of the same payload and sender gets the id the matrix would give it.
+    const run = JSON.stringify({ start: { version: "iperf 3.12", test_start: { protocol: "UDP", blksize: 1472, duration: 10, reverse: 0 } }, error: "x" });
+    const [imported] = importIperf3([{ file: "a.json", text: run }], { variant: cfg.variant }).imported;
+    expect(imported!.cell.id).toBe(planned!.id);
   });
 });

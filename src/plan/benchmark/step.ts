@@ -1,0 +1,83 @@
+import type { LabConfig } from "../../config/model";
+import { scriptFile } from "../script/files";
+import { hostScript } from "../script/hostScript";
+import type { Step } from "../step";
+import type { Transport } from "../transport/transport";
+import { planCells } from "./cells";
+import { CELL_GRACE_SECONDS, guestCellScript } from "./guestCell";
+import { type BenchmarkOutput, parseBenchmark } from "./output";
+import { USO_DATAGRAM_MAGIC } from "./windowsCell";
+
+export type { BenchmarkOutput } from "./output";
+
+const LOOP = scriptFile(__dirname, "benchmark.sh");
+const CAPTURE_LIB = scriptFile(__dirname, "capture-lib.sh");
+const USO_RECEIVER_LIB = scriptFile(__dirname, "uso-receiver-lib.sh");
+const USO_RECEIVER_PY = scriptFile(__dirname, "uso-receiver.py");
+
+/** Seconds a capture gets to start before the cell runs without it. */
+const CAPTURE_START_SECONDS = 5;
+
+/** Everything whose change should re-run the matrix, and nothing that would reprovision. */
+function benchmarkTriggers(cfg: LabConfig, transport: Transport): string[] {
+  return [
+    cfg.benchmark.runId,
+    JSON.stringify(cfg.matrix),
+    JSON.stringify(cfg.capture),
+    String(cfg.iperf3.port),
+    cfg.guest.iperf3Path,
+    transport.description,
+  ];
+}
+
+/**
+ * The benchmark: ONE host step that runs every cell of the matrix in order (benchmark.sh) and
+ * prints one JSON line per cell (output.ts). Each cell's guest script goes through the
+ * transport, so the step needs whatever the transport needs (the guest's SSH key).
+ */
+export function benchmarkStep(
+  cfg: LabConfig,
+  transport: Transport,
+  after: { iperf3Server: Step; guestOffloads: Step; hostOffloads: Step; guestNetwork: Step },
+): Step<BenchmarkOutput> {
+  const cells = planCells(cfg);
+  const create = hostScript({
+    step: "benchmark",
+    file: LOOP,
+    libraries: [CAPTURE_LIB, USO_RECEIVER_LIB],
+    values: {
+      TRANSPORT: transport.functionDefinition,
+      ADDR: cfg.network.hostAddress,
+      PORT: cfg.iperf3.port,
+      TAP: cfg.guest.tapName,
+      MTU: cfg.offloads.mtu,
+      CAPTURE: cfg.capture.enabled ? 1 : 0,
+      SNAPLEN: cfg.capture.snapLength,
+      MAX_PACKETS: cfg.capture.maxPackets,
+      CAPTURE_START_SECONDS,
+      GRACE: CELL_GRACE_SECONDS,
+      USO_RECEIVER_PY: USO_RECEIVER_PY.text,
+      USO_MAGIC: USO_DATAGRAM_MAGIC,
+      CELL_IDS: cells.map((c) => c.id),
+      CELL_SECONDS: cells.map((c) => c.durationSeconds),
+      CELL_PAYLOADS: cells.map((c) => c.payloadBytes),
+      CELL_SENDERS: cells.map((c) => c.sender),
+      CELL_SCRIPTS: cells.map((c) => guestCellScript(cfg, c)),
+    },
+  });
+  const capture = cfg.capture.enabled ? `, capturing the guest's frames above MTU + 14 on ${cfg.guest.tapName}` : "";
+  return {
+    name: "benchmark",
+    component: "Benchmark",
+    runsOn: "host",
+    create,
+    // guest-network: the guest has its address and a route to the host, or no cell can connect.
+    dependsOn: [after.iperf3Server, after.guestOffloads, after.hostOffloads, after.guestNetwork],
+    triggers: benchmarkTriggers(cfg, transport),
+    secretEnv: transport.secretEnv,
+    effect: {
+      changes: `runs ${cells.length} iperf3 cells from the guest to ${cfg.network.hostAddress}:${cfg.iperf3.port}${capture}; leaves nothing behind`,
+    },
+    parse: (stdout) => parseBenchmark(stdout, cells),
+  };
+}
