@@ -5,14 +5,21 @@
 import * as path from "node:path";
 import type { LabConfig } from "../src/config/model";
 import { loadStack } from "../src/config/stackFile";
-import { benchmarkStep } from "../src/plan/benchmark/benchmarkStep";
 import { planCells } from "../src/plan/benchmark/cells";
 import { iperf3ClientArgs } from "../src/plan/benchmark/guestCell";
-import { iperf3ServerStep } from "../src/plan/benchmark/iperf3Server";
-import { parseBenchmarkOutput } from "../src/results/benchmark";
+import { benchmarkStep } from "../src/plan/benchmark/step";
+import { iperf3ServerStep as serverStep } from "../src/plan/iperf3-server/step";
+import type { Step } from "../src/plan/step";
+import type { Transport } from "../src/plan/transport/transport";
 import { parseIperf3 } from "../src/results/iperf3";
 import { summarize } from "../src/results/summary";
 import { Namespace, canUseNamespaces, vethPair } from "../src/sandbox/netns";
+
+const stand = (name: string) => ({ name }) as Step;
+/** The benchmark step after stand-ins for the steps it waits for; `parse` is its own parser. */
+const benchmark = (cfg: LabConfig, transport: Transport) =>
+  benchmarkStep(cfg, transport, { iperf3Server: stand("iperf3-server"), guestOffloads: stand("guest-offloads"), hostOffloads: stand("host-offloads"), guestNetwork: stand("guest-network") });
+const iperf3ServerStep = (cfg: LabConfig) => serverStep(cfg, { network: stand("network") });
 
 const MTU = 1500;
 /** The config's default cell length: what a QE engineer's matrix runs. */
@@ -38,15 +45,16 @@ function main(): void {
       iperf3: { ...base.iperf3, port: 5217 },
       matrix: { ...base.matrix, payloads: [MTU - 28, 65507], senders: ["plain"], repetitions: 3, durationSeconds: SECONDS, bitrates: ["1G"] },
     };
-    const transport = { description: "netns", functionDefinition: `guest_exec() { ip netns exec ${guest.name} sh -s; }` };
+    const transport: Transport = { kind: "netns", description: "netns", functionDefinition: `guest_exec() { ip netns exec ${guest.name} sh -s; }`, secretEnv: {}, hostTools: [] };
     const runHost = (script: string) => host.exec(["bash", "-s"], { input: script, stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 << 20 });
     runHost(iperf3ServerStep(cfg).create);
 
     const cells = planCells(cfg);
     const started = process.hrtime.bigint();
-    const stdout = runHost(benchmarkStep(cfg, transport).create);
+    const step = benchmark(cfg, transport);
+    const stdout = runHost(step.create);
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
-    const results = parseBenchmarkOutput(stdout, cfg);
+    const results = step.parse(stdout).cells;
     const iperf3Seconds = cells.reduce((a, c) => a + c.durationSeconds, 0);
     const failed = results.filter((r) => r.status !== "ok").map((r) => `${r.id}: ${r.error}`);
     if (failed.length > 0) console.log(`bench/matrix: cells not ok:\n  ${failed.join("\n  ")}`);

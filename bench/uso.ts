@@ -8,15 +8,22 @@
 import * as path from "node:path";
 import type { LabConfig } from "../src/config/model";
 import { loadStack } from "../src/config/stackFile";
-import { benchmarkStep } from "../src/plan/benchmark/benchmarkStep";
 import { planCells } from "../src/plan/benchmark/cells";
 import { iperf3ClientArgs } from "../src/plan/benchmark/guestCell";
-import { iperf3ServerStep } from "../src/plan/benchmark/iperf3Server";
+import { benchmarkStep } from "../src/plan/benchmark/step";
+import { iperf3ServerStep as serverStep } from "../src/plan/iperf3-server/step";
+import type { Step } from "../src/plan/step";
+import type { Transport } from "../src/plan/transport/transport";
 import { welchInterval } from "../src/report/stats";
-import { parseBenchmarkOutput } from "../src/results/benchmark";
 import { parseIperf3 } from "../src/results/iperf3";
 import { openImageRoot } from "../test/support/imageChroot";
 import { Namespace, canUseNamespaces, vethPair } from "../src/sandbox/netns";
+
+const stand = (name: string) => ({ name }) as Step;
+/** The benchmark step after stand-ins for the steps it waits for; `parse` is its own parser. */
+const benchmark = (cfg: LabConfig, transport: Transport) =>
+  benchmarkStep(cfg, transport, { iperf3Server: stand("iperf3-server"), guestOffloads: stand("guest-offloads"), hostOffloads: stand("host-offloads"), guestNetwork: stand("guest-network") });
+const iperf3ServerStep = (cfg: LabConfig) => serverStep(cfg, { network: stand("network") });
 
 const N = Number(process.env.BENCH_N ?? 5);
 const SECONDS = 3;
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
       parseIperf3(guest.exec([...image.argv(guest), "/usr/bin/iperf3", ...iperf3ClientArgs(c, planCells(c)[0]!)], { maxBuffer: 64 << 20 }));
     const at = (rate: string): LabConfig => ({ ...cfg!, matrix: { ...cfg!.matrix, bitrates: [rate] } });
     const transport = image.transport(guest);
-    const labCell = (c: LabConfig) => parseBenchmarkOutput(runHost(benchmarkStep(c, transport).create), c)[0]!;
+    const labCell = (c: LabConfig) => benchmark(c, transport).parse(runHost(benchmark(c, transport).create)).cells[0]!;
 
     const arms = { offMax: [] as number[], onMax: [] as number[], offCpu: [] as number[], onCpu: [] as number[], lab: [] as number[], bare: [] as number[] };
     const frames = { onLarge: [] as number[], dpf: [] as number[], largest: 0 };
