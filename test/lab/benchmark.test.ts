@@ -3,12 +3,11 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabConfig } from "../../src/config/model";
 import { loadStack } from "../../src/config/stackFile";
-import { benchmarkStep } from "../../src/plan/benchmark/benchmarkStep";
 import { planCells } from "../../src/plan/benchmark/cells";
-import { iperf3ServerStep } from "../../src/plan/benchmark/iperf3Server";
+import { benchmarkStep } from "../../src/plan/benchmark/step";
+import { iperf3ServerStep as serverStep } from "../../src/plan/iperf3-server/step";
+import type { Step } from "../../src/plan/step";
 import type { Transport } from "../../src/plan/transport/transport";
-import { parseBenchmarkOutput } from "../../src/results/benchmark";
-import { parseIperf3ServerOutput } from "../../src/results/benchmarkServer";
 import { summarize } from "../../src/results/summary";
 import { Namespace, canUseNamespaces, vethPair } from "../../src/sandbox/netns";
 import { openImageRoot, type ImageRoot } from "../support/imageChroot";
@@ -20,6 +19,15 @@ import { guestStepCommand } from "../../src/plan/transport";
 // test transport. All traffic stays on the veth pair between the two namespaces.
 
 const ROOT = path.join(__dirname, "..", "..");
+const stand = (name: string) => ({ name }) as Step;
+const iperf3ServerStep = (cfg: LabConfig) => serverStep(cfg, { network: stand("network") });
+/** The benchmark step as the plan builds it, after stand-ins for the steps it waits for. */
+const benchmark = (cfg: LabConfig, transport: Transport) =>
+  benchmarkStep(cfg, transport, { iperf3Server: stand("iperf3-server"), guestOffloads: stand("guest-offloads"), hostOffloads: stand("host-offloads"), guestNetwork: stand("guest-network") });
+/** A transport whose bash is `functionDefinition`: the guest is a network namespace. */
+const netns = (description: string, functionDefinition: string): Transport => ({ kind: "netns", description, functionDefinition, secretEnv: {}, hostTools: [] });
+/** The matrix's cells from a run of the benchmark step: its own parser. */
+const parseBenchmarkOutput = (stdout: string, cfg: LabConfig) => benchmark(cfg, netns("unused", "")).parse(stdout).cells;
 const TOOLS = ["iperf3", "tcpdump", "jq", "ss", "timeout"];
 
 function missingTools(): string[] {
@@ -86,7 +94,7 @@ describe.skipIf(skipReason !== null).each([1500, 9000])("iperf3 server and bench
     guest = new Namespace("olbg");
     const veth = vethPair(host, guest, mtu, mtu === 1500 ? "10.199.15" : "10.199.90");
     cfg = labConfig(loadStack(ROOT, "linux-uso-on"), mtu, veth.addrA, veth.ifA, 5200 + (mtu % 1000));
-    transport = { description: `netns ${guest.name}`, functionDefinition: `guest_exec() { ip netns exec ${guest.name} sh -s; }` };
+    transport = netns(`netns ${guest.name}`, `guest_exec() { ip netns exec ${guest.name} sh -s; }`);
   });
 
   afterAll(async () => {
@@ -100,14 +108,16 @@ describe.skipIf(skipReason !== null).each([1500, 9000])("iperf3 server and bench
 
   it("starts the server once, runs the matrix, parses it, and stops the server", async () => {
     const server = iperf3ServerStep(cfg);
-    const started = parseIperf3ServerOutput(await runStep(host, server.create));
+    const started = server.parse(await runStep(host, server.create));
     expect(started).toMatchObject({ address: cfg.network.hostAddress, port: cfg.iperf3.port, manager: "daemon" });
     expect(started.version).toMatch(/^iperf 3\./);
     // Idempotent: a second create finds the same server.
-    expect(parseIperf3ServerOutput(await runStep(host, server.create)).pid).toBe(started.pid);
+    expect(server.parse(await runStep(host, server.create)).pid).toBe(started.pid);
 
-    const stdout = await runStep(host, benchmarkStep(cfg, transport).create);
-    const cells = parseBenchmarkOutput(stdout, cfg);
+    const step = benchmark(cfg, transport);
+    const { cells, guestIperf3 } = step.parse(await runStep(host, step.create));
+    // The guest namespace runs the host's own iperf3.
+    expect(guestIperf3).toBe(started.version.split(" (")[0]);
     expect(cells.map((c) => c.id)).toEqual(planCells(cfg).map((c) => c.id));
     for (const c of cells) {
       expect(c.status, `${c.id}: ${c.error}`).toBe("ok");
@@ -140,7 +150,7 @@ describe.skipIf(skipReason !== null).each([1500, 9000])("iperf3 server and bench
   it("reports a dead server per cell without failing the step", async () => {
     await runStep(host, iperf3ServerStep(cfg).delete!);
     const one: LabConfig = { ...cfg, matrix: { ...cfg.matrix, payloads: [1000], repetitions: 1 } };
-    const cells = parseBenchmarkOutput(await runStep(host, benchmarkStep(one, transport).create), one);
+    const cells = parseBenchmarkOutput(await runStep(host, benchmark(one, transport).create), one);
     expect(cells).toHaveLength(1);
     expect(cells[0]!.status).toBe("failed");
     expect(cells[0]!.error).toMatch(/Connection refused/);
@@ -154,9 +164,9 @@ describe.skipIf(skipReason !== null).each([1500, 9000])("iperf3 server and bench
     const { hostAddress } = cfg.network;
     const { port } = cfg.iperf3;
     // For the middle cell only, another client holds the server while the cell runs.
-    const busyTransport: Transport = {
-      description: "netns, server held busy for one cell",
-      functionDefinition: `guest_exec() {
+    const busyTransport = netns(
+      "netns, server held busy for one cell",
+      `guest_exec() {
   local s; s=$(cat)
   case "$s" in
     *${busyId}*)
@@ -170,8 +180,8 @@ describe.skipIf(skipReason !== null).each([1500, 9000])("iperf3 server and bench
     *) printf '%s\\n' "$s" | ip netns exec ${guest.name} sh -s ;;
   esac
 }`,
-    };
-    const cells = parseBenchmarkOutput(await runStep(host, benchmarkStep(three, busyTransport).create), three);
+    );
+    const cells = parseBenchmarkOutput(await runStep(host, benchmark(three, busyTransport).create), three);
     expect(cells.map((c) => c.status)).toEqual(["ok", "failed", "ok"]);
     expect(cells[1]!.error).toMatch(/server is busy/);
     expect(summarize(cells)[0]!.counts).toEqual({ ok: 2, failed: 1, invalid: 0 });
@@ -207,8 +217,8 @@ describe.skipIf(skipReason !== null)("a cell whose guest never answers", () => {
     const base = labConfig(loadStack(ROOT, "linux-uso-on"), 1500, veth.addrA, veth.ifA, 5216);
     const cfg: LabConfig = { ...base, matrix: { ...base.matrix, payloads: [1000], repetitions: 1 } };
     // The guest swallows the script and hangs, as a wedged guest agent would.
-    const hung: Transport = { description: "hung guest", functionDefinition: `guest_exec() { cat >/dev/null; ip netns exec ${guest.name} sleep 100000; }` };
-    const cells = parseBenchmarkOutput(await runStep(host, benchmarkStep(cfg, hung).create), cfg);
+    const hung = netns("hung guest", `guest_exec() { cat >/dev/null; ip netns exec ${guest.name} sleep 100000; }`);
+    const cells = parseBenchmarkOutput(await runStep(host, benchmark(cfg, hung).create), cfg);
     expect(cells[0]!.status).toBe("failed");
     expect(cells[0]!.error).toMatch(/ran past its deadline and was killed/);
     expect(livePids(guest)).toEqual([]);
@@ -274,7 +284,7 @@ describe.skipIf(skipReason !== null)("USO evidence from a real UDP GSO sender ov
 
   const matrix = async (segmentation: "on" | "off") => {
     guest.exec(["ethtool", "-K", guestIf, "tx-udp-segmentation", segmentation]);
-    const cells = parseBenchmarkOutput(await runStep(host, benchmarkStep(cfg, transport).create), cfg);
+    const cells = parseBenchmarkOutput(await runStep(host, benchmark(cfg, transport).create), cfg);
     for (const c of cells) expect(c.status, `${c.id}: ${c.error}`).toBe("ok");
     return { plain: cells.find((c) => c.sender === "plain")!, gso: cells.find((c) => c.sender === "gso")! };
   };
@@ -300,7 +310,7 @@ describe.skipIf(skipReason !== null)("USO evidence from a real UDP GSO sender ov
     const ok = JSON.parse(await runStep(host, guestStepCommand(transport, guestCheckScript(checked))));
     expect(ok).toMatchObject({ ok: true, missing: [], iperf3Version: expect.stringMatching(/^iperf 3\.2\d/) });
     // The host's bookworm iperf3 3.12, run in the same namespace without the image.
-    const old: Transport = { description: "netns", functionDefinition: `guest_exec() { ip netns exec ${guest.name} sh -s; }` };
+    const old = netns("netns", `guest_exec() { ip netns exec ${guest.name} sh -s; }`);
     const err = await runStep(host, guestStepCommand(old, guestCheckScript({ ...checked, guest: { ...checked.guest, iperf3Path: "iperf3" } }))).catch((e: Error) => e.message);
     expect(err).toContain("guest-check: the guest image lacks: iperf3 with --gsro (3.21 or newer) for matrix.senders gso, not iperf 3.12");
   });
@@ -308,7 +318,7 @@ describe.skipIf(skipReason !== null)("USO evidence from a real UDP GSO sender ov
   it("gives no mean datagrams per frame when the capture stopped at its bound", async () => {
     guest.exec(["ethtool", "-K", guestIf, "tx-udp-segmentation", "on"]);
     const bounded: LabConfig = { ...cfg, matrix: { ...cfg.matrix, senders: ["gso"] }, capture: { ...cfg.capture, maxPackets: 10 } };
-    const [gso] = parseBenchmarkOutput(await runStep(host, benchmarkStep(bounded, transport).create), bounded);
+    const [gso] = parseBenchmarkOutput(await runStep(host, benchmark(bounded, transport).create), bounded);
     expect(gso!.evidence).toMatchObject({ largeFrames: 10, usoEngaged: "yes", datagramsPerFrame: null });
   });
 

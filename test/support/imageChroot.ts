@@ -32,6 +32,9 @@ export async function openImageRoot(): Promise<ImageRoot> {
   const inside = (guest: Namespace, command: string) => ["ip", "netns", "exec", guest.name, "unshare", "-m", "--propagation", "private", "sh", "-c", `${mounts} && exec chroot ${root} ${command}`];
   return {
     transport: (guest) => ({
+      kind: "netns",
+      secretEnv: {},
+      hostTools: ["ip", "unshare"],
       description: `netns ${guest.name}, chroot into the guest image`,
       functionDefinition: `guest_exec() { ip netns exec ${guest.name} unshare -m --propagation private sh -c '${mounts} && exec chroot ${root} sh -s'; }`,
     }),
