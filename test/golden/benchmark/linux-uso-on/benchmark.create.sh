@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # offload-lab benchmark: src/plan/benchmark/benchmark.sh, after the stack's values
 set -euo pipefail
-TRANSPORT='guest_exec() { sh -s; }'
+TRANSPORT="guest_exec() { sh -s; }"
 ADDR=10.77.0.1
 PORT=12345
 TAP=tap0
@@ -11,58 +11,60 @@ SNAPLEN=128
 MAX_PACKETS=1000000
 CAPTURE_START_SECONDS=5
 GRACE=30
-USO_RECEIVER_PY='# The host side of the Windows uso sender (windows-uso-cell.ps1). uso-receiver-lib.sh runs
-# it as python3 -c TEXT ADDRESS PORT MAGIC: the host has no copy of this file. iperf3'"'"'s
+USO_RECEIVER_PY="# The host side of the Windows uso sender (windows-uso-cell.ps1). uso-receiver-lib.sh runs
+# it as python3 -c TEXT ADDRESS PORT MAGIC: the host has no copy of this file. iperf3's
 # server cannot take that sender: it accepts UDP only after a TCP control exchange (cookie,
 # JSON parameters) and reads its own datagram header. So a uso cell gets this receiver
-# instead, on the iperf3 port'"'"'s UDP side (free between iperf3 tests). Python 3 from the Debian
-# archive, standard library only. It counts the lab'"'"'s datagrams (an 8-byte big-endian sequence
+# instead, on the iperf3 port's UDP side (free between iperf3 tests). Python 3 from the Debian
+# archive, standard library only. It counts the lab's datagrams (an 8-byte big-endian sequence
 # number, then MAGIC), their bytes, the highest sequence and out-of-order arrivals, and on TERM
-# prints them as one JSON document (output.ts reads it beside the sender'"'"'s report).
+# prints them as one JSON document (output.ts reads it beside the sender's report).
+# Strings in single quotes: the loop binds this text in double quotes, where each double quote
+# would need a backslash.
 import json, signal, socket, struct, sys, time
 magic = sys.argv[3].encode()
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
 sock.bind((sys.argv[1], int(sys.argv[2])))
-seen = {"datagrams": 0, "bytes": 0, "maxSequence": -1, "outOfOrder": 0, "first": None, "last": None}
+seen = {'datagrams': 0, 'bytes': 0, 'maxSequence': -1, 'outOfOrder': 0, 'first': None, 'last': None}
 def finish(*_):
-    span = 0.0 if seen["first"] is None else seen["last"] - seen["first"]
-    out = {k: seen[k] for k in ("datagrams", "bytes", "maxSequence", "outOfOrder")}
-    out["seconds"] = span
+    span = 0.0 if seen['first'] is None else seen['last'] - seen['first']
+    out = {k: seen[k] for k in ('datagrams', 'bytes', 'maxSequence', 'outOfOrder')}
+    out['seconds'] = span
     print(json.dumps(out), flush=True)
     sys.exit(0)
 signal.signal(signal.SIGTERM, finish)
-print("listening", file=sys.stderr, flush=True)
+print('listening', file=sys.stderr, flush=True)
 while True:
     data = sock.recv(65535)
     if len(data) < 8 + len(magic) or data[8:8 + len(magic)] != magic:
         continue
     now = time.monotonic()
-    sequence = struct.unpack_from(">Q", data)[0]
-    if sequence < seen["maxSequence"]:
-        seen["outOfOrder"] += 1
+    sequence = struct.unpack_from('>Q', data)[0]
+    if sequence < seen['maxSequence']:
+        seen['outOfOrder'] += 1
     else:
-        seen["maxSequence"] = sequence
-    if seen["first"] is None:
-        seen["first"] = now
-    seen["last"] = now
-    seen["datagrams"] += 1
-    seen["bytes"] += len(data)
-'
+        seen['maxSequence'] = sequence
+    if seen['first'] is None:
+        seen['first'] = now
+    seen['last'] = now
+    seen['datagrams'] += 1
+    seen['bytes'] += len(data)
+"
 USO_MAGIC=offlab01
 CELL_IDS=(udp-1472B-plain-mtu1500-uso-on-r1 udp-1472B-plain-mtu1500-uso-on-r2 udp-1472B-gso-mtu1500-uso-on-r1 udp-1472B-gso-mtu1500-uso-on-r2)
 CELL_SECONDS=(2 2 2 2)
 CELL_PAYLOADS=(1472 1472 1472 1472)
 CELL_SENDERS=(plain plain gso gso)
-CELL_SCRIPTS=('# offload-lab cell udp-1472B-plain-mtu1500-uso-on-r1
+CELL_SCRIPTS=("# offload-lab cell udp-1472B-plain-mtu1500-uso-on-r1
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000
-' '# offload-lab cell udp-1472B-plain-mtu1500-uso-on-r2
+" "# offload-lab cell udp-1472B-plain-mtu1500-uso-on-r2
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000
-' '# offload-lab cell udp-1472B-gso-mtu1500-uso-on-r1
+" "# offload-lab cell udp-1472B-gso-mtu1500-uso-on-r1
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000 --gsro
-' '# offload-lab cell udp-1472B-gso-mtu1500-uso-on-r2
+" "# offload-lab cell udp-1472B-gso-mtu1500-uso-on-r2
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000 --gsro
-')
+")
 # What every host script may call. Config values are bound above this by the generated
 # preamble; tool output goes to files under $WORK (under pipefail a reader that stops early,
 # like head or grep -q, could fail a pipeline through the writer's SIGPIPE).
