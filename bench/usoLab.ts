@@ -11,9 +11,6 @@ import { loadStack } from "../src/config/stackFile";
 import { labStackOf } from "../src/engine/stack";
 import { planCells } from "../src/plan/benchmark/cells";
 import { guestCellScript } from "../src/plan/benchmark/guestCell";
-import { benchmarkStep } from "../src/plan/benchmark/step";
-import type { Step } from "../src/plan/step";
-import type { Transport } from "../src/plan/transport/transport";
 import { planLab } from "../src/plan/lab";
 import { guestStepCommand, transportFor } from "../src/plan/transport";
 import { welchInterval } from "../src/report/stats";
@@ -23,11 +20,6 @@ import { canUseNamespaces } from "../src/sandbox/netns";
 import { startSandbox } from "../src/sandbox/session";
 import { privateBackend, pulumiCli } from "../test/support/engine";
 import { runOnHost } from "./hostRunner";
-
-const stand = (name: string) => ({ name }) as Step;
-/** The benchmark step after stand-ins for the steps it waits for; `parse` is its own parser. */
-const benchmark = (cfg: LabConfig, transport: Transport) =>
-  benchmarkStep(cfg, transport, { iperf3Server: stand("iperf3-server"), guestOffloads: stand("guest-offloads"), hostOffloads: stand("host-offloads"), guestNetwork: stand("guest-network") });
 
 const N = Number(process.env.BENCH_N ?? 5);
 const SECONDS = 3;
@@ -65,12 +57,15 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     await stack.up();
     console.log(`bench/usoLab: lab up (pulumi up of sandbox-uso-on) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    const offloads = (cfg: LabConfig) => guestStepCommand(transport, planLab(cfg, transport).find((s) => s.name === "guest-offloads")!.create);
+    const offloads = (cfg: LabConfig) => planLab(cfg, transport).guestOffloads.create;
     const at = (cfg: LabConfig, rate: string): LabConfig => ({
       ...cfg,
       matrix: { ...cfg.matrix, payloads: [1472], senders: ["gso"], repetitions: 1, durationSeconds: SECONDS, bitrates: [rate] },
     });
-    const labCell = async (cfg: LabConfig): Promise<CellResult> => benchmark(cfg, transport).parse(await host(benchmark(cfg, transport).create)).cells[0]!;
+    const labCell = async (cfg: LabConfig): Promise<CellResult> => {
+      const { benchmark } = planLab(cfg, transport);
+      return benchmark.parse(await host(benchmark.create)).cells[0]!;
+    };
     const bareCell = async (cfg: LabConfig) => parseIperf3(await host(guestStepCommand(transport, guestCellScript(cfg, planCells(cfg)[0]!))));
 
     const arms = { offMax: [] as number[], onMax: [] as number[], offCpu: [] as number[], onCpu: [] as number[], lab: [] as number[], bare: [] as number[] };
