@@ -3,16 +3,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { GUEST_SSH_KEY_ENV, guestStepCommand, sshTransport, transportFor } from "../../src/plan/transport";
-import { POWERSHELL_ARGV } from "../../src/plan/transport/powershellLoader";
-import { validateLab } from "../../src/config/validate";
-import { SecretValue } from "../../src/config/secret";
+import { SecretValue } from "../../config/secret";
+import { validateLab } from "../../config/validate";
+import { boundValue, shellcheck } from "../../../test/support/shellcheck";
+import { guestStepCommand } from "../guestStep";
+import { GUEST_SSH_KEY_ENV, sshTransport, transportFor } from ".";
+import { POWERSHELL_ARGV } from "./powershellLoader";
 
 // The SSH transport against a fake ssh (test/fixtures/agent/ssh/ssh) that records what it was given and runs the script
 // locally: this checks the key handling, the arguments and the exit-code path; a real sshd
 // is the lab test's job.
 
-const FAKE = path.join(__dirname, "..", "fixtures", "agent", "ssh");
+const FAKE = path.join(__dirname, "..", "..", "..", "test", "fixtures", "agent", "ssh");
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA 'quoted' $(not run)\n-----END OPENSSH PRIVATE KEY-----";
 const tempDirs: string[] = [];
 afterEach(() => {
@@ -77,5 +79,23 @@ describe("ssh transport (fake ssh)", () => {
       guestSshPrivateKey: new SecretValue("offload-lab:guestSshPrivateKey"),
     });
     expect(transportFor(cfg).description).toBe("ssh lab@10.77.0.10:2200");
+  });
+
+  it("says what it needs: the key as a secret, read by ssh.sh under the same name, and ssh on the host", () => {
+    const t = sshTransport({ address: "10.77.0.10", user: "root", port: 22, os: "linux", timeoutSeconds: 2 });
+    expect(t.kind).toBe("ssh");
+    expect(t.secretEnv).toEqual({ OFFLOAD_LAB_GUEST_SSH_KEY: "guestSshPrivateKey" });
+    expect(Object.keys(t.secretEnv)).toEqual([GUEST_SSH_KEY_ENV]);
+    expect(t.hostTools).toEqual(["ssh"]);
+    // The key arrives under the declared name: "writes the key to a 0600 file" above runs it.
+    expect(shellcheck(guestStepCommand(t, "true\n"), "bash")).toEqual([]);
+  });
+
+  it("binds a hostile user and address as one ssh argument", () => {
+    const hostile = "root@10.77.0.10 -oProxyCommand=touch${IFS}/tmp/ol-pwned-ssh $(id) `id` ';";
+    const t = sshTransport({ address: hostile, user: "lab", port: 22, os: "windows", timeoutSeconds: 2 });
+    expect(boundValue(t.functionDefinition, "OL_SSH_TARGET")).toBe(`lab@${hostile}`);
+    expect(boundValue(t.functionDefinition, "OL_SSH_REMOTE")).toBe(POWERSHELL_ARGV.join(" "));
+    expect(shellcheck(guestStepCommand(t, "true\n"), "bash")).toEqual([]);
   });
 });

@@ -3,14 +3,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentTransport, guestStepCommand, transportFor } from "../../src/plan/transport";
-import { POWERSHELL_LOADER } from "../../src/plan/transport/powershellLoader";
-import { validateLab } from "../../src/config/validate";
+import { validateLab } from "../../config/validate";
+import { boundValue, shellcheck } from "../../../test/support/shellcheck";
+import { guestStepCommand } from "../guestStep";
+import { agentTransport, transportFor } from ".";
+import { POWERSHELL_LOADER } from "./powershellLoader";
 
 // The agent transport against a fake virsh replaying recorded qemu-guest-agent replies
 // (test/fixtures/agent/README.md says which are recorded and which crafted).
 
-const FIXTURES = path.join(__dirname, "..", "fixtures", "agent");
+const FIXTURES = path.join(__dirname, "..", "..", "..", "test", "fixtures", "agent");
 const tempDirs: string[] = [];
 afterEach(() => {
   for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
@@ -141,5 +143,66 @@ describe("agent transport (fake virsh, recorded replies)", () => {
     const t = transportFor(cfg);
     const values = spawnSync("bash", ["-c", `${t.functionDefinition}\nprintf '%s|' "$OL_AGENT_URI" "$OL_AGENT_DOMAIN" "$OL_AGENT_TIMEOUT"`], { encoding: "utf8" });
     expect(values.stdout).toBe("qemu+ssh://root@kvm.example/system|g1|42|");
+  });
+  it("is a typed value: what it needs on the host, and no secret", () => {
+    const t = agentTransport({ uri: "qemu:///system", domain: "linux-uso-lab", os: "linux", timeoutSeconds: 30 });
+    expect(t.kind).toBe("agent");
+    expect(t.secretEnv).toEqual({});
+    expect(t.hostTools).toEqual(["virsh", "jq", "base64"]);
+    expect(shellcheck(guestStepCommand(t, SCRIPT), "bash")).toEqual([]);
+  });
+});
+
+// Issue 12 defects in the transport (test/plan/windows-defects.test.ts before the restructure).
+describe("5: the host stops the guest's sender", () => {
+  it("guest_stop ends the recorded guest pid with a second guest-exec of taskkill /T", () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), "ol-stop-"));
+    tempDirs.push(state);
+    const t = agentTransport({ uri: "qemu:///system", domain: "win-uso-lab", os: "windows", timeoutSeconds: 1 });
+    const pidFile = path.join(state, "cell.pid");
+    const r = spawnSync("bash", ["-c", `${t.functionDefinition}\necho x | guest_exec; echo "rc=$?"; guest_stop "$OL_GUEST_PID_FILE"`], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${FIXTURES}:${process.env.PATH}`, FAKE_VIRSH_REPLIES: path.join(FIXTURES, "never-exits"), FAKE_VIRSH_STATE: state, OL_GUEST_PID_FILE: pidFile },
+    });
+    expect(r.stdout).toContain("rc=124");
+    expect(fs.readFileSync(pidFile, "utf8")).toBe("32163\n");
+    const calls = fs.readFileSync(path.join(state, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Call);
+    expect(calls.at(-1)!.request).toEqual({
+      execute: "guest-exec",
+      arguments: { path: "taskkill.exe", arg: ["/F", "/T", "/PID", "32163"], "capture-output": true },
+    });
+    expect(r.stderr).toContain("guest_stop: asked the guest to end pid 32163 in win-uso-lab");
+  });
+
+  it("on Linux with kill -TERM", () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), "ol-stop-"));
+    tempDirs.push(state);
+    const t = agentTransport({ uri: "qemu:///system", domain: "linux-uso-lab", os: "linux", timeoutSeconds: 1 });
+    const pidFile = path.join(state, "cell.pid");
+    fs.writeFileSync(pidFile, "4242\n");
+    const r = spawnSync("bash", ["-c", `${t.functionDefinition}\nguest_stop ${pidFile}`], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${FIXTURES}:${process.env.PATH}`, FAKE_VIRSH_REPLIES: path.join(FIXTURES, "exited-ok"), FAKE_VIRSH_STATE: state },
+    });
+    expect(r.status).toBe(0);
+    const calls = fs.readFileSync(path.join(state, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Call);
+    expect(calls.map((c) => c.request)).toEqual([
+      { execute: "guest-exec", arguments: { path: "/bin/kill", arg: ["-TERM", "4242"], "capture-output": true } },
+    ]);
+  });
+});
+
+describe("8: a hostile domain name stays one value", () => {
+  it("keeps a control character in the domain name out of the transport's code and comments", () => {
+    const marker = path.join(os.tmpdir(), `ol-comment-${process.pid}`);
+    const domain = `lab\ntouch ${marker}\r`;
+    const t = agentTransport({ uri: "qemu:///system", domain, os: "windows", timeoutSeconds: 1 });
+    // No value is written into a comment any more: the first line names the file.
+    expect(t.functionDefinition.split("\n")[0]).toBe("# guest_exec and guest_stop: src/plan/transport/agent.sh, after the transport's values");
+    expect(boundValue(t.functionDefinition, "OL_AGENT_DOMAIN")).toBe(domain);
+    const r = spawnSync("bash", ["-c", t.functionDefinition], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(shellcheck(guestStepCommand(t, "true"), "bash")).toEqual([]);
   });
 });

@@ -1,14 +1,16 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { guestStepCommand, netnsTransport } from "../../src/plan/transport";
-import type { Transport } from "../../src/plan/transport";
-import { canUseNamespaces, Namespace } from "../../src/sandbox/netns";
+import { canUseNamespaces, Namespace } from "../../sandbox/netns";
+import { boundValue, shellcheck } from "../../../test/support/shellcheck";
+import { guestStepCommand } from "../guestStep";
+import { netnsTransport } from ".";
+import type { Transport } from "./transport";
 
 const ns = canUseNamespaces();
 if (!ns.ok) console.warn(`skipping netns transport tests: ${ns.reason}`);
 
 /** A transport that hands the script back, to see exactly what guest_exec received. */
-const ECHO: Transport = { description: "echo", functionDefinition: "guest_exec() { cat; }" };
+const ECHO: Transport = { kind: "netns", description: "echo", functionDefinition: "guest_exec() { cat; }", secretEnv: {}, hostTools: [] };
 
 const HOSTILE = [
   "echo $(id) `id` ${HOME} $'x' \"dq\" 'sq' \\ backslash",
@@ -29,7 +31,7 @@ describe("guestStepCommand", () => {
   });
 
   it("returns guest_exec's exit code", () => {
-    const t: Transport = { description: "sh", functionDefinition: "guest_exec() { sh -s; }" };
+    const t: Transport = { ...ECHO, description: "sh", functionDefinition: "guest_exec() { sh -s; }" };
     expect(spawnSync("bash", ["-c", guestStepCommand(t, "exit 9")]).status).toBe(9);
   });
 });
@@ -53,6 +55,9 @@ describe.skipIf(!ns.ok)("netns transport (tests only)", () => {
 
   it("keeps a hostile namespace name one argument", () => {
     const t = netnsTransport("no such ns; touch /tmp/ol-pwned-netns");
+    expect(boundValue(t.functionDefinition, "OL_NETNS")).toBe("no such ns; touch /tmp/ol-pwned-netns");
+    expect(shellcheck(guestStepCommand(t, "true\n"), "bash")).toEqual([]);
+    expect([t.kind, t.secretEnv, t.hostTools]).toEqual(["netns", {}, ["ip"]]);
     const r = spawnSync("bash", ["-c", guestStepCommand(t, "true")], { encoding: "utf8" });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("no such ns; touch /tmp/ol-pwned-netns");
