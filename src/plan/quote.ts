@@ -3,21 +3,14 @@ import { quote } from "shell-quote";
 // One quoting function per language a config value can reach. Values are also restricted by
 // the config schema, but a script must stay correct even for a value the schema lets through.
 
-/**
- * One bash word that expands to exactly `value`. shell-quote writes a word without spaces or
- * quotes with backslash escapes; bash reads `\:`, `\=` and `\^` as the plain character, but
- * shellcheck flags each (SC1001), and every URI and MAC has one. Such a word goes in single
- * quotes instead, which say the same when it holds no quote.
- */
+/** One bash word that expands to exactly `value`. */
 export function sh(value: string | number): string {
-  const s = String(value);
-  const quoted = quote([s]);
-  return quoted.includes("\\") && !s.includes("'") ? `'${s}'` : quoted;
+  return quote([String(value)]);
 }
 
 /** Several bash words, each exactly one argument. */
 export function shArgs(values: readonly (string | number)[]): string {
-  return values.map(sh).join(" ");
+  return quote(values.map(String));
 }
 
 /**

@@ -1,6 +1,5 @@
-import { sh } from "../quote";
 import { body, scriptFile, type ScriptFile } from "./files";
-import { checkedName, type Scalar } from "./values";
+import { boundWord, checkedName, type Scalar } from "./values";
 
 const GUEST_LIB = scriptFile(__dirname, "guest-lib.sh");
 
@@ -22,7 +21,7 @@ export interface GuestShSpec {
  * the first failing command.
  */
 export function guestShScript(spec: GuestShSpec): string {
-  const values = Object.entries(spec.values).map(([name, value]) => `${checkedName(name)}=${sh(value)}`);
+  const values = Object.entries(spec.values).map(([name, value]) => `${checkedName(name)}=${boundWord(value)}`);
   return [
     `# offload-lab ${spec.step} (Linux guest): ${spec.file.source}, after the stack's values`,
     "set -u",

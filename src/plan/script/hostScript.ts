@@ -1,7 +1,6 @@
-import { sh, shArgs } from "../quote";
 import type { StepDocument } from "../step";
 import { body, scriptFile, type ScriptFile } from "./files";
-import { checkedName, type ScriptValue } from "./values";
+import { boundWord, checkedName, type ScriptValue } from "./values";
 
 const HOST_LIB = scriptFile(__dirname, "host-lib.sh");
 const DOCUMENT_END = "OFFLOAD_LAB_DOCUMENT_END";
@@ -19,13 +18,13 @@ export interface HostScriptSpec {
   readonly documents?: readonly StepDocument[];
 }
 
-/** `NAME=value` lines; every value passes through `sh()`, so nothing in it is ever code. */
+/** `NAME=value` lines; every value passes through `boundWord()`, so nothing in it is ever code. */
 export function bashAssignments(values: Readonly<Record<string, ScriptValue>>): string {
   return Object.entries(values)
     .map(([name, value]) =>
       typeof value === "string" || typeof value === "number"
-        ? `${checkedName(name)}=${sh(value)}`
-        : `${checkedName(name)}=(${shArgs(value)})`,
+        ? `${checkedName(name)}=${boundWord(value)}`
+        : `${checkedName(name)}=(${value.map(boundWord).join(" ")})`,
     )
     .join("\n");
 }
