@@ -47,7 +47,7 @@ describe("the guest-offloads step", () => {
       expect(step.dependsOn).toEqual([guestDomain, guestCheck]);
       expect(step.effect.undo).toBeUndefined();
       expect(step.effect.changes).toMatch(cfg.guest.os === "windows"
-        ? new RegExp(`^sets NetKVM advanced properties of the lab adapter in guest ${cfg.guest.name} and restarts it once: `)
+        ? new RegExp(`^sets NetKVM advanced properties of the lab adapter in guest ${cfg.guest.name}, restarting it once if one changed: `)
         : new RegExp(`^sets the lab interface of guest ${cfg.guest.name} with ethtool -K and ip link: .*MTU ${cfg.offloads.mtu}$`));
     });
   }

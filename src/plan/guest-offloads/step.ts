@@ -65,7 +65,7 @@ function windowsStep(cfg: LabConfig, req: NetkvmRequest) {
         },
       }),
     },
-    changes: `sets NetKVM advanced properties of the lab adapter in guest ${cfg.guest.name} and restarts it once: ${settings}`,
+    changes: `sets NetKVM advanced properties of the lab adapter in guest ${cfg.guest.name}, restarting it once if one changed: ${settings}`,
     parse: parseWindowsGuestOffloads,
   };
 }
