@@ -1,7 +1,4 @@
-/**
- * Sorted-key JSON, so a step's trigger changes only when a value does, not when the key
- * order of the same settings does.
- */
+/** Sorted-key JSON, so a trigger changes only when a value does, not when key order does. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)

@@ -1,28 +1,22 @@
-import { quote } from "shell-quote";
-
 // One quoting function per language a config value can reach. Values are also restricted by
 // the config schema, but a script must stay correct even for a value the schema lets through.
-
-/** One bash word that expands to exactly `value`. */
-export function sh(value: string | number): string {
-  return quote([String(value)]);
-}
 
 /**
  * One bash (or POSIX sh) word that expands to exactly `value`, in the form ShellCheck reads
  * without a note: bare when no shell gives any of its characters a meaning, else in double
- * quotes with `\`, `$`, `` ` `` and `"` escaped. shell-quote's backslash form is just as
- * exact, but ShellCheck notes every `\:` of a libvirt URI or a MAC address (SC1001), and
- * single quotes around a `$` (SC2016).
+ * quotes with `\`, `$`, `` ` `` and `"` escaped (the only characters special inside them; a
+ * non-interactive shell does no history expansion). shell-quote's backslash form is just as
+ * exact, but ShellCheck notes every `\:` of a libvirt URI or a MAC address (SC1001), and its
+ * single quotes around a `$` (SC2016); the lab lints every script it runs.
  */
-export function shLiteral(value: string | number): string {
+export function sh(value: string | number): string {
   const s = String(value);
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/[\\$`"]/g, "\\$&")}"`;
 }
 
 /** Several bash words, each exactly one argument. */
 export function shArgs(values: readonly (string | number)[]): string {
-  return quote(values.map(String));
+  return values.map(sh).join(" ");
 }
 
 /**

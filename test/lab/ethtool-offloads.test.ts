@@ -6,15 +6,13 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabConfig } from "../../src/config/model";
 import { validateLab, type RawSettings } from "../../src/config/validate";
-import { guestCheckScript } from "../../src/plan/guestCheck";
+import { guestCheckStep } from "../../src/plan/guest-check/step";
+import { guestOffloadsStep } from "../../src/plan/guest-offloads/step";
 import { hostOffloadsStep } from "../../src/plan/host-offloads/step";
-import { linuxOffloadScript } from "../../src/plan/offload/linuxGuest";
 import { parseEthtoolFeatures } from "../../src/plan/offload/ethtoolFeatures";
-import { shLiteral } from "../../src/plan/quote";
+import { sh } from "../../src/plan/quote";
 import type { Step } from "../../src/plan/step";
 import { guestStepCommand, netnsTransport } from "../../src/plan/transport";
-import { guestCheckResult } from "../../src/results/offloadGuestCheck";
-import { linuxOffloadsResult } from "../../src/results/offload";
 import { canUseNamespaces, Namespace } from "../../src/sandbox/netns";
 
 // Real `ethtool -K` / `-k` on veth devices and a bridge inside network namespaces: the
@@ -57,7 +55,7 @@ describe.skipIf(skip)("host offloads on a veth 'tap' and a bridge", () => {
   const hostBash = (script: string) => spawnSync("ip", ["netns", "exec", host.name, "bash", "-c", script], { encoding: "utf8" });
   // The step as planned, keeping its state in this test's folder instead of /var/lib/offload-lab/state.
   const step = (cfg: LabConfig) => hostOffloadsStep(cfg, { guestDomain: { name: "guest-domain" } as Step });
-  const inStateDir = (script: string) => script.replace(/^STATE_DIR=.*$/m, `STATE_DIR=${shLiteral(stateDir)}`);
+  const inStateDir = (script: string) => script.replace(/^STATE_DIR=.*$/m, `STATE_DIR=${sh(stateDir)}`);
   const hostOffloadsCreate = (cfg: LabConfig) => inStateDir(step(cfg).create);
   const hostOffloadsDelete = (cfg: LabConfig) => inStateDir(step(cfg).delete!);
   const savedStateFile = (device: string) => path.join(stateDir, `ethtool-k.${device}`);
@@ -177,33 +175,75 @@ describe.skipIf(skip)("Linux guest offloads through the netns transport", () => 
       guest: { os: "linux", name: "g", baseImage: "/g.qcow2", linuxInterface: "eth0", iperf3Path: "iperf3" },
       guestOffloads,
     });
-  const inGuest = (script: string) =>
-    spawnSync("bash", ["-c", guestStepCommand(netnsTransport(guest.name), script)], { encoding: "utf8" });
+  const after = { guestDomain: { name: "guest-domain" } as Step, guestCheck: { name: "guest-check" } as Step };
+  const offloads = (cfg: LabConfig) => guestOffloadsStep(cfg, netnsTransport(guest.name), after);
+  const check = (cfg: LabConfig) => guestCheckStep(cfg, netnsTransport(guest.name), after);
+  /** The step's own host command: the transport and the guest script as the engine runs them. */
+  const run = (step: Step, env: NodeJS.ProcessEnv = process.env) => spawnSync("bash", ["-c", step.create], { encoding: "utf8", env });
 
   it("applies the profile with ethtool -K and ip link, and the read-back matches", () => {
     const cfg = config({ uso: { ipv4: false, ipv6: false }, lso: { ipv4: false }, checksum: { udpv4: "rxtx" }, ethtool: { "rx-gro-list": "on" } });
-    const r = inGuest(linuxOffloadScript(cfg));
+    const step = offloads(cfg);
+    const r = run(step);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    const result = linuxOffloadsResult(cfg, r.stdout);
-    expect(result.error).toBeNull();
-    expect(result.readBack.interface).toBe("eth0");
-    expect(result.readBack.mtu).toEqual({ requested: 9000, actual: 9000 });
-    expect(result.readBack.features.map((f) => `${f.feature}=${f.actual}`)).toEqual([
+    const readBack = step.parse(r.stdout);
+    if (readBack.os !== "linux") throw new Error("a Linux read-back was expected");
+    expect(readBack.interface).toBe("eth0");
+    expect(readBack.mtu).toEqual({ requested: 9000, actual: 9000 });
+    expect(readBack.features.map((f) => `${f.feature}=${f.actual}`)).toEqual([
       "tx-checksum-ip-generic=on", "rx-checksum=on", "tx-tcp-segmentation=off", "tx-udp-segmentation=off", "rx-gro-list=on",
     ]);
     expect(guest.exec(["cat", "/sys/class/net/eth0/mtu"]).trim()).toBe("9000");
   });
 
-  it("fails on RSC, [fixed] off on veth, with the same message as the pure comparison", () => {
+  it("fails on RSC, [fixed] off on veth, with the read-back message, and still prints what it read", () => {
     const cfg = config({ rsc: { ipv4: true }, mtu: 1500 });
-    const r = inGuest(linuxOffloadScript(cfg));
+    const step = offloads(cfg);
+    const r = run(step);
     expect(r.status).toBe(1);
-    const message = "offload settings did not take: guest eth0: rx-gro-hw requested on, actual off [fixed]";
-    expect(r.stderr).toBe(`${message}\n`);
-    const result = linuxOffloadsResult(cfg, r.stdout);
-    expect(result.error).toBe(message);
-    expect(result.readBack.mtu.actual).toBe(1500);
+    expect(r.stderr).toBe("offload settings did not take: guest eth0: rx-gro-hw requested on, actual off [fixed]\n");
+    const readBack = step.parse(r.stdout);
+    expect(readBack.os === "linux" && readBack.mtu.actual).toBe(1500);
+    expect(readBack.os === "linux" && readBack.features).toEqual([{ feature: "rx-gro-hw", requested: "on", actual: "off [fixed]" }]);
+  });
+
+  it("fails naming the MTU the interface would not take", () => {
+    // Above veth's maximum of 65535, which the schema would refuse first: bypassed here.
+    const base = config({});
+    const step = offloads({ ...base, offloads: { ...base.offloads, mtu: 70000 } });
+    const r = run(step);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("offload settings did not take: guest eth0: mtu requested 70000, actual 1500\n");
+    const readBack = step.parse(r.stdout);
+    expect(readBack.os === "linux" && readBack.setErrors).toMatch(/^eth0 mtu 70000: /);
+    expect(readBack.os === "linux" && readBack.mtu).toEqual({ requested: 70000, actual: 1500 });
+  });
+
+  it("says the device does not offer USO when tx-udp-segmentation reads back off [fixed]", () => {
+    // veth offers USO, so `ethtool -k` is real ethtool with that one line as virtio-net without
+    // host_uso prints it; `ethtool -K` is the real one.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "ol-nouso-"));
+    try {
+      const real = spawnSync("sh", ["-c", "command -v ethtool"], { encoding: "utf8" }).stdout.trim();
+      fs.writeFileSync(path.join(bin, "ethtool"), [
+        "#!/bin/sh",
+        `if [ "$1" = -k ]; then ${real} "$@" | sed 's/^tx-udp-segmentation: .*/tx-udp-segmentation: off [fixed]/'; else exec ${real} "$@"; fi`,
+        "",
+      ].join("\n"), { mode: 0o755 });
+      const cfg = config({ uso: { ipv4: true }, mtu: 1500 });
+      const step = offloads(cfg);
+      const r = run(step, { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        "offload settings did not take: guest eth0: tx-udp-segmentation requested on, actual off [fixed]; " +
+          "the virtio-net device does not offer USO (QEMU's host_uso is off, or QEMU is older than 8.2): set guest.virtioNetFeatures host_uso on\n",
+      );
+      const readBack = step.parse(r.stdout);
+      expect(readBack.os === "linux" && readBack.features).toEqual([{ feature: "tx-udp-segmentation", requested: "on", actual: "off [fixed]" }]);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   const busybox = spawnSync("busybox", ["--help"]).status === 0;
@@ -217,38 +257,37 @@ describe.skipIf(skip)("Linux guest offloads through the netns transport", () => 
       const inBusybox = (script: string) =>
         spawnSync("bash", ["-c", guestStepCommand(netnsTransport(guest.name), script)], { encoding: "utf8", env });
       expect(inBusybox('for t in sh sed awk tr; do readlink -f "$(command -v $t)"; done').stdout).toBe(`${bb}\n`.repeat(4));
-      const r = inBusybox(linuxOffloadScript(cfg));
-      const message = "offload settings did not take: guest eth0: rx-gro-hw requested on, actual off [fixed]";
-      expect(r.stderr).toBe(`${message}\n`);
-      const result = linuxOffloadsResult(cfg, r.stdout);
-      expect(result.error).toBe(message);
-      expect(result.readBack.features.map((f) => `${f.feature}=${f.actual}`)).toEqual(["tx-udp-segmentation=on", "rx-gro-hw=off [fixed]"]);
+      const step = offloads(cfg);
+      const r = run(step, env);
+      expect(r.stderr).toBe("offload settings did not take: guest eth0: rx-gro-hw requested on, actual off [fixed]\n");
+      const readBack = step.parse(r.stdout);
+      expect(readBack.os === "linux" && readBack.features.map((f) => `${f.feature}=${f.actual}`)).toEqual(["tx-udp-segmentation=on", "rx-gro-hw=off [fixed]"]);
     } finally {
       fs.rmSync(bin, { recursive: true, force: true });
     }
   });
 
   it("guest-check finds the tools, iperf3 and the interface", () => {
-    const cfg = config({});
-    const r = inGuest(guestCheckScript(cfg));
+    const step = check(config({}));
+    const r = run(step);
     expect(r.status).toBe(0);
-    const result = guestCheckResult(r.stdout);
-    expect(result.error).toBeNull();
-    expect(result.readBack).toMatchObject({ ok: true, missing: [], interface: "eth0", iperf3Path: "iperf3" });
-    expect(result.readBack.iperf3Version).toMatch(/^iperf 3\./);
+    const readBack = step.parse(r.stdout);
+    expect(readBack).toMatchObject({ ok: true, missing: [], interface: "eth0", iperf3Path: "iperf3" });
+    expect(readBack.iperf3Version).toMatch(/^iperf 3\./);
   });
 
   it("guest-check names everything missing at once", () => {
     const cfg = validateLab("t", {
       guest: { os: "linux", name: "g", baseImage: "/g.qcow2", linuxInterface: "eth9", iperf3Path: "/opt/none/iperf3" },
     });
-    const r = inGuest(guestCheckScript(cfg));
+    const step = check(cfg);
+    const r = run(step);
     expect(r.status).toBe(1);
-    const result = guestCheckResult(r.stdout);
-    expect(result.readBack.missing).toEqual([
+    const readBack = step.parse(r.stdout);
+    expect(readBack.missing).toEqual([
       "iperf3 at /opt/none/iperf3 (guest.iperf3Path)",
       "no interface eth9 in the guest (guest.linuxInterface)",
     ]);
-    expect(r.stderr).toBe(`${result.error}\n`);
+    expect(r.stderr).toBe(`guest-check: the guest image lacks: ${readBack.missing.join("; ")}\n`);
   });
 });

@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { validateLab } from "../../src/config/validate";
-import { guestNetworkStep } from "../../src/plan/guestNetwork";
-import { transportFor } from "../../src/plan/transport";
-import { parseGuestNetwork } from "../../src/results/guestNetwork";
+import { guestNetworkStep } from "../../src/plan/guest-network/step";
+import type { Step } from "../../src/plan/step";
+import { netnsTransport } from "../../src/plan/transport";
 import { canUseNamespaces, Namespace, run } from "../../src/sandbox/netns";
 
-// The guest-network step's Linux script, for real, in a namespace standing in for the guest:
+// The guest-network step's host command, for real, through the netns transport into a
+// namespace standing in for the guest:
 // its eth0 is a veth whose other end, with the host's address, is in a second namespace. The
 // script must keep waiting while eth0 is down, unaddressed or has no route to the host (the
 // state the lab's guest was in when every cell failed with "Network is unreachable"), and
@@ -20,8 +21,7 @@ const cfg = validateLab("guest-network-test", {
   network: { mode: "dedicated", name: "ol-gn", bridge: "olgnbr0", cidr: "10.199.0.0/24", guestAddress: "10.199.0.10", mtu: 1500 },
   guest: { os: "linux", name: "ol-gn-guest", baseImage: "/l.qcow2", access: "agent", linuxInterface: "eth0" },
 });
-const script = guestNetworkStep(cfg, transportFor(cfg)).create;
-const withWait = (seconds: number) => script.replace(/^OL_WAIT=.*$/m, `OL_WAIT=${seconds}`);
+const guestOffloads = { name: "guest-offloads" } as Step;
 
 interface Exit { code: number | null; stdout: string; stderr: string }
 
@@ -41,8 +41,14 @@ describe.skipIf(!env.ok)("guest-network script in a namespace", () => {
     host?.remove();
   });
 
+  const step = () => guestNetworkStep(cfg, netnsTransport(guest.name), { guestOffloads });
+  /** The step's own host command, its wait shortened to `seconds` where given. */
+  const command = (seconds?: number) => {
+    const create = step().create;
+    return seconds === undefined ? create : create.replace(/^WAIT_SECONDS=.*$/m, `WAIT_SECONDS=${seconds}`);
+  };
   const start = (text: string) => {
-    const child = spawn("ip", ["netns", "exec", guest.name, "sh", "-c", text], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", ["-c", text], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -52,7 +58,7 @@ describe.skipIf(!env.ok)("guest-network script in a namespace", () => {
   };
 
   it("waits while eth0 is down and unaddressed, then reports it up with its address and route", async () => {
-    const { child, exited } = start(script);
+    const { child, exited } = start(command());
     // Let it poll a few rounds against the unconfigured eth0: it must still be waiting.
     run("sleep", ["3"]);
     expect(child.exitCode).toBeNull();
@@ -60,7 +66,7 @@ describe.skipIf(!env.ok)("guest-network script in a namespace", () => {
     guest.exec(["ip", "link", "set", "eth0", "up"]);
     const r = await exited;
     expect(r.code, r.stderr).toBe(0);
-    const out = parseGuestNetwork(r.stdout);
+    const out = step().parse(r.stdout);
     expect(out).toMatchObject({ interface: "eth0", operstate: "up", addresses: ["10.199.0.10/24"] });
     expect(out.route).toContain(`${cfg.network.hostAddress} dev eth0 src 10.199.0.10`);
     expect(out.waitedSeconds).toBeGreaterThan(0);
@@ -70,7 +76,7 @@ describe.skipIf(!env.ok)("guest-network script in a namespace", () => {
     // A /32: the address is there, the host's subnet is not, as before DHCP installs its route.
     guest.exec(["ip", "addr", "add", "10.199.0.10/32", "dev", "eth0"]);
     guest.exec(["ip", "link", "set", "eth0", "up"]);
-    const r = await start(withWait(2)).exited;
+    const r = await start(command(2)).exited;
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`guest-network: after 2 s, no route to the host ${cfg.network.hostAddress} through eth0`);
     expect(r.stderr).toContain("Network is unreachable");
@@ -80,13 +86,13 @@ describe.skipIf(!env.ok)("guest-network script in a namespace", () => {
   it("fails naming the configured address when eth0 got another one", async () => {
     guest.exec(["ip", "addr", "add", "10.199.0.11/24", "dev", "eth0"]);
     guest.exec(["ip", "link", "set", "eth0", "up"]);
-    const r = await start(withWait(1)).exited;
+    const r = await start(command(1)).exited;
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("eth0 has no address 10.199.0.10 (it has: 10.199.0.11/24)");
   }, 60_000);
 
   it("fails naming the link state when eth0 never comes up", async () => {
-    const r = await start(withWait(1)).exited;
+    const r = await start(command(1)).exited;
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("guest-network: after 1 s, eth0 is down, not up");
   }, 60_000);

@@ -7,13 +7,15 @@ import { planCells } from "../../src/plan/benchmark/cells";
 import { guestCellScript } from "../../src/plan/benchmark/guestCell";
 import { windowsCommandLine } from "../../src/plan/benchmark/windowsCommandLine";
 import { planLab } from "../../src/plan/lab";
-import { offloadSteps } from "../../src/plan/offload/steps";
-import { ps } from "../../src/plan/quote";
 import { guestStepCommand, transportFor } from "../../src/plan/transport";
 import { POWERSHELL_LOADER } from "../../src/plan/transport/powershellLoader";
-import { describeErrors, encodedCommands, expectInertLiteral, parsePowershell, powershellParser } from "../support/powershellGrammar";
+import { describeErrors, encodedCommands, expectInertLiteral, HOSTILE_POWERSHELL, inLiteral, parsePowershell, powershellParser } from "../support/powershellGrammar";
 
 const ROOT = path.join(__dirname, "..", "..");
+
+// The guest steps' own scripts, the transports' loader and the grammar check itself are
+// tested beside them under src/plan/ (guest-check, netkvm-install, guest-offloads,
+// guest-network, transport, script/powershellScript.test.ts).
 
 /** Every PowerShell text a stack sends anywhere: rendered .ps1, cell scripts, -EncodedCommand payloads. */
 function powershellOf(cfg: LabConfig): Map<string, string> {
@@ -23,9 +25,6 @@ function powershellOf(cfg: LabConfig): Map<string, string> {
   for (const [name, text] of files) {
     if (name.endsWith(".ps1")) out.set(name, text);
     if (name.endsWith(".sh")) encodedCommands(text).forEach((ps1, i) => out.set(`${name} -EncodedCommand #${i + 1}`, ps1));
-  }
-  for (const step of offloadSteps(cfg, transport, { netkvmInstall: true })) {
-    if (step.language === "ps1") out.set(`${step.name}.ps1`, step.create);
   }
   if (cfg.guest.os === "windows") {
     for (const cell of planCells(cfg)) out.set(`cell ${cell.id}.ps1`, guestCellScript(cfg, cell));
@@ -40,33 +39,6 @@ async function expectParses(name: string, source: string): Promise<void> {
 
 beforeAll(async () => {
   await powershellParser();
-});
-
-describe("the grammar check itself", () => {
-  it.each([
-    ["an unclosed block", "if ($x) { Write-Output 1"],
-    ["an unclosed string", "$a = 'abc"],
-    ["an unclosed sub-expression", '$a = "x $(Get-Date"'],
-  ])("fails on %s", async (_what, source) => {
-    expect((await parsePowershell(source)).rootNode.hasError).toBe(true);
-  });
-
-  it("finds a value that escaped its literal", async () => {
-    const source = "$a = 'x'; Stop-Computer; 'y'";
-    expect(() => expectInertLiteral(parsePowershellSync(source), source, "x'; Stop-Computer; 'y")).toThrow(/string literal/);
-  });
-});
-
-// A parsed tree for the synchronous helpers once the parser is loaded.
-let parsed: (source: string) => ReturnType<Awaited<ReturnType<typeof powershellParser>>["parse"]>;
-function parsePowershellSync(source: string) {
-  const tree = parsed(source);
-  if (tree === null) throw new Error("no tree");
-  return tree;
-}
-beforeAll(async () => {
-  const p = await powershellParser();
-  parsed = (s) => p.parse(s);
 });
 
 describe("every PowerShell script of every stack parses", () => {
@@ -99,26 +71,10 @@ describe("every PowerShell script of every stack parses", () => {
   });
 });
 
-/** Distinctive (OLX) values that try every way out of a PowerShell single-quoted literal. */
-const HOSTILE = [
-  "OLX'; Stop-Computer; '",
-  "OLX$(Stop-Computer)",
-  "OLX`whoami`",
-  'OLX"; Stop-Computer; "',
-  "OLX\nStop-Computer\n",
-  "OLX @(1) @{a=1} #c <#x#> '@",
-  "OLX $env:PATH ${x} -f 1",
-  "OLX’; Stop-Computer; ‘",
-  "OLX\\\\server\\share\\",
-];
-
-/** The text a value becomes inside a single-quoted literal. */
-const inLiteral = (v: string) => ps(v).slice(1, -1);
-
 describe("hostile values, the schema bypassed, stay inert inside one literal", () => {
   const stack = loadStack(ROOT, "mtu9000-uso-on");
   const base: LabConfig = { ...stack, matrix: { ...stack.matrix, senders: ["plain", "uso"], payloads: [8972] } };
-  for (const value of HOSTILE) {
+  for (const value of HOSTILE_POWERSHELL) {
     it(JSON.stringify(value), async () => {
       const byName: LabConfig = {
         ...base,

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { Language, Parser, type Node, type Tree } from "web-tree-sitter";
+import { ps } from "../../src/plan/quote";
 
 // PowerShell's grammar (tree-sitter-powershell, its own .wasm) through web-tree-sitter: no
 // native build, no Windows. It proves the scripts parse and where each value sits in the
@@ -73,3 +74,19 @@ export function expectInertLiteral(tree: Tree, source: string, literal: string):
 export function encodedCommands(hostScript: string): string[] {
   return [...hostScript.matchAll(/-EncodedCommand[",\s]+([A-Za-z0-9+/=]+)/g)].map((m) => Buffer.from(m[1]!, "base64").toString("utf16le"));
 }
+
+/** Distinctive (OLX) values that try every way out of a PowerShell single-quoted literal. */
+export const HOSTILE_POWERSHELL = [
+  "OLX'; Stop-Computer; '",
+  "OLX$(Stop-Computer)",
+  "OLX`whoami`",
+  'OLX"; Stop-Computer; "',
+  "OLX\nStop-Computer\n",
+  "OLX @(1) @{a=1} #c <#x#> '@",
+  "OLX $env:PATH ${x} -f 1",
+  "OLX’; Stop-Computer; ‘",
+  "OLX\\\\server\\share\\",
+];
+
+/** The text a value becomes inside a single-quoted literal. */
+export const inLiteral = (v: string): string => ps(v).slice(1, -1);

@@ -1,6 +1,6 @@
 import type { LabConfig } from "../../config/model";
 import type { Cell } from "../../results/cell";
-import { shLiteral } from "../quote";
+import { sh } from "../quote";
 import { windowsIperf3Cell, windowsUsoCell } from "./windowsCell";
 
 /** iperf3's own bound on reaching a dead or firewalled server. */
@@ -32,7 +32,7 @@ export function iperf3ClientArgs(cfg: LabConfig, cell: Cell): string[] {
  * even when the transport that started it is gone.
  *
  * Generated, not a file with a preamble: the cell is one command, an argv with every word
- * quoted by shLiteral (so exactly the words iperf3ClientArgs gives, whatever a value holds). A
+ * quoted by sh (so exactly the words iperf3ClientArgs gives, whatever a value holds). A
  * file would need guestShScript's preamble, which also carries the guest's JSON functions
  * (guest-lib.sh) that this command never calls, in every cell the loop sends. The tests run
  * shellcheck (sh) over it and run it under sh with a hostile iperf3 path.
@@ -43,7 +43,7 @@ function linuxCellScript(cfg: LabConfig, cell: Cell): string {
   return [
     // A comment line stays one line whatever the id holds.
     `# offload-lab cell ${cell.id.replace(/[\u0000-\u001f\u007f]/g, "")}`,
-    `exec timeout -k 5 ${limit} ${argv.map(shLiteral).join(" ")}`,
+    `exec timeout -k 5 ${limit} ${argv.map(sh).join(" ")}`,
     "",
   ].join("\n");
 }

@@ -1,19 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { featureReadBack, parseEthtoolFeatures } from "./ethtoolFeatures";
 
-// `ethtool -k` text in the form the kernel prints it, with the annotations that matter.
-const TEXT = [
-  "Features for eth0:",
-  "rx-checksumming: on [fixed]",
-  "tx-checksumming: on",
-  "\ttx-checksum-ip-generic: on",
-  "generic-receive-offload: on",
-  "rx-gro-hw: off [fixed]",
-  "tx-udp-segmentation: off [requested on]",
-  "",
-].join("\n");
-
 describe("ethtool read-back", () => {
+  const TEXT = [
+    "Features for eth0:",
+    "rx-checksumming: on [fixed]",
+    "tx-checksumming: on",
+    "\ttx-checksum-ip-generic: on",
+    "generic-receive-offload: on",
+    "rx-gro-hw: off [fixed]",
+    "tx-udp-segmentation: off [requested on]",
+    "",
+  ].join("\n");
+
   it("parses states and notes, under the names ethtool prints", () => {
     const f = parseEthtoolFeatures(TEXT);
     expect(f.get("rx-checksumming")).toEqual({ active: true, note: "[fixed]", fixed: true });
@@ -22,7 +21,7 @@ describe("ethtool read-back", () => {
     expect(f.has("Features for eth0")).toBe(false);
   });
 
-  it("puts requested beside actual by the printed name, in the order requested, absent when not printed", () => {
+  it("looks each feature up by the name ethtool prints, and sets requested beside actual", () => {
     expect(featureReadBack([
       ["rx-checksum", "on"], ["rx-gro", "on"], ["rx-gro-hw", "on"], ["tx-udp-segmentation", "on"], ["rx-gro-list", "off"],
     ], TEXT)).toEqual([

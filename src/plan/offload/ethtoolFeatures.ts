@@ -27,19 +27,15 @@ export function describeFeatureState(state: EthtoolFeatureState | undefined): st
   return `${state.active ? "on" : "off"}${state.note === "" ? "" : ` ${state.note}`}`;
 }
 
-/** One requested feature beside what `ethtool -k` showed afterwards: evidence, not a verdict. */
+/** A requested feature beside what `ethtool -k` read back: a stack output, not a verdict. */
 export interface FeatureReadBack {
   readonly feature: EthtoolFeature;
   readonly requested: OnOff;
-  /** As `ethtool -k` printed it, e.g. `off [fixed]`, or `absent`. */
+  /** As `ethtool -k` printed it, or `absent`. */
   readonly actual: string;
 }
 
-/** Requested vs actual for each requested feature, in the order requested. */
-export function featureReadBack(
-  requested: readonly (readonly [EthtoolFeature, OnOff])[],
-  ethtoolK: string,
-): FeatureReadBack[] {
+export function featureReadBack(requested: readonly (readonly [EthtoolFeature, OnOff])[], ethtoolK: string): FeatureReadBack[] {
   const states = parseEthtoolFeatures(ethtoolK);
   return requested.map(([feature, want]) => ({
     feature,

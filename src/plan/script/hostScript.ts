@@ -1,4 +1,4 @@
-import { shLiteral } from "../quote";
+import { sh } from "../quote";
 import type { StepDocument } from "../step";
 import { body, scriptFile, type ScriptFile } from "./files";
 import { checkedName, type ScriptValue } from "./values";
@@ -19,13 +19,13 @@ export interface HostScriptSpec {
   readonly documents?: readonly StepDocument[];
 }
 
-/** `NAME=value` lines; every value passes through `shLiteral()`, so nothing in it is ever code. */
+/** `NAME=value` lines; every value passes through `sh()`, so nothing in it is ever code. */
 export function bashAssignments(values: Readonly<Record<string, ScriptValue>>): string {
   return Object.entries(values)
     .map(([name, value]) =>
       typeof value === "string" || typeof value === "number"
-        ? `${checkedName(name)}=${shLiteral(value)}`
-        : `${checkedName(name)}=(${value.map(shLiteral).join(" ")})`,
+        ? `${checkedName(name)}=${sh(value)}`
+        : `${checkedName(name)}=(${value.map(sh).join(" ")})`,
     )
     .join("\n");
 }

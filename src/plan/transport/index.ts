@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { LabConfig } from "../../config/model";
 import { agentTransport } from "./agent";
 import { sshTransport } from "./ssh";
@@ -9,7 +8,10 @@ export { sshTransport, GUEST_SSH_KEY_ENV, type SshTarget } from "./ssh";
 export { netnsTransport } from "./netns";
 export type { Transport } from "./transport";
 
-/** The transport `guest.access` names. Validation guarantees an SSH address when it is ssh. */
+/**
+ * The transport `guest.access` names: the one place that picks it. Validation guarantees an
+ * SSH address when it is ssh.
+ */
 export function transportFor(cfg: LabConfig): Transport {
   const g = cfg.guest;
   if (g.access === "agent") {
@@ -19,17 +21,5 @@ export function transportFor(cfg: LabConfig): Transport {
   return sshTransport({ address: g.ssh.address, user: g.ssh.user, port: g.ssh.port, os: g.os, timeoutSeconds: g.agentTimeoutSeconds });
 }
 
-/**
- * The host bash of one guest step: the transport's `guest_exec` fed the guest script through
- * a quoted heredoc, so nothing in the script is expanded by the host. The delimiter carries
- * the script's hash and so cannot be one of its lines.
- */
-export function guestStepCommand(transport: Transport, guestScript: string): string {
-  const delimiter = `OFFLOAD_LAB_GUEST_SCRIPT_${createHash("sha256").update(guestScript).digest("hex").slice(0, 16)}`;
-  const body = guestScript.endsWith("\n") ? guestScript : `${guestScript}\n`;
-  return `set -euo pipefail
-${transport.functionDefinition}
-guest_exec <<'${delimiter}'
-${body}${delimiter}
-`;
-}
+/** The host bash of one guest step, for callers that run a guest script outside a step. */
+export { guestStepCommand } from "../guestStep";

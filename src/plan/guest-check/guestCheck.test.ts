@@ -1,0 +1,152 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../config/errors";
+import type { LabConfig } from "../../config/model";
+import { validateLab, type RawSettings } from "../../config/validate";
+import { expectGuestStepChecked, overSsh, stepNamed } from "../../../test/support/guestStep";
+import { expectInertLiteral, HOSTILE_POWERSHELL, inLiteral, parsePowershell, powershellParser } from "../../../test/support/powershellGrammar";
+import { boundValue, shellcheck } from "../../../test/support/shellcheck";
+import { everyStack, PROJECT } from "../../../test/support/stacks";
+import { transportFor } from "../transport";
+import { guestCheckStep } from "./step";
+
+const guestDomain = stepNamed("guest-domain");
+const checkOf = (cfg: LabConfig) => guestCheckStep(cfg, transportFor(cfg), { guestDomain });
+
+const WINDOWS: RawSettings = { guest: { os: "windows", name: "w", baseImage: "/w.qcow2", virtioWinIso: "/v.iso" } };
+const LINUX: RawSettings = { guest: { os: "linux", name: "l", baseImage: "/l.qcow2" } };
+const withGuest = (base: RawSettings, guest: Record<string, unknown>): RawSettings => ({ ...base, guest: { ...(base.guest as Record<string, unknown>), ...guest } });
+
+function problemsOf(f: () => unknown): string[] {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems.map((p) => p.key);
+    throw e;
+  }
+  return [];
+}
+
+beforeAll(async () => {
+  await powershellParser();
+});
+
+describe("the guest-check step", () => {
+  for (const cfg of everyStack()) {
+    it(`${cfg.stack}: guest script and host command match their golden files, lint clean and parse`, async () => {
+      const step = checkOf(cfg);
+      await expectGuestStepChecked(cfg, step);
+      expect(step.guest!.language).toBe(cfg.guest.os === "windows" ? "ps1" : "sh");
+      expect(step.dependsOn).toEqual([guestDomain]);
+      expect(step.component).toBe("LabGuest");
+      expect(step.effect.changes).toMatch(new RegExp(`^changes nothing: checks that guest ${cfg.guest.name} has `));
+      expect(step.effect.undo).toBeUndefined();
+    });
+  }
+
+  it("asks for iperf3 --gsro only when the matrix has gso senders", () => {
+    const gso = everyStack().find((c) => c.guest.os === "linux" && c.matrix.senders.includes("gso"))!;
+    expect(boundValue(checkOf(gso).guest!.script, "NEED_GSRO")).toBe("yes");
+    const plain: LabConfig = { ...gso, matrix: { ...gso.matrix, senders: ["plain"] } };
+    expect(boundValue(checkOf(plain).guest!.script, "NEED_GSRO")).toBe("no");
+  });
+
+  it("changes its trigger with the iperf3 path or the interface, not with an offload", () => {
+    const cfg = everyStack().find((c) => c.guest.os === "linux")!;
+    const base = checkOf(cfg).triggers;
+    expect(checkOf({ ...cfg, guest: { ...cfg.guest, iperf3Path: "/opt/iperf3" } }).triggers).not.toEqual(base);
+    expect(checkOf({ ...cfg, guest: { ...cfg.guest, linuxInterface: "eth1" } }).triggers).not.toEqual(base);
+    expect(checkOf({ ...cfg, offloads: { ...cfg.offloads, mtu: 9000 } }).triggers).toEqual(base);
+  });
+
+  it("gives an SSH guest's step the key as a secret environment variable", () => {
+    for (const cfg of everyStack()) {
+      expect(checkOf(overSsh(cfg)).secretEnv).toEqual({ OFFLOAD_LAB_GUEST_SSH_KEY: "guestSshPrivateKey" });
+      expect(checkOf(cfg).secretEnv).toEqual({});
+    }
+  });
+});
+
+describe("what guest-check prints", () => {
+  for (const stack of ["sandbox-uso-off", "sandbox-uso-on"]) {
+    it(`reads the output recorded from a real run (${stack})`, () => {
+      const cfg = everyStack().find((c) => c.stack === stack)!;
+      const recorded = fs.readFileSync(path.join(PROJECT, "test", "fixtures", "stdout", stack, "guest-check.out"), "utf8");
+      expect(checkOf(cfg).parse(recorded)).toEqual({
+        ok: true, missing: [], interface: "eth0", iperf3Path: "/usr/bin/iperf3", iperf3Version: "iperf 3.22 (cJSON 1.7.15)", kernel: "6.12.117+deb13-amd64",
+      });
+    });
+  }
+
+  it("reads what a Windows image lacks without judging it: the script has already failed the step", () => {
+    const cfg = everyStack().find((c) => c.guest.os === "windows")!;
+    const out = JSON.stringify({
+      ok: false, missing: ["iperf3 at C:\\iperf3\\iperf3.exe (guest.iperf3Path)"], windows: "Microsoft Windows 11 Pro (build 26100)",
+      adapter: "Ethernet", driverFileName: "netkvm.sys", driverVersion: "100.95.104.26200", iperf3Path: "C:\\iperf3\\iperf3.exe",
+      iperf3Version: null, agentService: "Running",
+    });
+    expect(checkOf(cfg).parse(out)).toMatchObject({ ok: false, missing: ["iperf3 at C:\\iperf3\\iperf3.exe (guest.iperf3Path)"] });
+    // The failure's wording, pointing at the docs, is the script's.
+    expect(checkOf(cfg).guest!.script).toContain(
+      `[Console]::Error.WriteLine("guest-check: the guest image lacks: " + ($missing -join '; ') + ' (see docs/windows-guest.md)')`,
+    );
+  });
+
+  it("names the step when its stdout is not its JSON", () => {
+    const step = checkOf(everyStack()[0]!);
+    expect(() => step.parse("ethtool: command not found\n")).toThrow(/step guest-check printed no JSON document/);
+    expect(() => step.parse('{"ok":"yes"}')).toThrow(/step guest-check printed unexpected JSON \(ok:/);
+  });
+});
+
+describe("hostile strings in the guest check", () => {
+  it.each(["/usr/bin/$(id)", "/usr/bin/`id`", "/usr/bin/ip'erf3", "/usr/bin/iperf3\nreboot"])("refuses the iperf3 path %j", (p) => {
+    expect(problemsOf(() => validateLab("t", withGuest(LINUX, { iperf3Path: p })))).toEqual(["offload-lab:guest.iperf3Path"]);
+  });
+
+  it("runs a Linux guest check with a hostile but allowed iperf3 path without executing any of it", () => {
+    const marker = `/tmp/ol-pwned-${process.pid}`;
+    const hostile = `/nonexistent/iperf 3; touch ${marker} & (touch ${marker}) | >${marker}`;
+    const cfg = validateLab("t", withGuest(LINUX, { iperf3Path: hostile, linuxInterface: "lo" }));
+    const script = checkOf(cfg).guest!.script;
+    const r = spawnSync("dash", ["-s"], { input: script, encoding: "utf8" });
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { missing: string[]; iperf3Path: string };
+    expect(out.iperf3Path).toBe(hostile);
+    expect(out.missing).toEqual([`iperf3 at ${hostile} (guest.iperf3Path)`]);
+    expect(r.stderr).toBe(`guest-check: the guest image lacks: iperf3 at ${hostile} (guest.iperf3Path)\n`);
+  });
+
+  it("binds a hostile iperf3 path, interface and MAC, the schema bypassed, as exactly themselves", () => {
+    const hostile = "x'$(touch /tmp/ol-pwned)`id`\n\"y\" \\ ;";
+    const cfg = everyStack().find((c) => c.guest.os === "linux")!;
+    const script = checkOf({ ...cfg, guest: { ...cfg.guest, iperf3Path: hostile, linuxInterface: hostile, mac: hostile } }).guest!.script;
+    for (const name of ["IPERF3", "OL_LINUX_INTERFACE", "OL_MAC"]) expect(boundValue(script, name)).toBe(hostile);
+    expect(shellcheck(script, "sh")).toEqual([]);
+  });
+
+  it("doubles PowerShell's typographic quotes in an iperf3 path", () => {
+    const cfg = validateLab("t", withGuest(WINDOWS, { iperf3Path: "C:\\it’s ‘x’\\iperf3.exe; calc & y" }));
+    expect(checkOf(cfg).guest!.script).toContain("  Iperf3Path = 'C:\\it’’s ‘‘x’’\\iperf3.exe; calc & y'\n");
+  });
+
+  for (const value of HOSTILE_POWERSHELL) {
+    it(`keeps ${JSON.stringify(value)}, the schema bypassed, inert inside one literal`, async () => {
+      const base = everyStack().find((c) => c.stack === "mtu9000-uso-on")!;
+      const byName: LabConfig = { ...base, guest: { ...base.guest, adapterName: value, iperf3Path: value } };
+      const byMac: LabConfig = { ...base, guest: { ...base.guest, adapterName: undefined, mac: value } };
+      let seen = 0;
+      for (const [cfg, form] of [[byName, inLiteral(value)], [byMac, inLiteral(value.toUpperCase().replace(/:/g, "-"))]] as const) {
+        const script = checkOf(cfg).guest!.script;
+        const tree = await parsePowershell(script);
+        expect(tree.rootNode.hasError).toBe(false);
+        seen += expectInertLiteral(tree, script, form);
+      }
+      // The adapter name and the iperf3 path, then the MAC.
+      expect(seen).toBe(3);
+    });
+  }
+});

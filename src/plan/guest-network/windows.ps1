@@ -1,0 +1,50 @@
+param(
+  # Find-LabAdapter's: guest.adapterName ('' when unset), else the domain's MAC.
+  [string]$AdapterName,
+  [string]$AdapterMac,
+  # The host's address, and the guest's ('' when unknown).
+  [string]$HostAddress,
+  [string]$WantAddress,
+  [int]$WaitSeconds
+)
+# Waits until what the matrix needs is there: the lab adapter up, its IPv4 address (the
+# configured one, when known), and a route to the host's address through that adapter.
+# Prints one JSON document; exits 1 naming what is still missing when the wait runs out.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$adapter = Find-LabAdapter $AdapterName $AdapterMac
+if ($null -eq $adapter) { [Console]::Error.WriteLine("guest-network: $(Get-LabAdapterWanted $AdapterName $AdapterMac)"); exit 2 }
+$waited = 0
+while ($true) {
+  $state = [string](Get-NetAdapter -InterfaceIndex $adapter.ifIndex).Status
+  $addresses = @(Get-NetIPAddress -InterfaceIndex $adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue |
+    Where-Object { $_.AddressState -eq 'Preferred' } | ForEach-Object { "$($_.IPAddress)/$($_.PrefixLength)" })
+  # Find-NetRoute returns the source address and the route; only the route says which interface.
+  $route = @(Find-NetRoute -RemoteIPAddress $HostAddress -ErrorAction SilentlyContinue |
+    Where-Object { $_.CimClass.CimClassName -eq 'MSFT_NetRoute' })[0]
+  $missing = $null
+  if ($state -ne 'Up') {
+    $missing = "adapter $($adapter.Name) is $state, not Up"
+  } elseif ($WantAddress -ne '' -and -not ($addresses | Where-Object { $_.StartsWith("$WantAddress/") })) {
+    $missing = "adapter $($adapter.Name) has no address $WantAddress (it has: $(if ($addresses.Count) { $addresses -join ' ' } else { 'none' }))"
+  } elseif ($addresses.Count -eq 0) {
+    $missing = "adapter $($adapter.Name) has no IPv4 address"
+  } elseif ($null -eq $route -or $route.InterfaceIndex -ne $adapter.ifIndex) {
+    $missing = "no route to the host $HostAddress through adapter $($adapter.Name)"
+  }
+  if ($null -eq $missing) { break }
+  if ($waited -ge $WaitSeconds) {
+    [Console]::Error.WriteLine("guest-network: after $WaitSeconds s, $($missing): the matrix could not reach the iperf3 server")
+    exit 1
+  }
+  Start-Sleep -Seconds 1
+  $waited++
+}
+$result = [ordered]@{
+  interface = $adapter.Name
+  operstate = $state
+  addresses = $addresses
+  route = "$($route.DestinationPrefix) via $($route.NextHop) ifIndex $($route.InterfaceIndex)"
+  waitedSeconds = $waited
+}
+[Console]::Out.WriteLine((ConvertTo-Json -InputObject $result -Compress))

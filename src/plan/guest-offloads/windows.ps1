@@ -1,0 +1,145 @@
+param(
+  # Find-LabAdapter's: guest.adapterName ('' when unset), else the domain's MAC.
+  [string]$AdapterName,
+  [string]$AdapterMac,
+  # The host's address on the lab network: the guest is ready when it answers.
+  [string]$HostAddress,
+  # NetKVM advanced properties, each @{ Keyword = '*UsoIPv4'; Value = '1' }, checksums first.
+  [object[]]$Settings,
+  # The IP MTU (the MTU keyword of drivers before virtio-win 0.1.190, and the read-back), and
+  # the frame size for *JumboPacket (MTU + 14).
+  [string]$Mtu,
+  [string]$JumboPacket,
+  # Seconds to wait after the one adapter restart for what the matrix needs.
+  [int]$LinkWaitSeconds
+)
+# The offload profile for a Windows guest: every NetKVM advanced property with -NoRestart,
+# then one adapter restart, a wait until the matrix can run, and a read-back printed as one
+# JSON document. The read-back trusts the driver over the registry: NetKVM clears USO without
+# a word (NDIS before 6.83, failover, no VIRTIO_NET_F_HOST_USO) and ignores out-of-range
+# registry values, so its own NetKvm_Config.UsoEnabledv4/v6 decide where the driver has them;
+# and with <mtu> in the domain XML the device sets the MTU, so the adapter's MtuSize and the IP
+# NlMtu are checked. A keyword this driver does not have, a value that did not stick, a driver
+# flag or MTU that disagrees, or a guest that is not ready fails the step here, with the
+# read-back message.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+# The NetKVM keyword of each USO family and the NetKvm_Config field with the driver's own flag.
+$usoDriverFields = @(
+  @{ Family = 'ipv4'; Keyword = '*UsoIPv4'; Field = 'UsoEnabledv4' },
+  @{ Family = 'ipv6'; Keyword = '*UsoIPv6'; Field = 'UsoEnabledv6' }
+)
+
+# What the matrix needs after a restart, not only link Up: a preferred IPv4 address (DHCP
+# done, duplicate address detection over) and the host answering.
+function Get-Readiness($Adapter, [string]$HostAddress) {
+  if ($null -eq $Adapter) { return 'adapter absent' }
+  if ([string]$Adapter.Status -ne 'Up') { return "link $($Adapter.Status)" }
+  $address = @(Get-NetIPAddress -InterfaceIndex $Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]$_.AddressState -eq 'Preferred' })[0]
+  if ($null -eq $address) { return 'no preferred IPv4 address' }
+  try { $reply = (New-Object System.Net.NetworkInformation.Ping).Send($HostAddress, 1000) } catch { $reply = $null }
+  if ($null -eq $reply -or [string]$reply.Status -ne 'Success') { return "host $HostAddress does not answer" }
+  'ready'
+}
+# The driver's own USO flag; 'unverified' where this build does not report it (before tag mm320).
+function Get-UsoDriverFlag($Config, [string]$Field) {
+  if ($null -eq $Config -or -not $Config.Contains($Field)) { return 'unverified' }
+  $(if ([int]$Config[$Field] -ne 0) { 'on' } else { 'off' })
+}
+function Get-RegistryText($Properties, [string]$Keyword) {
+  $p = $Properties[$Keyword]
+  $(if ($null -eq $p) { 'absent' } else { "$(@($p.RegistryValue) -join ',') ($($p.DisplayValue))" })
+}
+
+$adapter = Find-LabAdapter $AdapterName $AdapterMac
+if ($null -eq $adapter) { [Console]::Error.WriteLine("guest-offloads: $(Get-LabAdapterWanted $AdapterName $AdapterMac)"); exit 2 }
+
+$requested = @($Settings)
+$props = Get-AdvancedProperties $adapter
+# virtio-win 0.1.190 replaced the MTU keyword (IP MTU) with *JumboPacket (frame size).
+if ($props.ContainsKey('MTU') -and -not $props.ContainsKey('*JumboPacket')) {
+  $requested += @{ Keyword = 'MTU'; Value = $Mtu }
+} else {
+  $requested += @{ Keyword = '*JumboPacket'; Value = $JumboPacket }
+}
+
+$setErrors = @()
+$changed = $false
+foreach ($r in $requested) {
+  $p = $props[$r.Keyword]
+  if ($null -eq $p -or (@($p.RegistryValue) -join ',') -eq $r.Value) { continue }
+  try {
+    $p | Set-NetAdapterAdvancedProperty -RegistryValue $r.Value -NoRestart
+    $changed = $true
+  } catch {
+    $setErrors += "$($r.Keyword) $($r.Value): $($_.Exception.Message)"
+  }
+}
+$deadline = (Get-Date).AddSeconds($LinkWaitSeconds)
+if ($changed) { $adapter | Restart-NetAdapter -Confirm:$false }
+# Looked up again every second: while it restarts the adapter may be briefly absent.
+do {
+  $adapter = Find-LabAdapter $AdapterName $AdapterMac
+  $readiness = Get-Readiness $adapter $HostAddress
+  if ($readiness -eq 'ready') { break }
+  Start-Sleep -Seconds 1
+} while ((Get-Date) -lt $deadline)
+if ($null -eq $adapter) { [Console]::Error.WriteLine("guest-offloads: after the restart, $(Get-LabAdapterWanted $AdapterName $AdapterMac)"); exit 2 }
+
+$props = Get-AdvancedProperties $adapter
+$where = "guest $($adapter.Name)"
+$fail = @()
+$properties = @(foreach ($r in $requested) {
+  $p = $props[$r.Keyword]
+  if ($null -eq $p) {
+    $fail += "$($where): $($r.Keyword) requested $($r.Value), actual absent"
+    [ordered]@{ keyword = $r.Keyword; requested = $r.Value; registryValue = $null; displayValue = $null }
+  } else {
+    $value = @($p.RegistryValue) -join ','
+    if ($value -ne $r.Value) { $fail += "$($where): $($r.Keyword) requested $($r.Value), actual $value ($($p.DisplayValue))" }
+    [ordered]@{ keyword = $r.Keyword; requested = $r.Value; registryValue = $value; displayValue = [string]$p.DisplayValue }
+  }
+})
+if ($readiness -ne 'ready') { $fail += "$($where): readiness requested ready, actual $readiness" }
+
+$config = Get-NetKvmWmi $adapter 'NetKvm_Config'
+$usoDriver = [ordered]@{}
+foreach ($u in $usoDriverFields) { $usoDriver[$u.Family] = Get-UsoDriverFlag $config $u.Field }
+foreach ($u in $usoDriverFields) {
+  $wanted = @($Settings | Where-Object { $_.Keyword -eq $u.Keyword })[0]
+  if ($null -eq $wanted) { continue }
+  $state = $(if ($wanted.Value -eq '1') { 'on' } else { 'off' })
+  $got = $usoDriver[$u.Family]
+  if ($got -ne 'unverified' -and $got -ne $state) {
+    $fail += "$($where): NetKvm_Config.$($u.Field) requested $state, actual $got while the registry says $(Get-RegistryText $props $u.Keyword)"
+  }
+}
+$ipInterface = @(Get-NetIPInterface -InterfaceIndex $adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue)[0]
+$ipMtu = $(if ($null -ne $ipInterface) { [long]$ipInterface.NlMtu } else { $null })
+# The device's MTU (VIRTIO_NET_F_MTU) wins over *JumboPacket: check what the adapter really has.
+if ("$($adapter.MtuSize)" -ne $Mtu) { $fail += "$($where): MtuSize requested $Mtu, actual $(if ($null -eq $adapter.MtuSize) { 'absent' } else { $adapter.MtuSize })" }
+if ("$ipMtu" -ne $Mtu) { $fail += "$($where): NlMtu requested $Mtu, actual $(if ($null -eq $ipMtu) { 'absent' } else { $ipMtu })" }
+
+$readBack = [ordered]@{
+  adapter = $adapter.Name
+  interfaceDescription = $adapter.InterfaceDescription
+  driverFileName = $adapter.DriverFileName
+  driverVersion = $adapter.DriverVersion
+  driverDate = $adapter.DriverDate
+  linkStatus = [string]$adapter.Status
+  readiness = $readiness
+  restarted = $changed
+  mtuSize = $(if ($null -ne $adapter.MtuSize) { [long]$adapter.MtuSize } else { $null })
+  ipMtu = $ipMtu
+  properties = $properties
+  setErrors = $setErrors
+  usoDriver = $usoDriver
+  netkvmConfig = $config
+  netkvmDiag = Get-NetKvmWmi $adapter 'NetKvm_Diag'
+}
+[Console]::Out.WriteLine((ConvertTo-Json -InputObject $readBack -Depth 6 -Compress))
+if ($fail.Count -gt 0) {
+  [Console]::Error.WriteLine("offload settings did not take: " + ($fail -join '; '))
+  exit 1
+}

@@ -1,0 +1,200 @@
+set -euo pipefail
+# guest_exec and guest_stop: src/plan/transport/agent.sh, after the transport's values
+OL_AGENT_URI='qemu:///system'
+OL_AGENT_DOMAIN=win-uso-lab
+OL_AGENT_TIMEOUT=300
+OL_AGENT_COMMAND='{"path":"powershell.exe","arg":["-NoProfile","-NonInteractive","-ExecutionPolicy","Bypass","-EncodedCommand","JABFAHIAcgBvAHIAQQBjAHQAaQBvAG4AUAByAGUAZgBlAHIAZQBuAGMAZQAgAD0AIAAnAFMAdABvAHAAJwAKACQAUAByAG8AZwByAGUAcwBzAFAAcgBlAGYAZQByAGUAbgBjAGUAIAA9ACAAJwBTAGkAbABlAG4AdABsAHkAQwBvAG4AdABpAG4AdQBlACcACgAkAFcAYQByAG4AaQBuAGcAUAByAGUAZgBlAHIAZQBuAGMAZQAgAD0AIAAnAEMAbwBuAHQAaQBuAHUAZQAnAAoAJABWAGUAcgBiAG8AcwBlAFAAcgBlAGYAZQByAGUAbgBjAGUAIAA9ACAAJwBTAGkAbABlAG4AdABsAHkAQwBvAG4AdABpAG4AdQBlACcACgAkAEQAZQBiAHUAZwBQAHIAZQBmAGUAcgBlAG4AYwBlACAAPQAgACcAUwBpAGwAZQBuAHQAbAB5AEMAbwBuAHQAaQBuAHUAZQAnAAoAJABJAG4AZgBvAHIAbQBhAHQAaQBvAG4AUAByAGUAZgBlAHIAZQBuAGMAZQAgAD0AIAAnAFMAaQBsAGUAbgB0AGwAeQBDAG8AbgB0AGkAbgB1AGUAJwAKACQAdQB0AGYAOAAgAD0AIABOAGUAdwAtAE8AYgBqAGUAYwB0ACAAUwB5AHMAdABlAG0ALgBUAGUAeAB0AC4AVQBUAEYAOABFAG4AYwBvAGQAaQBuAGcAIAAkAGYAYQBsAHMAZQAKACQAcwB0AGQAbwB1AHQAIAA9ACAATgBlAHcALQBPAGIAagBlAGMAdAAgAFMAeQBzAHQAZQBtAC4ASQBPAC4AUwB0AHIAZQBhAG0AVwByAGkAdABlAHIAIAAoAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBPAHAAZQBuAFMAdABhAG4AZABhAHIAZABPAHUAdABwAHUAdAAoACkAKQAsACAAJAB1AHQAZgA4AAoAJABzAHQAZABvAHUAdAAuAEEAdQB0AG8ARgBsAHUAcwBoACAAPQAgACQAdAByAHUAZQAKAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBTAGUAdABPAHUAdAAoACQAcwB0AGQAbwB1AHQAKQAKACQAcwB0AGQAZQByAHIAIAA9ACAATgBlAHcALQBPAGIAagBlAGMAdAAgAFMAeQBzAHQAZQBtAC4ASQBPAC4AUwB0AHIAZQBhAG0AVwByAGkAdABlAHIAIAAoAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBPAHAAZQBuAFMAdABhAG4AZABhAHIAZABFAHIAcgBvAHIAKAApACkALAAgACQAdQB0AGYAOAAKACQAcwB0AGQAZQByAHIALgBBAHUAdABvAEYAbAB1AHMAaAAgAD0AIAAkAHQAcgB1AGUACgBbAEMAbwBuAHMAbwBsAGUAXQA6ADoAUwBlAHQARQByAHIAbwByACgAJABzAHQAZABlAHIAcgApAAoAJABiAHUAZgBmAGUAcgAgAD0AIABOAGUAdwAtAE8AYgBqAGUAYwB0ACAAUwB5AHMAdABlAG0ALgBJAE8ALgBNAGUAbQBvAHIAeQBTAHQAcgBlAGEAbQAKAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBPAHAAZQBuAFMAdABhAG4AZABhAHIAZABJAG4AcAB1AHQAKAApAC4AQwBvAHAAeQBUAG8AKAAkAGIAdQBmAGYAZQByACkACgAkAGcAdQBlAHMAdABTAGMAcgBpAHAAdAAgAD0AIABbAHMAYwByAGkAcAB0AGIAbABvAGMAawBdADoAOgBDAHIAZQBhAHQAZQAoACQAdQB0AGYAOAAuAEcAZQB0AFMAdAByAGkAbgBnACgAJABiAHUAZgBmAGUAcgAuAFQAbwBBAHIAcgBhAHkAKAApACkAKQAKAHQAcgB5ACAAewAKACAAIAAmACAAJABnAHUAZQBzAHQAUwBjAHIAaQBwAHQAIAAqAD4AJgAxACAAfAAgAEYAbwByAEUAYQBjAGgALQBPAGIAagBlAGMAdAAgAHsACgAgACAAIAAgAGkAZgAgACgAJABfACAALQBpAHMAIABbAFMAeQBzAHQAZQBtAC4ATQBhAG4AYQBnAGUAbQBlAG4AdAAuAEEAdQB0AG8AbQBhAHQAaQBvAG4ALgBFAHIAcgBvAHIAUgBlAGMAbwByAGQAXQApACAAewAgAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBFAHIAcgBvAHIALgBXAHIAaQB0AGUATABpAG4AZQAoACIAZQByAHIAbwByADoAIAAkAF8AIgApACAAfQAKACAAIAAgACAAZQBsAHMAZQBpAGYAIAAoACQAXwAgAC0AaQBzACAAWwBTAHkAcwB0AGUAbQAuAE0AYQBuAGEAZwBlAG0AZQBuAHQALgBBAHUAdABvAG0AYQB0AGkAbwBuAC4AVwBhAHIAbgBpAG4AZwBSAGUAYwBvAHIAZABdACkAIAB7ACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AEUAcgByAG8AcgAuAFcAcgBpAHQAZQBMAGkAbgBlACgAIgB3AGEAcgBuAGkAbgBnADoAIAAkACgAJABfAC4ATQBlAHMAcwBhAGcAZQApACIAKQAgAH0ACgAgACAAIAAgAGUAbABzAGUAaQBmACAAKAAkAF8AIAAtAGkAcwAgAFsAUwB5AHMAdABlAG0ALgBNAGEAbgBhAGcAZQBtAGUAbgB0AC4AQQB1AHQAbwBtAGEAdABpAG8AbgAuAEkAbgBmAG8AcgBtAGEAdABpAG8AbgBhAGwAUgBlAGMAbwByAGQAXQApACAAewAgAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBFAHIAcgBvAHIALgBXAHIAaQB0AGUATABpAG4AZQAoACQAXwAuAE0AZQBzAHMAYQBnAGUAKQAgAH0ACgAgACAAIAAgAGUAbABzAGUAIAB7ACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AE8AdQB0AC4AVwByAGkAdABlAEwAaQBuAGUAKAAoACQAXwAgAHwAIABPAHUAdAAtAFMAdAByAGkAbgBnACkALgBUAHIAaQBtAEUAbgBkACgAKQApACAAfQAKACAAIAB9AAoAfQAgAGMAYQB0AGMAaAAgAHsACgAgACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AEUAcgByAG8AcgAuAFcAcgBpAHQAZQBMAGkAbgBlACgAIgAkACgAJABfAC4ARQB4AGMAZQBwAHQAaQBvAG4ALgBNAGUAcwBzAGEAZwBlACkAYABuACQAKAAkAF8ALgBTAGMAcgBpAHAAdABTAHQAYQBjAGsAVAByAGEAYwBlACkAIgApAAoAIAAgAGUAeABpAHQAIAAxAAoAfQAKAGUAeABpAHQAIAAwAAoA"]}'
+OL_AGENT_STOP='{"path":"taskkill.exe","arg":["/F","/T","/PID"]}'
+# guest_exec through the QEMU guest agent with `virsh qemu-agent-command`: `guest-ping` until
+# the agent answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status`
+# until it exits, then out-data/err-data decoded onto stdout/stderr and the guest's exit code
+# returned. Bound before this: OL_AGENT_URI, OL_AGENT_DOMAIN, OL_AGENT_TIMEOUT (seconds to wait
+# for the agent after boot, and again for the script to end), OL_AGENT_COMMAND and
+# OL_AGENT_STOP (JSON: the guest program that reads the script on stdin; the one that ends a
+# guest pid, given as its last argument).
+#
+# Requests are built and replies read with jq, whatever libvirt's JSON writer escapes (a json-c
+# libvirt writes '/' as '\/'). The agent leaves out `out-data`/`err-data` when they are empty
+# and `exitcode` when a signal ended the process (it sends `signal` then).
+: "${OL_AGENT_URI:?}" "${OL_AGENT_DOMAIN:?}" "${OL_AGENT_TIMEOUT:?}" "${OL_AGENT_COMMAND:?}" "${OL_AGENT_STOP:?}"
+ol_agent() {
+  virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
+}
+# A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
+ol_agent_field() {
+  printf '%s' "$1" | jq -r --arg f "$2" '.return[$f] | select(. != null) | tostring' 2>/dev/null
+}
+guest_exec() {
+  local input ping request reply err pid status code signal deadline
+  input=$(base64 -w0)
+  ping=$(jq -nc '{execute: "guest-ping"}')
+  deadline=$((SECONDS + OL_AGENT_TIMEOUT))
+  until err=$(ol_agent "$ping" 2>&1 >/dev/null); do
+    if ((SECONDS >= deadline)); then
+      echo "guest_exec: the guest agent of $OL_AGENT_DOMAIN did not answer within $OL_AGENT_TIMEOUT s: $err" >&2
+      return 124
+    fi
+    sleep 1
+  done
+  request=$(jq -nc --argjson command "$OL_AGENT_COMMAND" --arg input "$input" \
+    '{execute: "guest-exec", arguments: ($command + {"input-data": $input, "capture-output": true})}')
+  reply=$(ol_agent "$request" 2>&1) || {
+    echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  pid=$(ol_agent_field "$reply" pid)
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN gave no pid: $reply" >&2
+    return 125
+  fi
+  # For guest_stop, should the caller's deadline end this function before the guest's script.
+  if [[ -n ${OL_GUEST_PID_FILE:-} ]]; then printf '%s\n' "$pid" >"$OL_GUEST_PID_FILE"; fi
+  request=$(jq -nc --argjson pid "$pid" '{execute: "guest-exec-status", arguments: {pid: $pid}}')
+  deadline=$((SECONDS + OL_AGENT_TIMEOUT))
+  while :; do
+    status=$(ol_agent "$request" 2>&1) || {
+      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed: $status" >&2
+      return 125
+    }
+    [[ $(ol_agent_field "$status" exited) == true ]] && break
+    if ((SECONDS >= deadline)); then
+      echo "guest_exec: the guest script (pid $pid in $OL_AGENT_DOMAIN) did not end within $OL_AGENT_TIMEOUT s" >&2
+      return 124
+    fi
+    sleep 1
+  done
+  ol_agent_field "$status" out-data | base64 -d
+  ol_agent_field "$status" err-data | base64 -d >&2
+  if [[ $(ol_agent_field "$status" out-truncated) == true || $(ol_agent_field "$status" err-truncated) == true ]]; then
+    echo "guest_exec: the guest agent truncated the output of pid $pid in $OL_AGENT_DOMAIN" >&2
+    return 125
+  fi
+  code=$(ol_agent_field "$status" exitcode)
+  signal=$(ol_agent_field "$status" signal)
+  if [[ -n $signal ]]; then
+    echo "guest_exec: the guest script (pid $pid in $OL_AGENT_DOMAIN) was killed by signal $signal" >&2
+    return 125
+  fi
+  if [[ ! $code =~ ^-?[0-9]+$ ]]; then
+    echo "guest_exec: guest-exec-status for pid $pid in $OL_AGENT_DOMAIN has no exit code: $status" >&2
+    return 125
+  fi
+  # A Windows exit code is 32 bits: one that is a multiple of 256 must not read as success.
+  return $((code == 0 ? 0 : (code & 255) == 0 ? 1 : code & 255))
+}
+# guest_stop PIDFILE: ends the guest process guest_exec started (and what it started). The
+# agent has no command that kills a guest process, so this is a second guest-exec.
+guest_stop() {
+  local pid request reply
+  pid=$(cat "$1" 2>/dev/null) || true
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_stop: no guest pid recorded in $1" >&2
+    return 125
+  fi
+  request=$(jq -nc --argjson stop "$OL_AGENT_STOP" --arg pid "$pid" \
+    '{execute: "guest-exec", arguments: (($stop | .arg += [$pid]) + {"capture-output": true})}')
+  reply=$(ol_agent "$request" 2>&1) || {
+    echo "guest_stop: guest-exec of the stop for pid $pid in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
+}
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_924f7dbb4a7d511b'
+# offload-lab guest-check (Windows guest): src/plan/guest-check/windows.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named $Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC ($Mac as Get-NetAdapter prints it: upper case with '-'); $null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return $null, not end the script.
+function Find-LabAdapter([string]$Name, [string]$Mac) {
+  if ($Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { $_.Name -eq $Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { $_.MacAddress -eq $Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]$Name, [string]$Mac) {
+  if ($Name -ne '') { return "no network adapter named '$Name' in the guest (guest.adapterName)" }
+  "no network adapter with MAC $Mac in the guest (set guest.adapterName to name it)"
+}
+# Every advanced property of $Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties($Adapter) {
+  $byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { $_.Name -eq $Adapter.Name } | ForEach-Object { $byKeyword[$_.RegistryKeyword] = $_ }
+  $byKeyword
+}
+$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  Iperf3Path = 'C:\iperf3\iperf3.exe'
+  Access = 'agent'
+}
+& {
+param(
+  # Find-LabAdapter's: guest.adapterName ('' when unset), else the domain's MAC.
+  [string]$AdapterName,
+  [string]$AdapterMac,
+  # guest.iperf3Path
+  [string]$Iperf3Path,
+  # guest.access: with 'agent' this script arrived through the agent, which so works.
+  [string]$Access
+)
+# The first guest step on a Windows guest: checks that the base image has what the lab needs
+# (NetKVM on the lab adapter, a working iperf3) and names everything missing at once
+# (docs/windows-guest.md says how to add it). Prints one JSON document; exits 1 when
+# something is missing.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$missing = @()
+$adapter = Find-LabAdapter $AdapterName $AdapterMac
+if ($null -eq $adapter) {
+  $missing += Get-LabAdapterWanted $AdapterName $AdapterMac
+} elseif ($adapter.DriverFileName -ne 'netkvm.sys') {
+  $missing += "NetKVM driver on adapter $($adapter.Name) (it uses $($adapter.DriverFileName)): install it from the virtio-win ISO"
+}
+$iperf3Version = $null
+if (Test-Path -LiteralPath $Iperf3Path -PathType Leaf) {
+  # Windows PowerShell turns a native command's stderr into a terminating error under 'Stop'.
+  $ErrorActionPreference = 'Continue'
+  try {
+    $iperf3Output = @(& $Iperf3Path --version 2>&1 | ForEach-Object { "$_" })
+    $iperf3Exit = $LASTEXITCODE
+  } catch {
+    # A missing DLL stops the program from starting at all.
+    $iperf3Output = @($_.Exception.Message)
+    $iperf3Exit = 'none'
+  }
+  $ErrorActionPreference = 'Stop'
+  if ($iperf3Exit -eq 0 -and $iperf3Output.Count -gt 0) {
+    $iperf3Version = $iperf3Output[0]
+  } else {
+    $missing += "a working iperf3 at $($Iperf3Path) (--version exit code $($iperf3Exit): $($iperf3Output -join ' '))"
+  }
+} else {
+  $missing += "iperf3 at $Iperf3Path (guest.iperf3Path)"
+}
+$agent = Get-Service -Name 'QEMU-GA' -ErrorAction SilentlyContinue
+if ($Access -ne 'agent' -and $null -eq $agent) {
+  [Console]::Error.WriteLine('guest-check: note: no QEMU guest agent service (not needed with guest.access ssh)')
+}
+$os = Get-CimInstance Win32_OperatingSystem
+$result = [ordered]@{
+  ok = ($missing.Count -eq 0)
+  missing = $missing
+  windows = "$($os.Caption) (build $($os.BuildNumber))"
+  adapter = $(if ($null -ne $adapter) { $adapter.Name } else { $null })
+  driverFileName = $(if ($null -ne $adapter) { $adapter.DriverFileName } else { $null })
+  driverVersion = $(if ($null -ne $adapter) { $adapter.DriverVersion } else { $null })
+  iperf3Path = $Iperf3Path
+  iperf3Version = $iperf3Version
+  agentService = $(if ($null -ne $agent) { [string]$agent.Status } else { $null })
+}
+[Console]::Out.WriteLine((ConvertTo-Json -InputObject $result -Compress))
+if ($missing.Count -gt 0) {
+  [Console]::Error.WriteLine("guest-check: the guest image lacks: " + ($missing -join '; ') + ' (see docs/windows-guest.md)')
+  exit 1
+}
+} @offloadLabParameters
+OFFLOAD_LAB_GUEST_SCRIPT_924f7dbb4a7d511b

@@ -1,0 +1,100 @@
+# guest_exec and guest_stop: src/plan/transport/agent.sh, after the transport's values
+OL_AGENT_URI='qemu:///system'
+OL_AGENT_DOMAIN=linux-uso-lab
+OL_AGENT_TIMEOUT=300
+OL_AGENT_COMMAND='{"path":"/bin/sh","arg":["-s"]}'
+OL_AGENT_STOP='{"path":"/bin/kill","arg":["-TERM"]}'
+# guest_exec through the QEMU guest agent with `virsh qemu-agent-command`: `guest-ping` until
+# the agent answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status`
+# until it exits, then out-data/err-data decoded onto stdout/stderr and the guest's exit code
+# returned. Bound before this: OL_AGENT_URI, OL_AGENT_DOMAIN, OL_AGENT_TIMEOUT (seconds to wait
+# for the agent after boot, and again for the script to end), OL_AGENT_COMMAND and
+# OL_AGENT_STOP (JSON: the guest program that reads the script on stdin; the one that ends a
+# guest pid, given as its last argument).
+#
+# Requests are built and replies read with jq, whatever libvirt's JSON writer escapes (a json-c
+# libvirt writes '/' as '\/'). The agent leaves out `out-data`/`err-data` when they are empty
+# and `exitcode` when a signal ended the process (it sends `signal` then).
+: "${OL_AGENT_URI:?}" "${OL_AGENT_DOMAIN:?}" "${OL_AGENT_TIMEOUT:?}" "${OL_AGENT_COMMAND:?}" "${OL_AGENT_STOP:?}"
+ol_agent() {
+  virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
+}
+# A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
+ol_agent_field() {
+  printf '%s' "$1" | jq -r --arg f "$2" '.return[$f] | select(. != null) | tostring' 2>/dev/null
+}
+guest_exec() {
+  local input ping request reply err pid status code signal deadline
+  input=$(base64 -w0)
+  ping=$(jq -nc '{execute: "guest-ping"}')
+  deadline=$((SECONDS + OL_AGENT_TIMEOUT))
+  until err=$(ol_agent "$ping" 2>&1 >/dev/null); do
+    if ((SECONDS >= deadline)); then
+      echo "guest_exec: the guest agent of $OL_AGENT_DOMAIN did not answer within $OL_AGENT_TIMEOUT s: $err" >&2
+      return 124
+    fi
+    sleep 1
+  done
+  request=$(jq -nc --argjson command "$OL_AGENT_COMMAND" --arg input "$input" \
+    '{execute: "guest-exec", arguments: ($command + {"input-data": $input, "capture-output": true})}')
+  reply=$(ol_agent "$request" 2>&1) || {
+    echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  pid=$(ol_agent_field "$reply" pid)
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN gave no pid: $reply" >&2
+    return 125
+  fi
+  # For guest_stop, should the caller's deadline end this function before the guest's script.
+  if [[ -n ${OL_GUEST_PID_FILE:-} ]]; then printf '%s\n' "$pid" >"$OL_GUEST_PID_FILE"; fi
+  request=$(jq -nc --argjson pid "$pid" '{execute: "guest-exec-status", arguments: {pid: $pid}}')
+  deadline=$((SECONDS + OL_AGENT_TIMEOUT))
+  while :; do
+    status=$(ol_agent "$request" 2>&1) || {
+      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed: $status" >&2
+      return 125
+    }
+    [[ $(ol_agent_field "$status" exited) == true ]] && break
+    if ((SECONDS >= deadline)); then
+      echo "guest_exec: the guest script (pid $pid in $OL_AGENT_DOMAIN) did not end within $OL_AGENT_TIMEOUT s" >&2
+      return 124
+    fi
+    sleep 1
+  done
+  ol_agent_field "$status" out-data | base64 -d
+  ol_agent_field "$status" err-data | base64 -d >&2
+  if [[ $(ol_agent_field "$status" out-truncated) == true || $(ol_agent_field "$status" err-truncated) == true ]]; then
+    echo "guest_exec: the guest agent truncated the output of pid $pid in $OL_AGENT_DOMAIN" >&2
+    return 125
+  fi
+  code=$(ol_agent_field "$status" exitcode)
+  signal=$(ol_agent_field "$status" signal)
+  if [[ -n $signal ]]; then
+    echo "guest_exec: the guest script (pid $pid in $OL_AGENT_DOMAIN) was killed by signal $signal" >&2
+    return 125
+  fi
+  if [[ ! $code =~ ^-?[0-9]+$ ]]; then
+    echo "guest_exec: guest-exec-status for pid $pid in $OL_AGENT_DOMAIN has no exit code: $status" >&2
+    return 125
+  fi
+  # A Windows exit code is 32 bits: one that is a multiple of 256 must not read as success.
+  return $((code == 0 ? 0 : (code & 255) == 0 ? 1 : code & 255))
+}
+# guest_stop PIDFILE: ends the guest process guest_exec started (and what it started). The
+# agent has no command that kills a guest process, so this is a second guest-exec.
+guest_stop() {
+  local pid request reply
+  pid=$(cat "$1" 2>/dev/null) || true
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_stop: no guest pid recorded in $1" >&2
+    return 125
+  fi
+  request=$(jq -nc --argjson stop "$OL_AGENT_STOP" --arg pid "$pid" \
+    '{execute: "guest-exec", arguments: (($stop | .arg += [$pid]) + {"capture-output": true})}')
+  reply=$(ol_agent "$request" 2>&1) || {
+    echo "guest_stop: guest-exec of the stop for pid $pid in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
+}
