@@ -5,7 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { validateLab } from "../src/config/validate";
-import { diskStep } from "../src/plan/libvirt";
+import { guestDiskStep } from "../src/plan/guest-disk/step";
+import type { Step } from "../src/plan/step";
 
 const BASE_GIB = 20;
 /** Data actually written into the otherwise sparse base: what a full copy has to move. */
@@ -38,7 +39,7 @@ function main(): void {
     const cfg = validateLab("bench", {
       guest: { os: "linux", name: "bench", baseImage: base, baseImageFormat: "raw", overlayDir: dir },
     });
-    const step = diskStep(cfg);
+    const step = guestDiskStep(cfg, { hostReadiness: { name: "host-readiness" } as Step });
     const copy = path.join(dir, "full-copy.qcow2");
     const linked: number[] = [];
     const full: number[] = [];

@@ -68,7 +68,7 @@ export function buildLab(cfg: LabConfig) {
 
   const cells = benchmark.outputs.run.apply((r) => r.cells);
   const fingerprint = pulumi
-    .all({
+    .output({
       host: host.outputs.readiness,
       guestOffloads: offloads.outputs.guest,
       hostOffloads: offloads.outputs.host,
@@ -79,8 +79,8 @@ export function buildLab(cfg: LabConfig) {
   return {
     host: host.outputs.readiness,
     network: network.outputs.network,
-    guest: pulumi.all(guest.outputs),
-    offloadReadback: pulumi.all(offloads.outputs),
+    guest: pulumi.output(guest.outputs),
+    offloadReadback: pulumi.output(offloads.outputs),
     iperf3Server: server.outputs.server,
     cells,
     summary: cells.apply(summarize),

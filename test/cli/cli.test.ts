@@ -52,9 +52,9 @@ describe("render shows what each stack asks of NetKVM", () => {
     return fs.readFileSync(path.join(out, fs.readdirSync(out).find((f) => /-guest-offloads\.ps1$/.test(f))!), "utf8");
   };
   it.each([
-    ["mtu9000-uso-on", "Keyword = '*UsoIPv4'; Value = '1'", "Keyword = '*JumboPacket'; Value = '9014'"],
-    ["mtu9000-uso-off", "Keyword = '*UsoIPv4'; Value = '0'", "Keyword = '*JumboPacket'; Value = '9014'"],
-    ["mtu1500-uso-on", "Keyword = '*UsoIPv4'; Value = '1'", "Keyword = '*JumboPacket'; Value = '1514'"],
+    ["mtu9000-uso-on", "Keyword = '*UsoIPv4'; Value = '1'", "JumboPacket = '9014'"],
+    ["mtu9000-uso-off", "Keyword = '*UsoIPv4'; Value = '0'", "JumboPacket = '9014'"],
+    ["mtu1500-uso-on", "Keyword = '*UsoIPv4'; Value = '1'", "JumboPacket = '1514'"],
   ])("%s", async (stack, uso, jumbo) => {
     await cli("--project", ROOT, "render", "--stack", stack, "--out", path.join(tmp, stack));
     expect(guestScript(stack)).toContain(uso);

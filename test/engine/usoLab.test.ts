@@ -6,7 +6,6 @@ import { loadStack } from "../../src/config/stackFile";
 import { labStackOf } from "../../src/engine/stack";
 import { NIC_ALIAS } from "../../src/plan/guest-domain/domainXml";
 import { planLab } from "../../src/plan/lab";
-import { transportFor } from "../../src/plan/transport";
 import type { CellResult } from "../../src/results/cell";
 import { canUseNamespaces } from "../../src/sandbox/netns";
 import { startSandbox, type Sandbox } from "../../src/sandbox/session";
@@ -91,7 +90,7 @@ describe.skipIf(skip !== null)("the USO lab on the real engine and the sandbox h
     it("ran every step of the plan, and recorded each step's stdout when asked", async () => {
       const cfg = loadStack(PROJECT_DIR, name);
       const steps = await commands(stacks.get(name)!);
-      expect(steps.map(stepOf).sort()).toEqual(planLab(cfg, transportFor(cfg)).map((s) => s.name).sort());
+      expect(steps.map(stepOf).sort()).toEqual(planLab(cfg).steps.map((s) => s.name).sort());
       if (process.env.RECORD_STDOUT !== "1") return;
       const dir = path.join(PROJECT_DIR, "test", "fixtures", "stdout", name);
       fs.rmSync(dir, { recursive: true, force: true });

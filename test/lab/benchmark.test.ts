@@ -11,8 +11,7 @@ import type { Transport } from "../../src/plan/transport/transport";
 import { summarize } from "../../src/results/summary";
 import { Namespace, canUseNamespaces, vethPair } from "../../src/sandbox/netns";
 import { openImageRoot, type ImageRoot } from "../support/imageChroot";
-import { guestCheckScript } from "../../src/plan/guestCheck";
-import { guestStepCommand } from "../../src/plan/transport";
+import { guestCheckStep } from "../../src/plan/guest-check/step";
 
 // The iperf3-server and benchmark steps run for real: the "host" namespace stands in for the
 // KVM host (its veth end for the tap), the "guest" namespace runs the cell scripts through a
@@ -307,11 +306,11 @@ describe.skipIf(skipReason !== null)("USO evidence from a real UDP GSO sender ov
 
   it("guest-check passes the image's iperf3 for gso, and names an iperf3 without --gsro", async () => {
     const checked: LabConfig = { ...cfg, guest: { ...cfg.guest, linuxInterface: guestIf } };
-    const ok = JSON.parse(await runStep(host, guestStepCommand(transport, guestCheckScript(checked))));
+    const ok = JSON.parse(await runStep(host, guestCheckStep(checked, transport, { guestDomain: stand("guest-domain") }).create));
     expect(ok).toMatchObject({ ok: true, missing: [], iperf3Version: expect.stringMatching(/^iperf 3\.2\d/) });
     // The host's bookworm iperf3 3.12, run in the same namespace without the image.
     const old = netns("netns", `guest_exec() { ip netns exec ${guest.name} sh -s; }`);
-    const err = await runStep(host, guestStepCommand(old, guestCheckScript({ ...checked, guest: { ...checked.guest, iperf3Path: "iperf3" } }))).catch((e: Error) => e.message);
+    const err = await runStep(host, guestCheckStep({ ...checked, guest: { ...checked.guest, iperf3Path: "iperf3" } }, old, { guestDomain: stand("guest-domain") }).create).catch((e: Error) => e.message);
     expect(err).toContain("guest-check: the guest image lacks: iperf3 with --gsro (3.21 or newer) for matrix.senders gso, not iperf 3.12");
   });
 

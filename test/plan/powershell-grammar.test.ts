@@ -7,7 +7,6 @@ import { planCells } from "../../src/plan/benchmark/cells";
 import { guestCellScript } from "../../src/plan/benchmark/guestCell";
 import { windowsCommandLine } from "../../src/plan/benchmark/windowsCommandLine";
 import { planLab } from "../../src/plan/lab";
-import { guestStepCommand, transportFor } from "../../src/plan/transport";
 import { POWERSHELL_LOADER } from "../../src/plan/transport/powershellLoader";
 import { describeErrors, encodedCommands, expectInertLiteral, HOSTILE_POWERSHELL, inLiteral, parsePowershell, powershellParser } from "../support/powershellGrammar";
 
@@ -19,9 +18,8 @@ const ROOT = path.join(__dirname, "..", "..");
 
 /** Every PowerShell text a stack sends anywhere: rendered .ps1, cell scripts, -EncodedCommand payloads. */
 function powershellOf(cfg: LabConfig): Map<string, string> {
-  const transport = transportFor(cfg);
   const out = new Map<string, string>();
-  const files = renderPlan(cfg, planLab(cfg, transport), transport, (s) => guestStepCommand(transport, s));
+  const files = renderPlan(cfg, planLab(cfg));
   for (const [name, text] of files) {
     if (name.endsWith(".ps1")) out.set(name, text);
     if (name.endsWith(".sh")) encodedCommands(text).forEach((ps1, i) => out.set(`${name} -EncodedCommand #${i + 1}`, ps1));

@@ -72,7 +72,7 @@ export function expectInertLiteral(tree: Tree, source: string, literal: string):
 
 /** The PowerShell a host script carries as `-EncodedCommand BASE64` (UTF-16LE), decoded. */
 export function encodedCommands(hostScript: string): string[] {
-  return [...hostScript.matchAll(/-EncodedCommand[",\s]+([A-Za-z0-9+/=]+)/g)].map((m) => Buffer.from(m[1]!, "base64").toString("utf16le"));
+  return [...hostScript.matchAll(/-EncodedCommand[\\",\s]+([A-Za-z0-9+/=]+)/g)].map((m) => Buffer.from(m[1]!, "base64").toString("utf16le"));
 }
 
 /** Distinctive (OLX) values that try every way out of a PowerShell single-quoted literal. */

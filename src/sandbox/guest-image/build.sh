@@ -35,6 +35,7 @@ case "$GUEST_NET" in dhcp|static) ;; *) die "OFFLOAD_LAB_GUEST_NET must be dhcp 
 
 # The first deb URI serving this machine's own suite in apt's sources: the only archive
 # reachable from CI. The same archive serves trixie and sid.
+# shellcheck disable=SC1091 # the build host's own release file, read where it runs
 HOST_SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 apt_mirror() {
   local f suite="$HOST_SUITE"
@@ -68,21 +69,6 @@ HASH=$( { sha256sum "$HERE/build.sh" "$HERE/packages.txt" | cut -d' ' -f1
           printf '%s\n' "$MIRROR" "$SUITE" "$PIN_SUITE" "$GUEST_NET"; } | sha256sum | cut -c1-16)
 CACHE="$CACHE_ROOT/$HASH"
 
-# A JSON string for any path: backslash, quote and control characters escaped.
-json_str() {
-  local s="$1" out="" c i
-  for ((i = 0; i < ${#s}; i++)); do
-    c="${s:i:1}"
-    case "$c" in
-      '"') out+='\"' ;;
-      '\') out+='\\' ;;
-      [[:cntrl:]]) out+=$(printf '\\u%04x' "'$c") ;;
-      *) out+="$c" ;;
-    esac
-  done
-  printf '"%s"' "$out"
-}
-
 result() {
   local dir="$1" hit="$2"
   if [[ -n "$OUTDIR" ]]; then
@@ -94,9 +80,8 @@ result() {
   local secs; secs=$(elapsed)
   if [[ "$hit" == true ]]; then log "cache hit $HASH: ready in ${secs}s ($dir)"
   else log "cache miss $HASH: built in ${secs}s ($dir)"; fi
-  printf '{"dir":%s,"baseImage":%s,"kernel":%s,"initrd":%s,"cacheHit":%s,"seconds":%s,"hash":"%s"}\n' \
-    "$(json_str "$dir")" "$(json_str "$dir/debian-guest.qcow2")" "$(json_str "$dir/vmlinuz")" \
-    "$(json_str "$dir/initrd.img")" "$hit" "$secs" "$HASH"
+  jq -nc --arg dir "$dir" --argjson hit "$hit" --argjson secs "$secs" --arg hash "$HASH" \
+    '{dir: $dir, baseImage: "\($dir)/debian-guest.qcow2", kernel: "\($dir)/vmlinuz", initrd: "\($dir)/initrd.img", cacheHit: $hit, seconds: $secs, hash: $hash}'
 }
 
 mkdir -p "$CACHE_ROOT"
@@ -148,10 +133,12 @@ EOF
   printf 'Package: *\nPin: release n=%s\nPin-Priority: 1\n' "$PIN_SUITE" >"$ROOT/etc/apt/preferences.d/offload-lab-pin"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
   mount -t proc proc "$ROOT/proc"
+  # shellcheck disable=SC2016 # ${Package} is dpkg-query's format field, not the shell's
   in_root dpkg-query -W -f '${Package}\t${Version}\n' | LC_ALL=C sort >"$WORK/before.tsv"
   apt_opts=(-o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false -o Dpkg::Use-Pty=false)
   { in_root apt-get "${apt_opts[@]}" update && in_root apt-get "${apt_opts[@]}" install -y "${PINNED[@]}"; } \
     >"$WORK/pinned.log" 2>&1 || { tail -n 30 "$WORK/pinned.log" >&2; die "installing ${PINNED[*]} failed"; }
+  # shellcheck disable=SC2016 # ${Package} is dpkg-query's format field, not the shell's
   in_root dpkg-query -W -f '${Package}\t${Version}\n' | LC_ALL=C sort >"$WORK/after.tsv"
   umount "$ROOT/proc"
   # Anything trixie had installed whose version changed came from sid: refuse the mixed image.
@@ -309,6 +296,7 @@ size_mib=$(( (used_mib * 5 / 4 + 256 + 63) / 64 * 64 ))
 (( size_mib < 1024 )) || die "root filesystem needs ${size_mib} MiB, over the 1 GiB budget"
 mkfs.ext4 -q -F -L offload-guest -d "$ROOT" "$WORK/root.raw" "${size_mib}M" >&2
 qemu-img convert -c -f raw -O qcow2 "$WORK/root.raw" "$OUT/debian-guest.qcow2"
+# shellcheck disable=SC2016 # ${Package} is dpkg-query's format field, not the shell's
 in_root dpkg-query -W -f '${Package}\t${Version}\n' | LC_ALL=C sort >"$OUT/versions.txt"
 version_of() { awk -F'\t' -v p="$1" '$1 == p { print $2 }' "$OUT/versions.txt"; }
 jq -n --arg hash "$HASH" --arg suite "$SUITE" --arg pinSuite "$PIN_SUITE" --arg mirror "$MIRROR" \

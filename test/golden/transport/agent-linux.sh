@@ -1,9 +1,9 @@
 # guest_exec and guest_stop: src/plan/transport/agent.sh, after the transport's values
-OL_AGENT_URI='qemu:///system'
+OL_AGENT_URI=qemu:///system
 OL_AGENT_DOMAIN=linux-uso-lab
 OL_AGENT_TIMEOUT=300
-OL_AGENT_COMMAND='{"path":"/bin/sh","arg":["-s"]}'
-OL_AGENT_STOP='{"path":"/bin/kill","arg":["-TERM"]}'
+OL_AGENT_COMMAND="{\"path\":\"/bin/sh\",\"arg\":[\"-s\"]}"
+OL_AGENT_STOP="{\"path\":\"/bin/kill\",\"arg\":[\"-TERM\"]}"
 # guest_exec through the QEMU guest agent with `virsh qemu-agent-command`: `guest-ping` until
 # the agent answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status`
 # until it exits, then out-data/err-data decoded onto stdout/stderr and the guest's exit code

@@ -1,8 +1,8 @@
 # guest_exec and guest_stop: src/plan/transport/ssh.sh, after the transport's values
-OL_SSH_TARGET='root@10.77.0.10'
+OL_SSH_TARGET=root@10.77.0.10
 OL_SSH_PORT=22
 OL_SSH_TIMEOUT=300
-OL_SSH_REMOTE='/bin/sh -s'
+OL_SSH_REMOTE="/bin/sh -s"
 # guest_exec over SSH from the KVM host straight to the guest (the host is on the guest's
 # network, so it needs no jump host). Bound before this: OL_SSH_TARGET (user@address),
 # OL_SSH_PORT, OL_SSH_TIMEOUT (seconds to keep trying to connect after boot) and

@@ -1,7 +1,7 @@
 # offload-lab guest-check (Linux guest): src/plan/guest-check/linux.sh, after the stack's values
 set -u
 OL_LINUX_INTERFACE=eth0
-OL_MAC='52:54:00:71:02:95'
+OL_MAC=52:54:00:71:02:95
 IPERF3=/usr/bin/iperf3
 NEED_GSRO=yes
 # JSON for a Linux guest's scripts, which run under POSIX sh in an image that may have no jq.

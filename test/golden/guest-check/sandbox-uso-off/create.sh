@@ -1,10 +1,10 @@
 set -euo pipefail
 # guest_exec and guest_stop: src/plan/transport/agent.sh, after the transport's values
-OL_AGENT_URI='qemu:///system'
+OL_AGENT_URI=qemu:///system
 OL_AGENT_DOMAIN=sandbox-lab
 OL_AGENT_TIMEOUT=300
-OL_AGENT_COMMAND='{"path":"/bin/sh","arg":["-s"]}'
-OL_AGENT_STOP='{"path":"/bin/kill","arg":["-TERM"]}'
+OL_AGENT_COMMAND="{\"path\":\"/bin/sh\",\"arg\":[\"-s\"]}"
+OL_AGENT_STOP="{\"path\":\"/bin/kill\",\"arg\":[\"-TERM\"]}"
 # guest_exec through the QEMU guest agent with `virsh qemu-agent-command`: `guest-ping` until
 # the agent answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status`
 # until it exits, then out-data/err-data decoded onto stdout/stderr and the guest's exit code
@@ -99,11 +99,11 @@ guest_stop() {
   }
   echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_54968dd0a1ffb74d'
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_4e88570c36b211f4'
 # offload-lab guest-check (Linux guest): src/plan/guest-check/linux.sh, after the stack's values
 set -u
 OL_LINUX_INTERFACE=eth0
-OL_MAC='52:54:00:4e:42:dc'
+OL_MAC=52:54:00:4e:42:dc
 IPERF3=/usr/bin/iperf3
 NEED_GSRO=yes
 # JSON for a Linux guest's scripts, which run under POSIX sh in an image that may have no jq.
@@ -190,4 +190,4 @@ if [ -n "$missing" ]; then
   echo "guest-check: the guest image lacks: $(printf '%s\n' "$missing" | awk 'NR > 1 { printf "; " } { printf "%s", $0 }')" >&2
   exit 1
 fi
-OFFLOAD_LAB_GUEST_SCRIPT_54968dd0a1ffb74d
+OFFLOAD_LAB_GUEST_SCRIPT_4e88570c36b211f4

@@ -1,10 +1,10 @@
 set -euo pipefail
 # guest_exec and guest_stop: src/plan/transport/agent.sh, after the transport's values
-OL_AGENT_URI='qemu:///system'
+OL_AGENT_URI=qemu:///system
 OL_AGENT_DOMAIN=linux-uso-lab
 OL_AGENT_TIMEOUT=300
-OL_AGENT_COMMAND='{"path":"/bin/sh","arg":["-s"]}'
-OL_AGENT_STOP='{"path":"/bin/kill","arg":["-TERM"]}'
+OL_AGENT_COMMAND="{\"path\":\"/bin/sh\",\"arg\":[\"-s\"]}"
+OL_AGENT_STOP="{\"path\":\"/bin/kill\",\"arg\":[\"-TERM\"]}"
 # guest_exec through the QEMU guest agent with `virsh qemu-agent-command`: `guest-ping` until
 # the agent answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status`
 # until it exits, then out-data/err-data decoded onto stdout/stderr and the guest's exit code
@@ -99,11 +99,11 @@ guest_stop() {
   }
   echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_b673143a7223ce2b'
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_b67aaf3de73b54af'
 # offload-lab guest-network (Linux guest): src/plan/guest-network/linux.sh, after the stack's values
 set -u
 OL_LINUX_INTERFACE=eth0
-OL_MAC='52:54:00:7a:bc:f8'
+OL_MAC=52:54:00:7a:bc:f8
 HOST=10.77.0.1
 WANT_ADDRESS=10.77.0.10
 WAIT_SECONDS=180
@@ -198,4 +198,4 @@ printf '{"interface":%s,"operstate":%s,"addresses":%s,"route":%s,"waitedSeconds"
   "$(printf '%s\n' "$addresses" | ol_json_lines)" \
   "$(printf '%s' "$route" | ol_json_string)" \
   "$waited"
-OFFLOAD_LAB_GUEST_SCRIPT_b673143a7223ce2b
+OFFLOAD_LAB_GUEST_SCRIPT_b67aaf3de73b54af

@@ -1,7 +1,7 @@
 # offload-lab guest-network (Linux guest): src/plan/guest-network/linux.sh, after the stack's values
 set -u
 OL_LINUX_INTERFACE=eth0
-OL_MAC='52:54:00:e8:0c:a5'
+OL_MAC=52:54:00:e8:0c:a5
 HOST=10.77.0.1
 WANT_ADDRESS=10.77.0.10
 WAIT_SECONDS=180

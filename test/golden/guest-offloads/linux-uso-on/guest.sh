@@ -1,9 +1,9 @@
 # offload-lab guest-offloads (Linux guest): src/plan/guest-offloads/linux.sh, after the stack's values
 set -u
 OL_LINUX_INTERFACE=eth0
-OL_MAC='52:54:00:7a:bc:f8'
+OL_MAC=52:54:00:7a:bc:f8
 MTU=1500
-FEATURES='tx-udp-segmentation on tx-udp-segmentation'
+FEATURES="tx-udp-segmentation on tx-udp-segmentation"
 # JSON for a Linux guest's scripts, which run under POSIX sh in an image that may have no jq.
 # esc() walks the string a character at a time: gsub() with backslashes in the replacement
 # differs between mawk, gawk and busybox awk. Control characters other than tab, newline and

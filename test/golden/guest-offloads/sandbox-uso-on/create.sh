@@ -1,10 +1,10 @@
 set -euo pipefail
 # guest_exec and guest_stop: src/plan/transport/agent.sh, after the transport's values
-OL_AGENT_URI='qemu:///system'
+OL_AGENT_URI=qemu:///system
 OL_AGENT_DOMAIN=sandbox-lab
 OL_AGENT_TIMEOUT=300
-OL_AGENT_COMMAND='{"path":"/bin/sh","arg":["-s"]}'
-OL_AGENT_STOP='{"path":"/bin/kill","arg":["-TERM"]}'
+OL_AGENT_COMMAND="{\"path\":\"/bin/sh\",\"arg\":[\"-s\"]}"
+OL_AGENT_STOP="{\"path\":\"/bin/kill\",\"arg\":[\"-TERM\"]}"
 # guest_exec through the QEMU guest agent with `virsh qemu-agent-command`: `guest-ping` until
 # the agent answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status`
 # until it exits, then out-data/err-data decoded onto stdout/stderr and the guest's exit code
@@ -99,13 +99,13 @@ guest_stop() {
   }
   echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_2c1d1359e85f2e1c'
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_1cf2274233417945'
 # offload-lab guest-offloads (Linux guest): src/plan/guest-offloads/linux.sh, after the stack's values
 set -u
 OL_LINUX_INTERFACE=eth0
-OL_MAC='52:54:00:e8:0c:a5'
+OL_MAC=52:54:00:e8:0c:a5
 MTU=1500
-FEATURES='tx-udp-segmentation on tx-udp-segmentation'
+FEATURES="tx-udp-segmentation on tx-udp-segmentation"
 # JSON for a Linux guest's scripts, which run under POSIX sh in an image that may have no jq.
 # esc() walks the string a character at a time: gsub() with backslashes in the replacement
 # differs between mawk, gawk and busybox awk. Control characters other than tab, newline and
@@ -213,4 +213,4 @@ if [ -n "$OL_FAIL" ]; then
   echo "offload settings did not take: ${OL_FAIL%; }" >&2
   exit 1
 fi
-OFFLOAD_LAB_GUEST_SCRIPT_2c1d1359e85f2e1c
+OFFLOAD_LAB_GUEST_SCRIPT_1cf2274233417945

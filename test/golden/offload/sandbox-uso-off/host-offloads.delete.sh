@@ -1,3 +1,0 @@
-# offload-lab host-offloads delete: restore the features saved before the lab
-set -euo pipefail
-
