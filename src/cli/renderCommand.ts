@@ -1,30 +1,26 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { YAMLError } from "yaml";
 import { listStacks, loadStack, stackFilePath } from "../config/stackFile";
 import type { LabConfig } from "../config/model";
+import { didYouMean } from "../config/suggest";
 import { planLab } from "../plan/lab";
 import { guestStepCommand, transportFor } from "../plan/transport";
 import { UsageError } from "./errors";
 import type { CommandIo } from "./io";
 import { renderPlan, writeFiles } from "./render";
 
-/** The stack's validated config; a missing stack or unreadable YAML is the user's to fix. */
+/** The stack's validated config; a missing stack is the user's to fix. */
 function stackConfig(project: string, stack: string): LabConfig {
   const file = stackFilePath(project, stack);
   if (!fs.existsSync(file)) {
     const known = fs.existsSync(path.join(project, "stacks")) ? listStacks(project) : [];
+    const near = didYouMean(stack, known);
     throw new UsageError(
-      `--stack ${stack}: there is no ${path.relative(process.cwd(), file) || file}\n` +
+      `--stack ${stack}: there is no ${path.relative(process.cwd(), file) || file}${near === undefined ? "" : `; ${near}`}\n` +
         (known.length > 0 ? `Stacks in ${project}: ${known.join(", ")}` : `No stacks/ folder in ${project}: pass --project <dir>`),
     );
   }
-  try {
-    return loadStack(project, stack);
-  } catch (e) {
-    if (e instanceof YAMLError) throw new UsageError(`${file}: not valid YAML: ${e.message.split("\n")[0]}`);
-    throw e;
-  }
+  return loadStack(project, stack);
 }
 
 /** `render`: every XML document and script the stack runs, plus manifest.json, into `out`. */
