@@ -19,7 +19,7 @@ export function wholeNumber(min: number, max: number = Number.MAX_SAFE_INTEGER):
 export const collectFailRule = (value: string, previous: string[]): string[] => {
   if (!value.includes(">")) {
     throw new InvalidArgumentError(
-      "it has no >LIMIT. Typed unquoted, the shell takes >5% as a redirection (and creates a file named 5%): " +
+      "It has no >LIMIT. Typed unquoted, the shell takes >5% as a redirection (and creates a file named 5%): " +
         "quote the rule, e.g. --fail-if 'throughput-drop:uso>5%'",
     );
   }

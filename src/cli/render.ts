@@ -1,5 +1,3 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { LabConfig } from "../config/model";
 import { SECRET_PLACEHOLDER } from "../config/secret";
 import { effectiveTriggers } from "../plan/lab";
@@ -81,11 +79,4 @@ export function renderPlan(
   const doc: Manifest = { stack: cfg.stack, variant: cfg.variant, transport: transport.description, steps: manifest };
   files.set("manifest.json", JSON.stringify(doc, null, 2) + "\n");
   return files;
-}
-
-export function writeFiles(outDir: string, files: ReadonlyMap<string, string>): void {
-  fs.mkdirSync(outDir, { recursive: true });
-  for (const [name, content] of files) {
-    fs.writeFileSync(path.join(outDir, name), content, { mode: name.endsWith(".sh") ? 0o755 : 0o644 });
-  }
 }

@@ -7,7 +7,10 @@ import { planLab } from "../plan/lab";
 import { guestStepCommand, transportFor } from "../plan/transport";
 import { UsageError } from "./errors";
 import type { CommandIo } from "./io";
-import { renderPlan, writeFiles } from "./render";
+import { plural } from "./plural";
+import { renderPlan } from "./render";
+import { writeRender } from "./renderFolder";
+import { renderSummary } from "./renderSummary";
 
 /** The stack's validated config; a missing stack is the user's to fix. */
 function stackConfig(project: string, stack: string): LabConfig {
@@ -23,13 +26,17 @@ function stackConfig(project: string, stack: string): LabConfig {
   return loadStack(project, stack);
 }
 
-/** `render`: every XML document and script the stack runs, plus manifest.json, into `out`. */
+/**
+ * `render`: every XML document and script the stack runs, plus manifest.json, into `out` (new,
+ * empty, or an earlier render's, which it replaces), then the plan in short.
+ */
 export function renderCommand(project: string, opts: { stack: string; out: string }, io: CommandIo): number {
   const cfg = stackConfig(project, opts.stack);
   const transport = transportFor(cfg);
   const steps = planLab(cfg, transport);
   const files = renderPlan(cfg, steps, transport, (s) => guestStepCommand(transport, s));
-  writeFiles(path.resolve(opts.out), files);
-  io.out(`${opts.stack}: ${steps.length} steps, ${files.size} files in ${opts.out}`);
+  const replaced = writeRender(path.resolve(opts.out), files, opts.out);
+  io.out(`${opts.stack}: ${plural(steps.length, "step")}, ${plural(files.size, "file")} in ${opts.out}${replaced === undefined ? "" : ` (${replaced})`}`);
+  for (const line of renderSummary(cfg, steps, transport)) io.out(line);
   return 0;
 }
