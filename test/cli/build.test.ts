@@ -76,6 +76,32 @@ describe("scripts/build.js", () => {
   });
 });
 
+describe("the compiled Pulumi program", () => {
+  // `offload-lab up` and `sweep` serve the program from dist/ (the Automation API's inline
+  // program); it must register what the sources register (test/program checks those).
+  it("registers the lab of a stack under Pulumi mocks", () => {
+    ensureBuilt();
+    const script = `
+      const pulumi = require("@pulumi/pulumi");
+      const yaml = require("yaml");
+      const fs = require("fs");
+      const doc = yaml.parse(fs.readFileSync("stacks/Pulumi.mtu9000-uso-on.yaml", "utf8"));
+      const config = {};
+      for (const [k, v] of Object.entries(doc.config)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+      pulumi.runtime.setAllConfig(config, []);
+      const registered = [];
+      pulumi.runtime.setMocks({ newResource: (a) => { registered.push(a.type + " " + a.name); return { id: a.name, state: a.inputs }; }, call: () => ({}) }, "offload-lab", "mtu9000-uso-on", true)
+        .then(() => { const program = require("./dist/index.js"); setTimeout(() => { console.log(JSON.stringify({ exports: Object.keys(program).sort(), registered })); process.exit(0); }, 2000); });`;
+    const r = spawnSync("node", ["-e", script], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const { exports, registered } = JSON.parse(r.stdout.trim().split("\n").pop()!) as { exports: string[]; registered: string[] };
+    expect(exports).toEqual(["cells", "fingerprint", "guest", "host", "iperf3Server", "mtu", "network", "offloadReadback", "os", "stack", "summary", "uso", "variant"]);
+    expect(registered.filter((x) => x.startsWith("command:local:Command ")).map((x) => x.split(" ")[1]).sort()).toEqual(
+      ["benchmark", "guest-check", "guest-disk", "guest-domain", "guest-network", "guest-offloads", "host-offloads", "host-readiness", "iperf3-server", "network"],
+    );
+  });
+});
+
 describe("the installed command when dist/ cannot be built", () => {
   it("says so and runs the same command from the TypeScript sources", () => {
     // A checkout whose dist is a file: every write into it fails, as on a read-only checkout.
