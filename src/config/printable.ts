@@ -14,6 +14,10 @@ export function printable(text: string): string {
 /** A value as a message shows it: JSON, escaped, and cut short when long (a whole file can land in one value). */
 export function shownValue(value: unknown, max = 100): string {
   if (value === undefined) return "nothing";
-  const text = printable(JSON.stringify(value) ?? String(value));
+  // JSON has no Infinity or NaN (YAML's 1e400, .nan) and would show them as null.
+  const json = typeof value === "number" && !Number.isFinite(value)
+    ? String(value)
+    : JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
+  const text = printable(json ?? String(value));
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }

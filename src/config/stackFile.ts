@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse, YAMLError } from "yaml";
+import { parseDocument, YAMLError } from "yaml";
 import { StackFileError } from "./errors";
 import { SecretValue } from "./secret";
 import { NAMESPACE, type RawSettings, validateLab } from "./validate";
@@ -18,11 +18,18 @@ const WHAT_A_STACK_NEEDS = `a stack needs at least ${NAMESPACE}:guest with os, n
  * whole, saying so, rather than as a missing guest. `file` names it in messages.
  */
 export function settingsFromStackYaml(text: string, file = "the stack file"): RawSettings {
+  // The first line of the library's message: what and where (the next lines quote the file).
+  const invalid = (why: string) => new StackFileError(`${file}: not valid YAML: ${why.split("\n")[0]!.replace(/:$/, "")}`);
+  // A warning (an unknown tag such as `!secret`) would change what the file means: refused too.
+  const parsed = parseDocument(text, { logLevel: "silent" });
+  const problem = parsed.errors[0] ?? parsed.warnings[0];
+  if (problem !== undefined) throw invalid(problem.message);
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parsed.toJS();
   } catch (e) {
-    if (e instanceof YAMLError) throw new StackFileError(`${file}: not valid YAML: ${e.message.split("\n")[0]}`);
+    // The yaml library refuses an alias bomb ("billion laughs") with a ReferenceError.
+    if (e instanceof ReferenceError || e instanceof YAMLError) throw invalid(e.message);
     throw e;
   }
   if (doc === null || doc === undefined) throw new StackFileError(`${file} is empty: ${WHAT_A_STACK_NEEDS}`);

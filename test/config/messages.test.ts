@@ -112,9 +112,12 @@ describe("printable", () => {
     expect(printable("line one\n\tline two: Grüße, 中文, −5 %")).toBe("line one\n\tline two: Grüße, 中文, −5 %");
   });
 
-  it("shows nothing as nothing, and a value as JSON", () => {
+  it("shows nothing as nothing, a value as JSON, and YAML's infinities and NaN as themselves, not null", () => {
     expect(shownValue(undefined)).toBe("nothing");
     expect(shownValue({ a: [1, "x"] })).toBe('{"a":[1,"x"]}');
+    expect(shownValue(Infinity)).toBe("Infinity");
+    expect(shownValue(NaN)).toBe("NaN");
+    expect(shownValue([-Infinity])).toBe('["-Infinity"]');
   });
 });
 

@@ -43,8 +43,22 @@ describe("a stack file with no settings to check is refused as a whole, in plain
     expect(m).toContain(needs);
   });
 
-  it("names a YAML error by its first line", () => {
-    expect(refusal(() => settingsFromStackYaml("config:\n  offload-lab:network.mtu: [9000\n", "f.yaml"))).toMatch(/^f\.yaml: not valid YAML: .+/);
+  it("names a YAML error by what and where, without quoting the file", () => {
+    expect(refusal(() => settingsFromStackYaml("config:\n  offload-lab:network.mtu: [9000\n", "f.yaml"))).toMatch(/^f\.yaml: not valid YAML: .+ at line \d+, column \d+$/);
+    expect(refusal(() => settingsFromStackYaml("config:\n  offload-lab:guest: {}\n  offload-lab:guest: {}\n", "f.yaml")))
+      .toBe("f.yaml: not valid YAML: Map keys must be unique at line 3, column 3");
+  });
+
+  it("refuses an unknown tag, which would change what a value means, rather than warn", () => {
+    expect(refusal(() => settingsFromStackYaml("config:\n  offload-lab:guest: !secret {os: linux}\n", "f.yaml")))
+      .toBe("f.yaml: not valid YAML: Unresolved tag: !secret at line 2, column 22");
+  });
+
+  it("refuses an alias bomb as invalid YAML, not as a fault", () => {
+    let text = "config:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+    for (let i = 1; i <= 8; i++) text += `  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(", ")}]\n`;
+    expect(refusal(() => settingsFromStackYaml(`${text}  offload-lab:guest: *a8\n`, "f.yaml")))
+      .toBe("f.yaml: not valid YAML: Excessive alias count indicates a resource exhaustion attack");
   });
 
   it("reads secure values as secrets and keys without a namespace as offload-lab's", () => {
