@@ -97,12 +97,28 @@ describe("the installed command, as a user runs it", () => {
 });
 
 describe("a binary file's refusal", () => {
-  it("carries none of its bytes to the terminal", () => {
+  // Control bytes but newline: what a terminal would act on (clear the screen, set the title).
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  const binaryJson = path.join(tmp, "binary.json");
+  fs.writeFileSync(binaryJson, Buffer.from("\u007fELF\u0002\u0001\u001b[2J\u001b]0;pwned\u0007 binary", "latin1"));
+
+  it("of a stack file carries none of its bytes to the terminal", () => {
     const r = spawnSync("node", [path.join(ROOT, "bin", "offload-lab.js"), "--project", binaryStack, "render", "--stack", "s", "--out", out("b")], { cwd: ROOT });
     expect(r.status).toBe(2);
     const stderr = r.stderr.toString("latin1");
     expect(stderr).toContain("not a text file (byte 0x7f at offset 0)");
-    expect(stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(stderr).not.toMatch(CONTROL);
+  });
+
+  it.each([
+    ["import-iperf3", ["import-iperf3", binaryJson, "--out", out("bin-import.json")], 1],
+    ["report", ["report", binaryJson, "--out", out("bin-report")], 2],
+  ])("given to %s carries none of its bytes to the terminal", (_sub, args, code) => {
+    const r = spawnSync("node", [path.join(ROOT, "bin", "offload-lab.js"), ...args], { cwd: ROOT });
+    expect(r.status).toBe(code);
+    expect(r.stdout.toString("latin1") + r.stderr.toString("latin1")).toContain("binary.json");
+    expect(r.stdout.toString("latin1")).not.toMatch(CONTROL);
+    expect(r.stderr.toString("latin1")).not.toMatch(CONTROL);
   });
 });
 
