@@ -31,6 +31,7 @@ function stackConfig(project: string, stack: string): LabConfig {
  * empty, or an earlier render's, which it replaces), then the plan in short.
  */
 export function renderCommand(project: string, opts: { stack: string; out: string }, io: CommandIo): number {
+  if (opts.out.trim() === "") throw new UsageError("--out is empty: give the folder to write into");
   const cfg = stackConfig(project, opts.stack);
   const transport = transportFor(cfg);
   const steps = planLab(cfg, transport);

@@ -45,6 +45,7 @@ const BAD_INPUT: ReadonlyArray<[string, string[], RegExp]> = [
   ["render", ["--project", badValue, "render", "--stack", "s", "--out", out("r")], /offload-lab:network\.mtu: must be a whole number from 68 to 65535 \(given: 70000\)/],
   ["render", ["--project", path.join(tmp, "absent"), "render", "--stack", "s", "--out", out("r")], /No stacks\/ folder in .*absent: pass --project <dir>/],
   ["render", ["render", "--stack", "mtu9000-uso-on", "--out", out("r"), "--colour"], /unknown option '--colour'/],
+  ["render", ["render", "--stack", "linux-uso-on", "--out", ""], /^--out is empty: give the folder to write into$/],
   ["render", ["--project", emptyStack, "render", "--stack", "s", "--out", out("r")], /Pulumi\.s\.yaml is empty: a stack needs at least offload-lab:guest with os, name and baseImage/],
   ["render", ["--project", binaryStack, "render", "--stack", "s", "--out", out("r")], /Pulumi\.s\.yaml: not a text file \(byte 0x7f at offset 0\); a stack file is YAML text/],
   ["render", ["render", "--stack", "linux-uso-of", "--out", out("r")], /there is no stacks\/Pulumi\.linux-uso-of\.yaml; did you mean linux-uso-off or linux-uso-on\?/],
