@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { ConfigProblem } from "./errors";
 import { ETHTOOL_FEATURES, VIRTIO_NET_FEATURES } from "./features";
+import { NAMESPACE } from "./namespace";
 import { allSettingPaths, choicesAt, namesAt, requiredNamesAt } from "./settingNames";
 import { didYouMean } from "./suggest";
 
@@ -10,7 +11,6 @@ import { didYouMean } from "./suggest";
  * number, the map a dotted key should have been.
  */
 
-const NAMESPACE = "offload-lab";
 const keyOf = (path: readonly PropertyKey[]) => `${NAMESPACE}:${path.map(String).join(".")}`;
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -2,6 +2,7 @@ import ipaddr from "ipaddr.js";
 import type { ConfigProblem } from "./errors";
 import { IPV4_UDP_HEADER_BYTES, UDP_PAYLOAD_MAX, WINDOWS_MTU_MAX, WINDOWS_MTU_MIN } from "./features";
 import type { NetworkConfig } from "./model";
+import { NAMESPACE } from "./namespace";
 import type { LabSettings } from "./schema";
 
 /**
@@ -16,7 +17,6 @@ export interface CrossRule {
   readonly check: (s: LabSettings, network: NetworkConfig) => ConfigProblem[];
 }
 
-const NAMESPACE = "offload-lab";
 const problem = (path: string, value: unknown, allowed: string): ConfigProblem => ({ key: `${NAMESPACE}:${path}`, value, allowed });
 
 export function defaultPayloads(mtu: number): number[] {

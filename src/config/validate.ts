@@ -7,7 +7,7 @@ import { crossProblems, defaultPayloads } from "./rules";
 import { labSchema, type LabSettings } from "./schema";
 import { tolerantParse } from "./tolerantParse";
 
-export const NAMESPACE = "offload-lab";
+export { NAMESPACE } from "./namespace";
 
 /** Raw settings of one stack: key (without namespace) → value, secrets as SecretValue. */
 export type RawSettings = Readonly<Record<string, unknown>>;
