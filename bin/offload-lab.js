@@ -1,9 +1,25 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources directly, like the Pulumi engine does with src/index.ts,
-// so `npm ci` alone makes `npx offload-lab` work with no build step.
+// The CLI runs compiled JavaScript from dist/ (scripts/build.js: built by `npm ci`, and again
+// here whenever a file under src/ changed since), so a command starts without compiling the
+// TypeScript. If dist/ cannot be built (no esbuild, a read-only checkout) it runs the sources
+// through tsx, as before, only slower.
 "use strict";
-require("tsx/cjs");
-require("../src/cli/main.ts").main(process.argv).then(
+
+async function entry() {
+  try {
+    return require("../scripts/build.js").ensureBuilt().entry;
+  } catch (e) {
+    console.error(`offload-lab: cannot build dist/ (${e instanceof Error ? e.message.split("\n")[0] : e}); running from the TypeScript sources, which starts slower`);
+    // Both hooks: main.ts is required, and it loads each subcommand with import().
+    require("tsx/cjs");
+    (await import("tsx/esm/api")).register();
+    return "../src/cli/main.ts";
+  }
+}
+
+// Stack traces point into src/*.ts only when asked for: source maps cost start-up time.
+if (process.argv.includes("--debug")) process.setSourceMapsEnabled(true);
+entry().then((file) => require(file).main(process.argv)).then(
   (code) => { process.exitCode = code; },
   // main() turns every error into a message and an exit code; this is only the last resort.
   (err) => {

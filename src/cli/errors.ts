@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
-import { ConfigError } from "../config/errors";
+import { ConfigError, StackFileError } from "../config/errors";
+import { printable } from "../config/printable";
 import { SandboxBusyError } from "../sandbox/host";
 
 /**
@@ -34,10 +35,20 @@ export interface Failure {
   readonly lines: string[];
 }
 
-/** The one place an error becomes an exit code and a message. */
+/**
+ * The one place an error becomes an exit code and a message. Messages quote what the user
+ * gave (a path, a value, a file's bytes): every line is made printable here, whatever built it.
+ */
 export function describeFailure(e: unknown, debug: boolean): Failure {
+  const failure = failureOf(e, debug);
+  return { code: failure.code, lines: failure.lines.map(printable) };
+}
+
+function failureOf(e: unknown, debug: boolean): Failure {
   if (e instanceof CommanderError) return { code: e.exitCode === 0 ? 0 : 2, lines: [] };
-  if (e instanceof UsageError || e instanceof ConfigError || e instanceof SandboxBusyError) return { code: 2, lines: [e.message] };
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof StackFileError || e instanceof SandboxBusyError) {
+    return { code: 2, lines: [e.message] };
+  }
   const errno = e as NodeJS.ErrnoException;
   if (errno instanceof Error && typeof errno.code === "string" && typeof errno.path === "string" && errno.code in PATH_ERRORS) {
     return { code: 2, lines: [`${errno.path}: ${PATH_ERRORS[errno.code]}`] };

@@ -1,38 +1,41 @@
 import * as path from "node:path";
 import { Command } from "commander";
-import { writeReport } from "../report/write";
-import { automationWorkspace } from "../sweep/automation";
+import { version } from "../../package.json";
 import type { SweepWorkspace } from "../sweep/workspace";
 import { describeFailure } from "./errors";
-import { importCommand } from "./importCommand";
 import { consoleIo, type CommandIo } from "./io";
-import { collect, wholeNumber } from "./options";
+import { collectFailRule, wholeNumber } from "./options";
 import { progressTo } from "./progress";
-import { renderCommand } from "./renderCommand";
-import { sweepCommand, type SweepArgs } from "./sweepCommand";
+import type { SweepArgs } from "./sweepCommand";
 import { addEngineCommands } from "./engine";
+import { EXAMPLES, FAIL_IF_HELP, REPORT_EXAMPLES, SWEEP_EXAMPLES } from "./helpText";
 
 export interface MainDeps {
   readonly io: CommandIo;
-  /** The Pulumi side of `sweep`; tests pass a fake. */
-  readonly workspace: (projectDir: string, signal?: AbortSignal) => SweepWorkspace;
+  /** The Pulumi side of `sweep`; tests pass a fake. Unset: the Automation API. */
+  readonly workspace?: (projectDir: string, signal?: AbortSignal) => SweepWorkspace;
   readonly now: () => number;
 }
 
-const DEFAULT_DEPS: MainDeps = { io: consoleIo, workspace: automationWorkspace, now: Date.now };
+const DEFAULT_DEPS: MainDeps = { io: consoleIo, now: Date.now };
+
+// Each subcommand's modules are loaded when it runs (`await import`): `--help`, `--version` and
+// `render` need neither the report, the sandbox nor the Pulumi SDK (which takes about a second).
 
 /**
  * Exit codes: 0 done; 1 some input refused or a --fail-if rule breached; 2 bad usage or input
  * (nothing touched a host); 3 a sweep stopped at a failed stack; 70 a fault in offload-lab itself.
  */
 export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}): Promise<number> {
-  const { io, workspace, now } = { ...DEFAULT_DEPS, ...deps };
+  const { io, now } = { ...DEFAULT_DEPS, ...deps };
   let code = 0;
   const program = new Command("offload-lab")
     .description("KVM network-offload lab: render, import and compare iperf3 results")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .version(`offload-lab ${version}`, "-V, --version", "print the version of offload-lab")
     .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", EXAMPLES)
     .option("--project <dir>", "the project directory holding Pulumi.yaml and stacks/", process.cwd())
     .option("--debug", "on an unexpected error, print its stack trace", false);
 
@@ -41,7 +44,8 @@ export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}
     .description("write every XML document and script a stack runs, plus manifest.json, without Pulumi or a host")
     .requiredOption("--stack <name>", "stack name: stacks/Pulumi.<name>.yaml")
     .requiredOption("--out <dir>", "output directory")
-    .action((opts: { stack: string; out: string }) => {
+    .action(async (opts: { stack: string; out: string }) => {
+      const { renderCommand } = await import("./renderCommand");
       code = renderCommand(path.resolve(program.opts().project), opts, io);
     });
 
@@ -53,7 +57,8 @@ export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}
     .option("--payload <bytes>", "UDP payload of runs whose file does not say (a run that failed before its test began)", wholeNumber(16, 65507))
     .option("--mtu <bytes>", "path MTU of the runs (default 1500)", wholeNumber(68, 65535))
     .option("--variant <name>", "variant label, e.g. mtu9000-uso-on-manual")
-    .action((files: string[], opts: { out: string; payload?: number; mtu?: number; variant?: string }) => {
+    .action(async (files: string[], opts: { out: string; payload?: number; mtu?: number; variant?: string }) => {
+      const { importCommand } = await import("./importCommand");
       code = importCommand(files, opts, io);
     });
 
@@ -62,9 +67,11 @@ export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}
     .description("compare stacks: report.md, results.csv and report.html from stack outputs, sweep folders or import-iperf3 results")
     .argument("<inputs...>", "files saved with `pulumi stack output --json`, import-iperf3 results, or folders of them")
     .requiredOption("--out <dir>", "output directory")
-    .option("--fail-if <rule>", "exit 1 when breached, e.g. throughput-drop:uso>5% (repeatable)", collect, [])
+    .option("--fail-if <rule>", FAIL_IF_HELP, collectFailRule, [])
     .option("--quiet", "no progress lines", false)
+    .addHelpText("after", REPORT_EXAMPLES)
     .action(async (inputs: string[], opts: { out: string; failIf: string[]; quiet: boolean }) => {
+      const { writeReport } = await import("../report/write");
       const progress = progressTo(io, opts.quiet, now);
       const outcome = await writeReport(inputs, path.resolve(opts.out), { failIf: opts.failIf, progress });
       for (const m of outcome.messages) io.err(m);
@@ -81,11 +88,14 @@ export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}
     .option("--shuffle", "shuffle the stack order in each sample (seeded, recorded)", false)
     .option("--seed <n>", "shuffle seed", wholeNumber(0, 2 ** 31 - 1))
     .option("--keep", "do not destroy a stack after its run", false)
-    .option("--fail-if <rule>", "passed to the report (repeatable)", collect, [])
+    .option("--fail-if <rule>", "passed to the report (repeatable); quote the rule, as for report", collectFailRule, [])
     .option("--quiet", "no progress lines and no engine output", false)
     .option("--sandbox", "bring up the sandbox KVM host (root, Linux) for the sandbox-* stacks first and remove it at the end", false)
+    .addHelpText("after", SWEEP_EXAMPLES)
     .action(async (opts: SweepArgs & { quiet: boolean }) => {
       const project = path.resolve(program.opts().project);
+      const { sweepCommand } = await import("./sweepCommand");
+      const workspace = deps.workspace ?? (await import("../sweep/automation")).automationWorkspace;
       code = await sweepCommand(opts, project, (signal) => workspace(project, signal), io, progressTo(io, opts.quiet, now), deps.workspace === undefined);
     });
 

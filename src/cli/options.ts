@@ -11,4 +11,17 @@ export function wholeNumber(min: number, max: number = Number.MAX_SAFE_INTEGER):
   };
 }
 
-export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/**
+ * `--fail-if`, repeatable. A rule always holds `>`: one without it was most likely typed
+ * unquoted, and the shell took `>5%` as a redirection (creating a file named `5%`). The rest of
+ * the rule is the report's to check.
+ */
+export const collectFailRule = (value: string, previous: string[]): string[] => {
+  if (!value.includes(">")) {
+    throw new InvalidArgumentError(
+      "It has no >LIMIT. Typed unquoted, the shell takes >5% as a redirection (and creates a file named 5%): " +
+        "quote the rule, e.g. --fail-if 'throughput-drop:uso>5%'",
+    );
+  }
+  return [...previous, value];
+};

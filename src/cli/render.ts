@@ -1,5 +1,3 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { LabConfig } from "../config/model";
 import { SECRET_PLACEHOLDER } from "../config/secret";
 import { effectiveTriggers, type LabPlan } from "../plan/lab";
@@ -75,11 +73,4 @@ export function renderPlan(cfg: LabConfig, plan: LabPlan): Map<string, string> {
   const doc: Manifest = { stack: cfg.stack, variant: cfg.variant, transport: plan.transport.description, steps: manifest };
   files.set("manifest.json", JSON.stringify(doc, null, 2) + "\n");
   return files;
-}
-
-export function writeFiles(outDir: string, files: ReadonlyMap<string, string>): void {
-  fs.mkdirSync(outDir, { recursive: true });
-  for (const [name, content] of files) {
-    fs.writeFileSync(path.join(outDir, name), content, { mode: name.endsWith(".sh") ? 0o755 : 0o644 });
-  }
 }

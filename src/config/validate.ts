@@ -1,55 +1,19 @@
 import { createHash } from "node:crypto";
 import ipaddr from "ipaddr.js";
-import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors";
-import { ETHTOOL_FEATURES, IPV4_UDP_HEADER_BYTES, VIRTIO_NET_FEATURES, UDP_PAYLOAD_MAX, WINDOWS_MTU_MAX, WINDOWS_MTU_MIN } from "./features";
+import { issueProblems } from "./issueProblems";
 import type { LabConfig, NetworkConfig } from "./model";
+import { crossProblems, defaultPayloads, overlayPathOf } from "./rules";
 import { labSchema, type LabSettings } from "./schema";
+import { tolerantParse } from "./tolerantParse";
 
-export const NAMESPACE = "offload-lab";
+export { NAMESPACE } from "./namespace";
 
 /** Raw settings of one stack: key (without namespace) → value, secrets as SecretValue. */
 export type RawSettings = Readonly<Record<string, unknown>>;
 
-function keyOf(path: readonly PropertyKey[]): string {
-  return `${NAMESPACE}:${path.map(String).join(".")}`;
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = raw;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
-/** Maps whose keys are names from a fixed list: an unknown key there is a misspelt feature. */
-const ETHTOOL_ALLOWED = `is not an ethtool feature; allowed: ${(ETHTOOL_FEATURES as readonly string[]).join(", ")}`;
-const NAMED_MAPS: Record<string, string> = {
-  "hostOffloads.tap": ETHTOOL_ALLOWED,
-  "hostOffloads.bridge": ETHTOOL_ALLOWED,
-  "guestOffloads.ethtool": ETHTOOL_ALLOWED,
-  "guest.virtioNetFeatures": `is not a virtio-net property the lab sets; allowed: ${(VIRTIO_NET_FEATURES as readonly string[]).join(", ")}`,
-};
-
-function schemaProblems(raw: RawSettings, error: z.ZodError): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  for (const issue of error.issues) {
-    if (issue.code !== "unrecognized_keys") {
-      problems.push({ key: keyOf(issue.path), value: valueAt(raw, issue.path), allowed: issue.message });
-      continue;
-    }
-    const allowed = NAMED_MAPS[issue.path.map(String).join(".")] ?? "is not a setting of offload-lab (see the README's config reference)";
-    for (const k of issue.keys) {
-      const path = [...issue.path, k];
-      problems.push({ key: keyOf(path), value: valueAt(raw, path), allowed });
-    }
-  }
-  return problems;
-}
-
-function deriveNetwork(s: LabSettings, problems: ConfigProblem[]): NetworkConfig {
+/** The derived network; the guest address is checked by a rule (src/config/rules.ts). */
+function deriveNetwork(s: LabSettings): NetworkConfig {
   const n = s.network;
   const [base, prefix] = ipaddr.IPv4.parseCIDR(n.cidr);
   const baseInt = base.toByteArray().reduce((a, b) => a * 256 + b, 0);
@@ -58,18 +22,6 @@ function deriveNetwork(s: LabSettings, problems: ConfigProblem[]): NetworkConfig
     [24, 16, 8, 0].map((shift) => Math.floor((baseInt + offset) / 2 ** shift) % 256),
   ).toString();
   const dedicated = n.mode === "dedicated";
-  const guestAddress = n.guestAddress ?? (dedicated ? ip(Math.min(10, size - 2)) : undefined);
-  if (guestAddress !== undefined) {
-    const a = ipaddr.IPv4.parse(guestAddress);
-    const offset = a.toByteArray().reduce((x, y) => x * 256 + y, 0) - baseInt;
-    if (!a.match(base, prefix) || offset <= 1 || offset >= size - 1) {
-      problems.push({
-        key: keyOf(["network", "guestAddress"]),
-        value: n.guestAddress,
-        allowed: `must be a host address inside ${n.cidr}, other than the bridge's ${ip(1)}`,
-      });
-    }
-  }
   return {
     mode: n.mode,
     name: n.name ?? (dedicated ? "offload-lab" : "default"),
@@ -80,7 +32,7 @@ function deriveNetwork(s: LabSettings, problems: ConfigProblem[]): NetworkConfig
     hostAddress: ip(1),
     dhcpStart: ip(Math.max(2, Math.min(100, Math.floor(size / 2)))),
     dhcpEnd: ip(size - 2),
-    guestAddress,
+    guestAddress: n.guestAddress ?? (dedicated ? ip(Math.min(10, size - 2)) : undefined),
     mtu: n.mtu,
   };
 }
@@ -90,87 +42,6 @@ function defaultMac(stack: string, guest: string): string {
   return ["52", "54", "00", ...[0, 1, 2].map((i) => h[i]!.toString(16).padStart(2, "0"))].join(":");
 }
 
-/** Where the guest's linked clone lives: one file per guest in guest.overlayDir. */
-function overlayPathOf(g: LabSettings["guest"]): string {
-  return `${g.overlayDir.replace(/\/+$/, "")}/${g.name}-overlay.qcow2`;
-}
-
-function crossChecks(s: LabSettings, network: NetworkConfig, problems: ConfigProblem[]): void {
-  const g = s.guest;
-  const push = (path: PropertyKey[], value: unknown, allowed: string) =>
-    problems.push({ key: keyOf(path), value, allowed });
-  if (g.baseImage === overlayPathOf(g)) {
-    push(["guest", "baseImage"], g.baseImage, "must not be the guest's own overlay (guest.overlayDir/<guest.name>-overlay.qcow2), which would back itself: choose another guest.overlayDir");
-  }
-  if (g.os === "windows") {
-    const guestMtu = s.guestOffloads.mtu ?? network.mtu;
-    if (guestMtu < WINDOWS_MTU_MIN || guestMtu > WINDOWS_MTU_MAX) {
-      const path = s.guestOffloads.mtu !== undefined ? ["guestOffloads", "mtu"] : ["network", "mtu"];
-      push(path, guestMtu, `must be from ${WINDOWS_MTU_MIN} to ${WINDOWS_MTU_MAX} for a Windows guest (NetKVM *JumboPacket 590..65500 counts the 14-byte Ethernet header)`);
-    }
-    if (g.virtioWinIso === undefined) push(["guest", "virtioWinIso"], undefined, "is required for a Windows guest: the path of the virtio-win ISO on the KVM host");
-    for (const k of ["kernel", "initrd", "cmdline"] as const) {
-      if (g[k] !== undefined) push(["guest", k], g[k], "is only for a Linux guest (direct kernel boot)");
-    }
-    if (s.guestOffloads.ethtool !== undefined) push(["guestOffloads", "ethtool"], s.guestOffloads.ethtool, "is only for a Linux guest; a Windows guest takes uso, lso, rsc, checksum and mtu");
-    if (g.linuxInterface !== undefined) push(["guest", "linuxInterface"], g.linuxInterface, "is only for a Linux guest; a Windows guest takes adapterName");
-  } else if (g.adapterName !== undefined) {
-    push(["guest", "adapterName"], g.adapterName, "is only for a Windows guest; a Linux guest takes linuxInterface");
-  }
-  if (g.initrd !== undefined && g.kernel === undefined) push(["guest", "initrd"], g.initrd, "needs guest.kernel as well");
-  if (g.cmdline !== undefined && g.kernel === undefined) push(["guest", "cmdline"], g.cmdline, "needs guest.kernel as well");
-  if (g.tpm && g.firmware !== "uefi") push(["guest", "tpm"], g.tpm, "needs guest.firmware uefi (Windows 11 wants both)");
-  if (s.host.connection === "ssh" && s.hostSshPrivateKey === undefined) {
-    push(["hostSshPrivateKey"], undefined, "is required when host.connection is ssh: pulumi config set --secret hostSshPrivateKey < KEYFILE");
-  }
-  if (g.access === "ssh") {
-    if (s.guestSshPrivateKey === undefined) push(["guestSshPrivateKey"], undefined, "is required when guest.access is ssh: pulumi config set --secret guestSshPrivateKey < KEYFILE");
-    if ((g.ssh?.address ?? network.guestAddress) === undefined) {
-      push(["guest", "ssh", "address"], undefined, "is required when guest.access is ssh and network.guestAddress is unset (adopt mode leaves the guest's address to DHCP)");
-    }
-  }
-}
-
-function defaultPayloads(mtu: number): number[] {
-  return [...new Set([mtu - IPV4_UDP_HEADER_BYTES, UDP_PAYLOAD_MAX])];
-}
-
-/**
- * A sender that cannot run on this guest, or would send nothing, would yield a cell of zeros
- * that looks like a measurement: refuse it here, saying why.
- */
-function senderChecks(s: LabSettings, network: NetworkConfig, problems: ConfigProblem[]): void {
-  const senders = s.matrix.senders;
-  const index = (sender: string) => senders.indexOf(sender as (typeof senders)[number]);
-  const key = (sender: string) => keyOf(["matrix", "senders", index(sender)]);
-  const windows = s.guest.os === "windows";
-  // A segmenting sender's datagram must fit one frame: above MTU − 28 there is nothing to segment.
-  const oversize = (sender: "gso" | "uso", why: string) => {
-    const limit = (s.guestOffloads.mtu ?? network.mtu) - IPV4_UDP_HEADER_BYTES;
-    const over = (s.matrix.payloads ?? defaultPayloads(network.mtu)).filter((p) => p > limit);
-    if (over.length === 0) return;
-    problems.push({
-      key: key(sender),
-      value: sender,
-      allowed: `needs every payload at most MTU − 28 = ${limit}: ${why}; payloads above it: ${over.join(", ")} (list them in matrix.payloads without them, or drop ${sender})`,
-    });
-  };
-  if (index("gso") >= 0) {
-    if (windows) {
-      problems.push({ key: key("gso"), value: "gso", allowed: "is for a Linux guest only (iperf3 >= 3.21 --gsro uses Linux UDP_SEGMENT); a Windows guest takes plain or uso" });
-    } else {
-      oversize("gso", "iperf3 --gsro with a larger -l sends nothing at all");
-    }
-  }
-  if (index("uso") >= 0) {
-    if (!windows) {
-      problems.push({ key: key("uso"), value: "uso", allowed: "is for a Windows guest only (UDP_SEND_MSG_SIZE); a Linux guest takes plain or gso" });
-    } else {
-      oversize("uso", "UDP_SEND_MSG_SIZE is the size of each datagram on the wire, and a larger one is IP-fragmented, not segmented");
-    }
-  }
-}
-
 function variantOf(s: LabSettings): string {
   const uso = s.guestOffloads.uso?.ipv4;
   return `mtu${s.network.mtu}-uso-${uso === undefined ? "default" : uso ? "on" : "off"}`;
@@ -178,17 +49,18 @@ function variantOf(s: LabSettings): string {
 
 /**
  * Validates one stack's raw settings and fills in every default. All problems are reported
- * at once, before anything is registered with Pulumi or sent to a host.
+ * at once, before anything is registered with Pulumi or sent to a host: each setting's own,
+ * and every rule across settings whose settings are valid (judged on the settings with the
+ * refused values taken out).
  */
 export function validateLab(stack: string, raw: RawSettings): LabConfig {
   const parsed = labSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(stack, schemaProblems(raw, parsed.error));
+  const problems: ConfigProblem[] = parsed.success ? [] : issueProblems(raw, parsed.error.issues);
+  const { settings, invalid } = parsed.success ? { settings: parsed.data, invalid: [] } : tolerantParse(raw);
+  if (settings !== undefined) problems.push(...crossProblems(settings, deriveNetwork(settings), invalid));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(stack, problems);
   const s = parsed.data;
-  const problems: ConfigProblem[] = [];
-  const network = deriveNetwork(s, problems);
-  crossChecks(s, network, problems);
-  senderChecks(s, network, problems);
-  if (problems.length > 0) throw new ConfigError(stack, problems);
+  const network = deriveNetwork(s);
 
   const g = s.guest;
   const windows = g.os === "windows";

@@ -31,6 +31,9 @@ function project(yaml: string): string {
 const notJson = path.join(tmp, "not-results.json");
 fs.writeFileSync(notJson, "{ this is not JSON");
 const badYaml = project("config:\n  offload-lab:network.mtu: [9000\n");
+const emptyStack = project("");
+// An ELF header, then a terminal escape that would clear the screen if it were echoed.
+const binaryStack = project("\u007fELF\u0002\u0001\u0001\u0000\u001b[2J\u001b]0;pwned\u0007");
 const badValue = project(fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.mtu9000-uso-on.yaml"), "utf8").replace("mtu: 9000", "mtu: 70000"));
 const out = (name: string) => path.join(tmp, name);
 
@@ -42,6 +45,10 @@ const BAD_INPUT: ReadonlyArray<[string, string[], RegExp]> = [
   ["render", ["--project", badValue, "render", "--stack", "s", "--out", out("r")], /offload-lab:network\.mtu: must be a whole number from 68 to 65535 \(given: 70000\)/],
   ["render", ["--project", path.join(tmp, "absent"), "render", "--stack", "s", "--out", out("r")], /No stacks\/ folder in .*absent: pass --project <dir>/],
   ["render", ["render", "--stack", "mtu9000-uso-on", "--out", out("r"), "--colour"], /unknown option '--colour'/],
+  ["render", ["render", "--stack", "linux-uso-on", "--out", ""], /^--out is empty: give the folder to write into$/],
+  ["render", ["--project", emptyStack, "render", "--stack", "s", "--out", out("r")], /Pulumi\.s\.yaml is empty: a stack needs at least offload-lab:guest with os, name and baseImage/],
+  ["render", ["--project", binaryStack, "render", "--stack", "s", "--out", out("r")], /Pulumi\.s\.yaml: not a text file \(byte 0x7f at offset 0\); a stack file is YAML text/],
+  ["render", ["render", "--stack", "linux-uso-of", "--out", out("r")], /there is no stacks\/Pulumi\.linux-uso-of\.yaml; did you mean linux-uso-off or linux-uso-on\?/],
   ["import-iperf3", ["import-iperf3", path.join(MANUAL, "udp-1472B.json"), "gone.json", "--out", out("i.json")], /import-iperf3: no such file: gone\.json/],
   ["import-iperf3", ["import-iperf3", "--out", out("i.json")], /missing required argument 'files'/],
   ["import-iperf3", ["import-iperf3", MANUAL, "--payload", "abc", "--out", out("i.json")], /'--payload <bytes>' argument 'abc' is invalid\. expected a whole number from 16 to 65507/],
@@ -55,6 +62,7 @@ const BAD_INPUT: ReadonlyArray<[string, string[], RegExp]> = [
   ["sweep", ["sweep", "--stacks", "a;rm -rf /", "--out", out("s")], /--stacks: "a;rm -rf \/" is not a stack name/],
   ["sweep", ["sweep", "--out", out("s")], /required option '--stacks <list>'/],
   ["(none)", ["deploy"], /unknown command 'deploy'/],
+  ["(none)", ["--verison"], /unknown option '--verison'\n\(Did you mean --version\?\)/],
 ];
 
 describe("every subcommand, fed bad input, exits 2 with a message and no stack trace", () => {
@@ -86,6 +94,32 @@ describe("the installed command, as a user runs it", () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr.trim()).not.toBe("");
     expect(r.stderr + r.stdout).not.toMatch(STACK_LINE);
+  });
+});
+
+describe("a binary file's refusal", () => {
+  // Control bytes but newline: what a terminal would act on (clear the screen, set the title).
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  const binaryJson = path.join(tmp, "binary.json");
+  fs.writeFileSync(binaryJson, Buffer.from("\u007fELF\u0002\u0001\u001b[2J\u001b]0;pwned\u0007 binary", "latin1"));
+
+  it("of a stack file carries none of its bytes to the terminal", () => {
+    const r = spawnSync("node", [path.join(ROOT, "bin", "offload-lab.js"), "--project", binaryStack, "render", "--stack", "s", "--out", out("b")], { cwd: ROOT });
+    expect(r.status).toBe(2);
+    const stderr = r.stderr.toString("latin1");
+    expect(stderr).toContain("not a text file (byte 0x7f at offset 0)");
+    expect(stderr).not.toMatch(CONTROL);
+  });
+
+  it.each([
+    ["import-iperf3", ["import-iperf3", binaryJson, "--out", out("bin-import.json")], 1],
+    ["report", ["report", binaryJson, "--out", out("bin-report")], 2],
+  ])("given to %s carries none of its bytes to the terminal", (_sub, args, code) => {
+    const r = spawnSync("node", [path.join(ROOT, "bin", "offload-lab.js"), ...args], { cwd: ROOT });
+    expect(r.status).toBe(code);
+    expect(r.stdout.toString("latin1") + r.stderr.toString("latin1")).toContain("binary.json");
+    expect(r.stdout.toString("latin1")).not.toMatch(CONTROL);
+    expect(r.stderr.toString("latin1")).not.toMatch(CONTROL);
   });
 });
 

@@ -115,23 +115,32 @@ describe("each problem names the key, the value and what is allowed", () => {
     expect(p.allowed).toContain(allowed);
   });
 
-  it("lists the valid ethtool features for an unknown one", () => {
+  it("offers the nearest ethtool feature for a misspelt one, and no list of them all", () => {
     const p = onlyProblem({ guest: linuxGuest, hostOffloads: { bridge: { "tx-udp-segmentaton": "on" } } });
     expect(p.key).toBe("offload-lab:hostOffloads.bridge.tx-udp-segmentaton");
-    expect(p.allowed).toContain("is not an ethtool feature; allowed:");
-    expect(p.allowed).toContain("tx-udp-segmentation");
+    expect(p.allowed).toBe("is not an ethtool feature");
+    expect(p.hint).toBe("did you mean tx-udp-segmentation?");
   });
 
-  it("lists the valid virtio-net properties for an unknown one", () => {
-    const p = onlyProblem({ guest: { ...linuxGuest, virtioNetFeatures: { host_uso4: "on" } } });
-    expect(p.key).toBe("offload-lab:guest.virtioNetFeatures.host_uso4");
-    expect(p.allowed).toContain("host_uso, guest_uso4, guest_uso6");
+  it("describes the ethtool features with examples when no name is near", () => {
+    const p = onlyProblem({ guest: linuxGuest, guestOffloads: { ethtool: { turbo: "on" } } });
+    expect(p.hint).toBeUndefined();
+    expect(p.allowed).toBe("is not an ethtool feature (allowed: one of the kernel's 62 feature names as ethtool -k prints them, such as tx-udp-segmentation, tx-generic-segmentation, rx-gro, rx-gro-hw)");
   });
 
-  it("refuses an unknown setting with its key", () => {
+  it("lists the virtio-net properties (19) when no name is near, and the nearest when one is", () => {
+    const far = onlyProblem({ guest: { ...linuxGuest, virtioNetFeatures: { turbo: "on" } } });
+    expect(far.key).toBe("offload-lab:guest.virtioNetFeatures.turbo");
+    expect(far.allowed).toContain("host_uso, guest_uso4, guest_uso6");
+    const near = onlyProblem({ guest: { ...linuxGuest, virtioNetFeatures: { hostuso: "on" } } });
+    expect(near.hint).toBe("did you mean host_uso?");
+  });
+
+  it("refuses an unknown setting with its key, and offers the nearest", () => {
     const p = onlyProblem({ guest: linuxGuest, network: { mtuu: 9000 } });
     expect(p.key).toBe("offload-lab:network.mtuu");
     expect(p.allowed).toContain("is not a setting");
+    expect(p.hint).toBe("did you mean network.mtu?");
   });
 
   it("reports every problem at once", () => {

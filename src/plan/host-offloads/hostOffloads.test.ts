@@ -58,7 +58,7 @@ describe("the host-offloads step", () => {
     const s = step(LINUX);
     expect(boundList(s.create, "DEVICES")).toEqual([]);
     expect(boundList(s.create, "FEATURES")).toEqual([]);
-    expect(s.effect).toEqual({ changes: "nothing: hostOffloads asks nothing of the tap or the bridge" });
+    expect(s.effect).toEqual({ changes: "nothing: hostOffloads asks nothing of the tap or the bridge", undo: "nothing to put back" });
   });
 
   it("gives a device a new owner only when its request changes", () => {

@@ -59,7 +59,7 @@ export function hostOffloadsStep(cfg: LabConfig, after: { guestDomain: Step }): 
     dependsOn: [after.guestDomain],
     triggers: [canonicalJson(cfg.hostOffloads)],
     effect: requests.length === 0
-      ? { changes: "nothing: hostOffloads asks nothing of the tap or the bridge" }
+      ? { changes: "nothing: hostOffloads asks nothing of the tap or the bridge", undo: "nothing to put back" }
       : {
           changes: `sets ${requests.map(describe).join(" and ")} with ethtool -K, saving each device's features first in ${STATE_DIR}`,
           undo: `restores the saved features of ${requests.map((d) => `${d.role} ${d.device}`).join(" and ")}`,

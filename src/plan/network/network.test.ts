@@ -53,7 +53,7 @@ describe("the network step", () => {
     expect(dedicated.create).toContain(`cat >"$WORK/network.xml" <<'OFFLOAD_LAB_DOCUMENT_END'\n${dedicated.documents![0]!.content}`);
     const adopt = networkStep(validateLab("t", { ...linuxBase, network: { mode: "adopt", mtu: 9000 } }), { hostReadiness });
     expect(adopt.documents).toBeUndefined();
-    expect(adopt.effect.undo).toBe("restores the original definition of network default, and its active state");
+    expect(adopt.effect.undo).toBe("gives network default its original definition and active state back, restarting it (its running guests are cut off again)");
   });
 
   it("edits an adopted network's XML with xmlstarlet only, never awk, sed or grep", () => {

@@ -36,8 +36,8 @@ export function networkStep(cfg: LabConfig, after: { hostReadiness: Step }): Ste
       delete: hostScript({ step: "network", file: DELETE_ADOPT, libraries: [NETWORK_LIB, ADOPT_LIB], values: target }),
       triggers: [cfg.libvirt.uri, n.mode, n.name, String(n.mtu)],
       effect: {
-        changes: `sets MTU ${n.mtu} on the existing network ${n.name} (restarting it), keeping its original definition in its <metadata>`,
-        undo: `restores the original definition of network ${n.name}, and its active state`,
+        changes: `adopts network ${n.name} (bridge ${n.bridge}): sets its MTU to ${n.mtu}, keeping its original definition in its <metadata>, and restarts it, which cuts off every guest running on it until plugged back`,
+        undo: `gives network ${n.name} its original definition and active state back, restarting it (its running guests are cut off again)`,
       },
     };
   }

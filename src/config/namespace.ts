@@ -1,0 +1,2 @@
+/** The Pulumi config namespace of every setting: `offload-lab:network.mtu`. */
+export const NAMESPACE = "offload-lab";
