@@ -119,7 +119,7 @@ describe("the plan render prints", () => {
     const out = (await render("mtu9000-uso-on", path.join(tmp, "w3"))).out;
     expect(out).toContain("  network: adopts network default (bridge virbr0): sets its MTU to 9000, keeping its original definition in its <metadata>, and restarts it, which cuts off every guest running on it until plugged back");
     expect(out).toContain("  network: gives network default its original definition and active state back, restarting it (its running guests are cut off again)");
-    expect(out).toContain("  host-offloads: sets tap tap0 (tx-udp-segmentation on) with ethtool -K, saving each device's features first");
+    expect(out).toContain("  host-offloads: sets tap tap0 (tx-udp-segmentation on) with ethtool -K, saving each device's features first in /var/lib/offload-lab/state");
   });
 
   it("lists what destroy undoes for every step with a delete script, dependents first", () => {
