@@ -10,7 +10,7 @@ export const MEASURES: readonly Measure[] = ["throughput", "cpu"];
 
 export const MEASURE_LABEL: Readonly<Record<Measure, string>> = {
   throughput: "receiver throughput at full rate (Mbit/s)",
-  cpu: "guest CPU per delivered Gbit/s (%·s/Gbit)",
+  cpu: "guest CPU per delivered Gbit/s (% per Gbit/s)",
 };
 
 /** Short names for tables. */
