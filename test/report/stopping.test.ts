@@ -5,6 +5,10 @@ import type { CellResult } from "../../src/results/cell";
 import { measureValue, type Measure } from "../../src/report/measures";
 import { DEFAULT_POLICY, nextRound, type StopPolicy, type StopRow } from "../../src/report/stopping";
 import type { Sample } from "../../src/report/ratio";
+import { analyze } from "../../src/report/compare";
+import { loadInputs } from "../../src/report/load";
+import { reportModel } from "../../src/report/model";
+import { samplingPlan } from "../../src/report/sampling";
 
 // Cells of a real run: sandbox-uso-off then sandbox-uso-on on the sandbox host, two repetitions
 // of each sender at 100 Mbit/s (derived from test/fixtures/stdout by test/fixtures/report-recorded/derive.ts).
@@ -87,5 +91,17 @@ describe("the sequential stopping rule on recorded samples", () => {
   it("does not stop before the minimum per arm even when the interval is narrow", () => {
     const [d] = nextRound([row("gso throughput", recorded("off", "gso", "throughput"), recorded("on", "gso", "throughput"))], { ...policy, minPerArm: 3 }, plenty).rows;
     expect(d).toMatchObject({ state: "more", off: 1, on: 1 });
+  });
+});
+
+describe("the stopping rule in the sweep's terms", () => {
+  it("names each recorded row with the stacks of its arms and what it still needs", () => {
+    const { runs } = loadInputs([RECORDED]);
+    const plan = samplingPlan(reportModel(analyze(runs)), policy, plenty);
+    expect(plan.requests.map((r) => [r.label, r.decision.state, r.offStacks, r.onStacks])).toEqual([
+      ["linux MTU 1500 · 1472 B · plain · CPU per Gbit/s (% per Gbit/s), -b 100M · host unknown", "not-judged", ["sandbox-uso-off"], ["sandbox-uso-on"]],
+      ["linux MTU 1500 · 1472 B · gso · CPU per Gbit/s (% per Gbit/s), -b 100M · host unknown", "more", ["sandbox-uso-off"], ["sandbox-uso-on"]],
+    ]);
+    expect(plan.finished).toBe(false);
   });
 });
