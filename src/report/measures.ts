@@ -41,9 +41,6 @@ export function measureValue(measure: Measure, c: MeasuredNumbers): number | nul
   return c.guestCpuPercent / (c.throughputBps / 1e9);
 }
 
-/** Whether USO shows as a higher or a lower value of the measure when it helps. */
-export const BETTER: Readonly<Record<Measure, "higher" | "lower">> = { throughput: "higher", cpu: "lower" };
-
 /** The verdict's words: faster/slower for throughput, cheaper/costlier for CPU. */
 export function directionWord(measure: Measure, direction: "higher" | "lower"): string {
   if (measure === "throughput") return direction === "higher" ? "faster" : "slower";
