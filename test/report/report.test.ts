@@ -52,6 +52,26 @@ describe("writeReport on the recorded fixtures", () => {
   });
 });
 
+describe("every input counted once", () => {
+  it("reads a folder and a file in it once, says so, and names a variant pooled from several files", async () => {
+    const dir = path.join(tmp, "once");
+    fs.mkdirSync(dir, { recursive: true });
+    const imported = (n: number) => ({ variant: "imported-linux-mtu1500-uso-off", factors: { os: "linux", mtu: 1500, uso: false, arms: false, host: null },
+      cells: [makeCell({ variant: "imported-linux-mtu1500-uso-off", repetition: n, throughputBps: (600 + n) * 1e6 })] });
+    fs.writeFileSync(path.join(dir, "a.json"), JSON.stringify(imported(1)));
+    fs.writeFileSync(path.join(dir, "b.json"), JSON.stringify(imported(2)));
+    const rel = path.relative(process.cwd(), dir);
+    const r = await writeReport([rel, path.join(rel, "a.json")], path.join(tmp, "once-out"), {});
+    expect(r.exitCode).toBe(0);
+    expect(r.messages[0]).toMatch(/^2 cells from 2 files, 0 excluded; /);
+    expect(r.messages[1]).toBe(`${path.join(rel, "a.json")}: given more than once (a folder and a file in it, or twice): read once`);
+    const md = fs.readFileSync(path.join(tmp, "once-out", "report.md"), "utf8");
+    expect(md).toContain(`- variant imported-linux-mtu1500-uso-off pools 2 files: ${path.join(rel, "a.json")}, ${path.join(rel, "b.json")}`);
+    expect(md).toContain(`- counted once: ${path.join(rel, "a.json")}: given more than once`);
+    expect(md.split("\n")[2]).toBe("2 files, 1 variant, 2 cells: 0 flagged and excluded from every mean, 0 flagged and counted.");
+  });
+});
+
 describe("--fail-if", () => {
   it("parses the documented forms", () => {
     expect(parseFailRule("throughput-drop:uso>5%")).toMatchObject({ metric: "throughput", direction: "drop", selector: { factor: "uso" }, limit: 5, relative: true });
