@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     }
     console.log(`bench/cli: start-up of node bin/offload-lab.js, a new process per run, arms interleaved in shuffled order, n=${N}, before = ${BASE}`);
     for (const c of Object.keys(commands) as Cmd[]) {
-      const [b, s, k] = (["before", "source", "compiled"] as const).map((a) => times.get(key(c, a))!);
+      const [b = [], s = [], k = []] = (["before", "source", "compiled"] as const).map((a) => times.get(key(c, a)) ?? []);
       const met = mean(k) < goal[c] ? "met" : "NOT met";
       console.log(
         `  ${c}: before ${mean(b).toFixed(2)} s, source ${mean(s).toFixed(2)} s, compiled ${mean(k).toFixed(2)} s ` +

@@ -6,7 +6,7 @@
 /** The command lines of `offload-lab --help`, without the prompt. */
 export const EXAMPLE_LINES = [
   "offload-lab render --stack mtu9000-uso-on --out out/mtu9000-uso-on",
-  "offload-lab import-iperf3 runs/*.json --mtu 9000 --variant mtu9000-manual --out manual.json",
+  "offload-lab import-iperf3 runs/*.json --os linux --mtu 9000 --uso on --out manual.json",
   "offload-lab report results/ sweep/ manual.json --out report/ --fail-if 'throughput-drop:uso>5%'",
   "offload-lab sweep --stacks mtu1500-uso-off,mtu1500-uso-on,mtu9000-uso-off,mtu9000-uso-on --samples 3 --shuffle --out sweep/",
 ] as const;

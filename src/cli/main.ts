@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { version } from "../../package.json";
 import type { SweepWorkspace } from "../sweep/workspace";
 import { describeFailure } from "./errors";
@@ -55,11 +55,13 @@ export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}
     .argument("<files...>", "iperf3 -J output files, or folders of them")
     .requiredOption("--out <file>", "where to write the results (a JSON array of cell results)")
     .option("--payload <bytes>", "UDP payload of runs whose file does not say (a run that failed before its test began)", wholeNumber(16, 65507))
-    .option("--mtu <bytes>", "path MTU of the runs (default 1500)", wholeNumber(68, 65535))
-    .option("--variant <name>", "variant label, e.g. mtu9000-uso-on-manual")
-    .action(async (files: string[], opts: { out: string; payload?: number; mtu?: number; variant?: string }) => {
+    .option("--mtu <bytes>", "path MTU of the runs (default 1500; required for a payload above 1472 B)", wholeNumber(68, 65535))
+    .addOption(new Option("--uso <on|off>", "the USO arm the runs were made in").choices(["on", "off"]))
+    .addOption(new Option("--os <os>", "the guest OS that sent").choices(["linux", "windows"]))
+    .option("--variant <name>", "variant label (default: built from --os, --mtu and --uso, e.g. imported-linux-mtu9000-uso-on)")
+    .action(async (files: string[], opts: { out: string; payload?: number; mtu?: number; variant?: string; uso?: "on" | "off"; os?: "linux" | "windows" }) => {
       const { importCommand } = await import("./importCommand");
-      code = importCommand(files, opts, io);
+      code = importCommand(files, { ...opts, uso: opts.uso === undefined ? undefined : opts.uso === "on" }, io);
     });
 
   program

@@ -1,13 +1,17 @@
 /**
- * Runs in the browser: one grouped-bar chart per metric. A small plugin draws each bar's 95 %
- * interval of the mean as a whisker after the bars, and a "!" above every flagged group, so a
- * flag is seen in the chart and not only in the tables. What it drew is kept on the chart
- * (`chart.$whiskers`) for a headless check.
+ * Runs in the browser. First the verdict charts: per measure, each verdict row's on/off ratio as
+ * a floating bar over its 95 % interval on a log axis, with a tick at the estimate and a line at
+ * 1. Then one horizontal grouped-bar chart per metric, one bar per variant; a small plugin draws
+ * each bar's 95 % interval of the mean as a whisker after the bars, and marks a flagged group with
+ * stripes in the series' own colour and a black "!" beside it: a pattern and a symbol, never a
+ * colour, since every colour belongs to a variant. What the plugins drew is kept on the chart
+ * (`chart.$whiskers`, `chart.$verdict`) for a headless check.
  */
 export const CHART_CLIENT = `
 (function () {
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
+  var MARK = "#000000";
 
   function stripes(color) {
     var c = document.createElement("canvas");
@@ -22,39 +26,107 @@ export const CHART_CLIENT = `
   var whiskers = {
     id: "whiskers",
     afterDatasetsDraw: function (chart) {
-      var ctx = chart.ctx, y = chart.scales.y, area = chart.chartArea, drawn = [], marks = 0;
+      var ctx = chart.ctx, x = chart.scales.x, area = chart.chartArea, drawn = [], marks = [];
       ctx.save();
-      ctx.beginPath(); ctx.rect(area.left, area.top - 14, area.right - area.left, area.bottom - area.top + 14); ctx.clip();
+      ctx.beginPath(); ctx.rect(area.left, area.top, area.right - area.left + 16, area.bottom - area.top); ctx.clip();
       chart.data.datasets.forEach(function (ds, di) {
-        var meta = chart.getDatasetMeta(di);
         if (!chart.isDatasetVisible(di)) return;
-        meta.data.forEach(function (el, i) {
+        chart.getDatasetMeta(di).data.forEach(function (el, i) {
           var b = ds.bars[i];
           if (!b) return;
+          var end = el.x;
           if (b.low !== null && b.high !== null) {
-            var top = y.getPixelForValue(b.high), bottom = y.getPixelForValue(b.low), cap = Math.max(3, el.width / 4);
+            var left = x.getPixelForValue(b.low), right = x.getPixelForValue(b.high), cap = Math.max(2, el.height / 3);
             ctx.strokeStyle = "#222"; ctx.lineWidth = 1.5;
             ctx.beginPath();
-            ctx.moveTo(el.x, top); ctx.lineTo(el.x, bottom);
-            ctx.moveTo(el.x - cap, top); ctx.lineTo(el.x + cap, top);
-            ctx.moveTo(el.x - cap, bottom); ctx.lineTo(el.x + cap, bottom);
+            ctx.moveTo(left, el.y); ctx.lineTo(right, el.y);
+            ctx.moveTo(left, el.y - cap); ctx.lineTo(left, el.y + cap);
+            ctx.moveTo(right, el.y - cap); ctx.lineTo(right, el.y + cap);
             ctx.stroke();
-            drawn.push({ dataset: di, index: i, top: top, bottom: bottom });
+            drawn.push({ dataset: di, index: i, left: left, right: right });
+            end = Math.max(end, right);
           }
           if (b.flags.length) {
-            var at = b.high !== null ? y.getPixelForValue(b.high) : b.mean !== null ? el.y : y.getPixelForValue(0);
-            ctx.fillStyle = "#b00"; ctx.font = "bold 13px sans-serif"; ctx.textAlign = "center";
-            ctx.fillText("!", el.x, at - 4);
-            marks++;
+            ctx.fillStyle = MARK; ctx.font = "bold 12px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "middle";
+            ctx.fillText("!", end + 3, el.y);
+            marks.push({ dataset: di, index: i, x: end + 3, y: el.y, colour: MARK });
           }
         });
       });
       ctx.restore();
-      chart.$whiskers = { drawn: drawn, flagMarks: marks };
+      chart.$whiskers = { drawn: drawn, flagMarks: marks.length, marks: marks };
+    }
+  };
+
+  var estimates = {
+    id: "estimates",
+    afterDatasetsDraw: function (chart) {
+      var ctx = chart.ctx, x = chart.scales.x, y = chart.scales.y, area = chart.chartArea, drawn = [];
+      var points = chart.data.datasets[0].points;
+      ctx.save();
+      var one = x.getPixelForValue(1);
+      ctx.strokeStyle = "#555"; ctx.setLineDash([4, 3]); ctx.lineWidth = 1;
+      ctx.beginPath(); ctx.moveTo(one, area.top); ctx.lineTo(one, area.bottom); ctx.stroke();
+      ctx.setLineDash([]);
+      points.forEach(function (p, i) {
+        if (p.ratio === null) return;
+        var px = x.getPixelForValue(p.ratio), py = y.getPixelForValue(i), h = 7;
+        ctx.fillStyle = MARK;
+        ctx.beginPath(); ctx.moveTo(px, py - h); ctx.lineTo(px + h, py); ctx.lineTo(px, py + h); ctx.lineTo(px - h, py); ctx.closePath(); ctx.fill();
+        drawn.push({ index: i, x: px, y: py, judged: p.judged });
+      });
+      ctx.restore();
+      chart.$verdict = { one: one, estimates: drawn };
     }
   };
 
   var charts = 0;
+  data.verdict.forEach(function (v) {
+    var values = [1];
+    v.points.forEach(function (p) { [p.ratio, p.low, p.high].forEach(function (n) { if (n !== null) values.push(n); }); });
+    var low = Math.min.apply(null, values), high = Math.max.apply(null, values);
+    new Chart(document.getElementById("chart-" + v.id), {
+      type: "bar",
+      data: {
+        labels: v.labels,
+        datasets: [{
+          label: "95 % interval of on/off",
+          points: v.points,
+          data: v.points.map(function (p) { return p.low !== null ? [p.low, p.high] : null; }),
+          backgroundColor: v.points.map(function (p) { return p.judged ? "#1f77b4" : stripes("#999999"); }),
+          borderColor: v.points.map(function (p) { return p.judged ? "#1f77b4" : "#999999"; }),
+          borderWidth: 1,
+          borderSkipped: false
+        }]
+      },
+      options: {
+        indexAxis: "y",
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: {
+          legend: { display: false },
+          title: { display: true, text: v.title + " — ratio (◆) and 95 % interval; grey stripes = not judged; dashed line = no change" },
+          tooltip: {
+            callbacks: {
+              label: function (ctx) {
+                var p = v.points[ctx.dataIndex];
+                var r = p.ratio === null ? "–" : p.ratio.toFixed(3) + (p.low !== null ? " [" + p.low.toFixed(3) + ", " + p.high.toFixed(3) + "]" : "");
+                return "on/off " + r + " | precision " + p.precision + " | " + p.verdict;
+              }
+            }
+          }
+        },
+        scales: {
+          x: { type: "logarithmic", min: low / 1.1, max: high * 1.1, title: { display: true, text: "USO on / USO off (log scale)" } },
+          y: { title: { display: true, text: v.axisTitle }, ticks: { autoSkip: false } }
+        }
+      },
+      plugins: [estimates]
+    });
+    charts++;
+  });
+
   data.metrics.forEach(function (metric) {
     var highest = 0;
     data.series.forEach(function (s) { s.bars[metric.id].forEach(function (b) { if (b) highest = Math.max(highest, b.high !== null ? b.high : (b.mean || 0)); }); });
@@ -71,16 +143,20 @@ export const CHART_CLIENT = `
             data: bars.map(function (b) { return b ? b.mean : null; }),
             backgroundColor: bars.map(function (b) { return b && b.flags.length ? stripes(color) : color; }),
             borderColor: color,
-            borderWidth: bars.map(function (b) { return b && b.flags.length ? 2 : 0; })
+            borderWidth: bars.map(function (b) { return b && b.flags.length ? 2 : 0; }),
+            categoryPercentage: 0.85,
+            barPercentage: 0.9
           };
         })
       },
       options: {
+        indexAxis: "y",
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
+        layout: { padding: { right: 16 } },
         plugins: {
-          title: { display: true, text: metric.label + " — mean with 95 % interval; striped and ! = flagged" },
+          title: { display: true, text: metric.label + " — mean with 95 % interval; striped with ! = flagged" },
           tooltip: {
             callbacks: {
               afterLabel: function (ctx) {
@@ -92,7 +168,10 @@ export const CHART_CLIENT = `
             }
           }
         },
-        scales: { x: { title: { display: true, text: "MTU · payload · sender" } }, y: { beginAtZero: true, suggestedMax: highest * 1.05 } }
+        scales: {
+          y: { title: { display: true, text: data.axisTitle }, ticks: { autoSkip: false } },
+          x: { beginAtZero: true, suggestedMax: highest * 1.05, title: { display: true, text: metric.label } }
+        }
       },
       plugins: [whiskers]
     });

@@ -1,16 +1,37 @@
 import type { Comparison, Group, Metric } from "./compare";
-import { significance, type VerdictRow } from "./verdict";
 
-const DIGITS: Readonly<Record<Metric, number>> = { throughput: 1, cpu: 1, loss: 2, jitter: 3, efficiency: 1 };
+/** Digits shown per metric; a difference is significant only if its interval, so shown, excludes 0. */
+export const DIGITS: Readonly<Record<Metric, number>> = { throughput: 1, cpu: 1, loss: 2, jitter: 3, efficiency: 1 };
+
+/** `toFixed` that never prints a negative zero: -0.04 to one digit is "0.0", not "-0.0". */
+export function fixed(v: number, digits: number): string {
+  const s = v.toFixed(digits);
+  return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
+}
+
+/** Which side of 0 an interval lies on, judged on the values as printed with `digits`. */
+export function excludesZero(low: number, high: number, digits: number): "above" | "below" | null {
+  if (Number(low.toFixed(digits)) > 0) return "above";
+  if (Number(high.toFixed(digits)) < 0) return "below";
+  return null;
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
 
 export function fmtValue(metric: Metric, v: number | null): string {
-  return v === null || !Number.isFinite(v) ? "–" : v.toFixed(DIGITS[metric]);
+  return v === null || !Number.isFinite(v) ? "–" : fixed(v, DIGITS[metric]);
+}
+
+/** Signed, with "+" for positive and no sign for a value that prints as zero. */
+export function signed(v: number, digits: number): string {
+  const s = fixed(v, digits);
+  return Number(s) > 0 ? `+${s}` : s;
 }
 
 export function fmtSigned(metric: Metric, v: number | null): string {
-  if (v === null || !Number.isFinite(v)) return "–";
-  const s = v.toFixed(DIGITS[metric]);
-  return v > 0 ? `+${s}` : s;
+  return v === null || !Number.isFinite(v) ? "–" : signed(v, DIGITS[metric]);
 }
 
 /** `mean ± sd`, `mean (n=1)` or `–`. */
@@ -21,8 +42,8 @@ export function fmtMeanSd(group: Group, metric: Metric): string {
   return `${fmtValue(metric, s.mean)} ± ${fmtValue(metric, s.sd)}`;
 }
 
-export function fmtUso(uso: boolean): string {
-  return uso ? "on" : "off";
+export function fmtUso(uso: boolean | null): string {
+  return uso === null ? "?" : uso ? "on" : "off";
 }
 
 export function counted(group: Group): string {
@@ -36,12 +57,12 @@ export function fmtInterval(c: Comparison): string {
 
 export function fmtDf(c: Comparison): string {
   if (c.interval === null) return "–";
-  return Number.isFinite(c.interval.df) ? c.interval.df.toFixed(1) : "∞";
+  return Number.isFinite(c.interval.df) ? fixed(c.interval.df, 1) : "∞";
 }
 
 export function fmtPercent(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return "–";
-  return `${v > 0 ? "+" : ""}${v.toFixed(1)} %`;
+  return `${signed(v, 1)} %`;
 }
 
 /** Flags of both sides of a comparison, each named with its side. */
@@ -52,28 +73,16 @@ export function comparisonFlags(c: Comparison): string[] {
   ];
 }
 
-/** `+12.3 (+2.1 %) [+5.0, +19.6]`: the difference, relative to the baseline, and its interval. */
-export function fmtDifference(c: Comparison): string {
-  const interval = c.interval === null ? "" : ` ${fmtInterval(c)}`;
-  return `${fmtSigned(c.metric, c.diff)} (${fmtPercent(c.diffPercent)})${interval}`;
-}
-
 export function fmtPayload(payloadBytes: number | null): string {
   return payloadBytes === null ? "unknown" : String(payloadBytes);
 }
 
-export const VERDICT_HEADER = [
-  "OS", "MTU", "payload (B)", "sender", "bitrate", "n off/on", "throughput off → on (Mbit/s)",
-  "Δ throughput [95 % CI]", "significant", "Δ guest CPU (pp) [95 % CI]", "significant", "USO engaged", "flags",
-] as const;
+export function fmtHost(host: string | null): string {
+  return host ?? "unknown";
+}
 
-/** The verdict table's cells as plain text; each renderer escapes them its own way. */
-export function verdictCells(r: VerdictRow): string[] {
-  const n = (g: Group) => g.stats.throughput.n;
-  return [
-    r.os, String(r.mtu), String(r.payloadBytes), r.sender, r.bitrate, `${n(r.off)}/${n(r.on)}`,
-    `${fmtValue("throughput", r.off.stats.throughput.n ? r.off.stats.throughput.mean : null)} → ${fmtValue("throughput", r.on.stats.throughput.n ? r.on.stats.throughput.mean : null)}`,
-    fmtDifference(r.throughput), significance(r.throughput), fmtDifference(r.cpu), significance(r.cpu),
-    r.engaged.text, r.flags.join(", ") || "–",
-  ];
+/** Where a cell's error column comes from: iperf3's error, or why its numbers are impossible. */
+export function cellProblem(error: string | null | undefined, implausible: readonly string[]): string | null {
+  if (error !== null && error !== undefined) return error;
+  return implausible.length > 0 ? `impossible numbers: ${implausible.join("; ")}` : null;
 }

@@ -1,7 +1,8 @@
 /**
  * Small, dependency-free statistics for comparing variants: sample mean and standard deviation,
- * Student's t distribution (through the regularized incomplete beta function) and Welch's
- * confidence interval for a difference of means with unequal variances.
+ * Student's t distribution (through the regularized incomplete beta function), Welch's
+ * confidence interval for a difference of means with unequal variances, and the one-sample t
+ * interval of a mean.
  */
 
 export function mean(xs: readonly number[]): number {
@@ -29,9 +30,8 @@ const LANCZOS = [
 export function logGamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
   const z = x - 1;
-  let a = LANCZOS[0];
   const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (z + i);
+  const a = LANCZOS.reduce((sum, c, i) => (i === 0 ? c : sum + c / (z + i)), 0);
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
@@ -144,8 +144,31 @@ export interface MeanInterval {
 
 /** The Student t confidence interval of a mean; null below two values (no variance estimate). */
 export function meanInterval(xs: readonly number[], confidence = 0.95): MeanInterval | null {
+  const i = oneSampleInterval(xs, confidence);
+  return i === null ? null : { low: i.low, high: i.high };
+}
+
+export interface OneSampleInterval {
+  readonly mean: number;
+  readonly se: number;
+  /** n − 1. */
+  readonly df: number;
+  readonly tCritical: number;
+  readonly low: number;
+  readonly high: number;
+  readonly confidence: number;
+}
+
+/**
+ * The one-sample t interval of a mean (for paired differences: the mean difference). Null below
+ * two values; a zero-width interval when the values do not vary.
+ */
+export function oneSampleInterval(xs: readonly number[], confidence = 0.95): OneSampleInterval | null {
   if (xs.length < 2) return null;
   const m = mean(xs);
-  const half = studentTQuantile(1 - (1 - confidence) / 2, xs.length - 1) * (sampleSd(xs) / Math.sqrt(xs.length));
-  return { low: m - half, high: m + half };
+  const se = sampleSd(xs) / Math.sqrt(xs.length);
+  const df = xs.length - 1;
+  if (se === 0) return { mean: m, se: 0, df, tCritical: 0, low: m, high: m, confidence };
+  const tCritical = studentTQuantile(1 - (1 - confidence) / 2, df);
+  return { mean: m, se, df, tCritical, low: m - tCritical * se, high: m + tCritical * se, confidence };
 }

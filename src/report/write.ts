@@ -2,13 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { analyze } from "./compare";
 import { renderCsv } from "./csv";
+import { plural } from "./format";
 import { renderHtml } from "./html";
 import { loadInputs, ReportInputError } from "./load";
 import { renderMarkdown } from "./markdown";
-import { checkRule, FailRuleError, parseFailRule, type RuleCheck } from "./thresholds";
+import { reportModel } from "./model";
+import { FailRuleError, parseFailRule, ruleLines, rulesExitCode } from "./thresholds";
 
 export interface ReportOutcome {
-  /** 0 all well, 1 a --fail-if rule breached, 2 unusable inputs or rules. */
+  /** 0 all well, 1 a --fail-if rule breached, 2 unusable inputs or rules, or a rule that judged nothing. */
   readonly exitCode: number;
   readonly files: string[];
   readonly messages: string[];
@@ -22,45 +24,39 @@ export async function writeReport(
 ): Promise<ReportOutcome> {
   const progress = opts.progress ?? (() => undefined);
   let rules;
-  let runs;
+  let loaded;
   try {
     rules = (opts.failIf ?? []).map(parseFailRule);
-    progress(`report: reading ${inputs.length} input${inputs.length === 1 ? "" : "s"}`);
-    runs = loadInputs(inputs);
+    progress(`report: reading ${plural(inputs.length, "input")}`);
+    loaded = loadInputs(inputs);
   } catch (e) {
     if (e instanceof ReportInputError || e instanceof FailRuleError) return { exitCode: 2, files: [], messages: [e.message] };
     throw e;
   }
+  const { runs, notes } = loaded;
+  const files = new Set(runs.map((r) => r.source)).size;
   const cellCount = runs.reduce((n, r) => n + r.cells.length, 0);
-  progress(`report: ${cellCount} cells from ${new Set(runs.map((r) => r.source)).size} files; comparing`);
-  const analysis = analyze(runs);
-  const messages: string[] = [];
-  const checks: RuleCheck[] = [];
-  let unmatched = false;
-  for (const rule of rules) {
-    const found = checkRule(rule, analysis);
-    if (found.length === 0) {
-      unmatched = true;
-      messages.push(`${rule.text}: selects no pair of variants in these inputs`);
-    }
-    checks.push(...found);
-  }
+  progress(`report: ${plural(cellCount, "cell")} from ${plural(files, "file")}; comparing`);
+  const model = reportModel(analyze(runs, notes), rules);
   await fs.promises.mkdir(outDir, { recursive: true });
   const outputs: Array<[string, string]> = [
-    ["report.md", renderMarkdown(analysis, checks)],
-    ["results.csv", renderCsv(analysis.rows)],
-    ["report.html", renderHtml(analysis, checks)],
+    ["report.md", renderMarkdown(model)],
+    ["results.csv", renderCsv(model)],
+    ["report.html", renderHtml(model)],
   ];
-  const files: string[] = [];
+  const written: string[] = [];
   for (const [name, text] of outputs) {
     progress(`report: writing ${name}`);
     const file = path.join(outDir, name);
     await fs.promises.writeFile(file, text);
-    files.push(file);
+    written.push(file);
   }
-  const excluded = analysis.rows.filter((r) => !r.counted).length;
-  messages.unshift(`${analysis.rows.length} cells from ${new Set(runs.map((r) => r.source)).size} files, ${excluded} excluded; wrote ${files.join(", ")}`);
-  messages.push(...checks.map((c) => c.message));
-  const exitCode = unmatched ? 2 : checks.some((c) => c.breached) ? 1 : 0;
-  return { exitCode, files, messages };
+  const { rows } = model.analysis;
+  const excluded = rows.filter((r) => !r.counted).length;
+  const messages = [
+    `${plural(rows.length, "cell")} from ${plural(files, "file")}, ${excluded} excluded; wrote ${written.join(", ")}`,
+    ...notes,
+    ...model.rules.flatMap(({ rule, outcome }) => ruleLines(rule, outcome)),
+  ];
+  return { exitCode: rulesExitCode(model.rules.map((r) => r.outcome)), files: written, messages };
 }

@@ -14,6 +14,24 @@ export type Sender = SenderKind;
  * and no capture. `unknown` is what files from before this verdict say.
  */
 export type UsoVerdict = "yes" | "no" | "not-exercised" | "unverified";
+/**
+ * The USO arm a cell ran in, when the lab switched the guest's USO between cells of one booted
+ * lab (in-lab arms). Absent: the arm is the stack's own `uso`.
+ */
+export type Arm = "off" | "on";
+
+/**
+ * Where the receiver lost datagrams, counted in the namespace of the iperf3 server over the cell.
+ * Datagrams missing on the way = max(0, lostPackets − socketDrops).
+ */
+export interface ReceiverCounters {
+  /** Delta of `Udp: RcvbufErrors` (/proc/net/snmp): datagrams the server's socket buffer had no room for. */
+  readonly socketDrops: number | null;
+  /** Delta of `Udp: InErrors`. */
+  readonly inErrors: number | null;
+  /** The receive buffer the server socket really got (ss skmem rb). */
+  readonly socketBufferBytes: number | null;
+}
 
 export interface CaptureEvidence {
   /** Frames the bounded capture on the host tap saw. */
@@ -36,6 +54,12 @@ export interface CellEvidence {
   readonly largestFrame?: number;
   readonly totalFrames?: number;
   readonly datagramsPerFrame?: number | null;
+  /** The tap's rx_bytes delta over the cell. */
+  readonly tapBytes?: number;
+  /** tapBytes / totalFrames. */
+  readonly meanFrameBytes?: number | null;
+  /** meanFrameBytes > MTU + 14: the guest handed the host super-frames (counters only, no capture). */
+  readonly superFrames?: boolean;
 }
 
 export interface CellResult {
@@ -67,6 +91,15 @@ export interface CellResult {
   /** The receiver stopped getting data part-way (esnet/iperf#1934). */
   readonly stalled: boolean;
   readonly evidence: CellEvidence;
+  /** In-lab arms only: the USO arm the cell ran in (see `Arm`). */
+  readonly arm?: Arm;
+  /**
+   * In-lab arms only: the 1-based off/on pair the cell belongs to (arms run off, on, off, on …;
+   * pair k of arm off ran right before pair k of arm on, on the same boot).
+   */
+  readonly pair?: number;
+  /** Loss attribution at the receiver, when the lab counted it. */
+  readonly receiver?: ReceiverCounters;
 }
 
 /**

@@ -107,7 +107,7 @@ describe("import-iperf3 and report", () => {
   it("turns a real iperf3 JSON file into a cell result with its receiver numbers", async () => {
     const out = path.join(tmp, "imported.json");
     expect((await cli("import-iperf3", fixture, "--mtu", "1500", "--variant", "mtu1500-manual", "--out", out)).code).toBe(0);
-    const [cell] = JSON.parse(fs.readFileSync(out, "utf8")) as { throughputBps: number; packets: number; lostPackets: number; jitterMs: number; payloadBytes: number }[];
+    const [cell] = (JSON.parse(fs.readFileSync(out, "utf8")) as { cells: { throughputBps: number; packets: number; lostPackets: number; jitterMs: number; payloadBytes: number }[] }).cells;
     const received = (JSON.parse(fs.readFileSync(fixture, "utf8")) as { end: { sum_received: { bits_per_second: number; packets: number; lost_packets: number; jitter_ms: number } } }).end.sum_received;
     expect(cell).toMatchObject({ throughputBps: received.bits_per_second, packets: received.packets, lostPackets: received.lost_packets, jitterMs: received.jitter_ms, payloadBytes: 1472 });
   });

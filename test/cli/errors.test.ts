@@ -36,6 +36,8 @@ const emptyStack = project("");
 const binaryStack = project("\u007fELF\u0002\u0001\u0001\u0000\u001b[2J\u001b]0;pwned\u0007");
 const badValue = project(fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.mtu9000-uso-on.yaml"), "utf8").replace("mtu: 9000", "mtu: 70000"));
 const out = (name: string) => path.join(tmp, name);
+const emptyFolder = path.join(tmp, "no-results");
+fs.mkdirSync(emptyFolder);
 
 // [subcommand, arguments, what the message must name]
 const BAD_INPUT: ReadonlyArray<[string, string[], RegExp]> = [
@@ -57,6 +59,12 @@ const BAD_INPUT: ReadonlyArray<[string, string[], RegExp]> = [
   ["report", ["report", notJson, "--out", out("rep")], /not-results\.json: not JSON/],
   ["report", ["report", MANUAL, "--out", out("rep"), "--fail-if", "speed-drop:uso>5%"], /--fail-if "speed-drop:uso>5%": unknown metric "speed"/],
   ["report", ["report", MANUAL], /required option '--out <dir>'/],
+  ["report", ["report", emptyFolder, "--out", out("rep")], /\nno results in .*no-results: no \*\.json file there\nGive stack outputs/],
+  ["report", ["report", path.join(MANUAL, "udp-1472B.json"), "--out", out("rep")], /udp-1472B\.json: iperf3 -J output, not results: import it first, e\.g\.\noffload-lab import-iperf3 /],
+  ["import-iperf3", ["import-iperf3", MANUAL, "--uso", "yes", "--out", out("i.json")], /option '--uso <on\|off>' argument 'yes' is invalid\. Allowed choices are on, off/],
+  ["import-iperf3", ["import-iperf3", MANUAL, "--os", "bsd", "--out", out("i.json")], /option '--os <os>' argument 'bsd' is invalid\. Allowed choices are linux, windows/],
+  ["import-iperf3", ["import-iperf3", MANUAL, "--variant", " ", "--out", out("i.json")], /--variant must not be empty/],
+  ["import-iperf3", ["import-iperf3", path.join(MANUAL, "udp-8972B.json"), "--out", out("i.json")], /sent 8972 B datagrams, above 1500 − 28 .*\nPass --mtu/],
   ["sweep", ["sweep", "--stacks", "a", "--out", out("s"), "--samples", "0"], /'--samples <n>' argument '0' is invalid\. expected a whole number from 1 up/],
   ["sweep", ["sweep", "--stacks", "a", "--out", out("s"), "--seed", "x"], /'--seed <n>' argument 'x' is invalid/],
   ["sweep", ["sweep", "--stacks", "a;rm -rf /", "--out", out("s")], /--stacks: "a;rm -rf \/" is not a stack name/],

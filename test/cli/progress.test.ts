@@ -75,6 +75,6 @@ describe("progress", () => {
     const sw = await run(["sweep", "--stacks", "mtu9000-uso-on", "--out", path.join(tmp, "sweep-q"), "--quiet"]);
     expect(sw.code).toBe(0);
     expect(sw.err.some((l) => l.startsWith("[") || l.includes("│"))).toBe(false);
-    expect(sw.err[0]).toMatch(/^6 cells from 1 files, 0 excluded; wrote /);
+    expect(sw.err[0]).toMatch(/^6 cells from 1 file, 0 excluded; wrote /);
   });
 });

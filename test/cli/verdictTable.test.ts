@@ -13,7 +13,7 @@ describe("the main job's verdict print (scripts/verdict-table.sh)", () => {
     const start = report.indexOf("## USO on vs off\n");
     const section = report.slice(start, report.indexOf("\n## ", start) + 1);
     expect(start).toBeGreaterThanOrEqual(0);
-    expect(section).toMatch(/^\| OS \| MTU \| payload \(B\) \| sender \| bitrate \|/m);
+    expect(section).toMatch(/^\| OS \| MTU \| payload \(B\) \| sender \| host \| measure \| n off\/on \| mean off → on \| on\/off \[95 % CI\] \| precision \| verdict \| loss % off → on/m);
     expect(out).toBe(section);
   });
 });

@@ -82,7 +82,7 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
         mac: "52:54:00:77:00:0b", tap: "tap1", hostUso: false,
       }),
     );
-    for (const [dom, xml] of [[domain, "domain.xml"], [noUsoDomain, "domain-no-uso.xml"]]) {
+    for (const [dom, xml] of [[domain, "domain.xml"], [noUsoDomain, "domain-no-uso.xml"]] as const) {
       libvirtd.virsh(["define", path.join(work, xml)]);
       libvirtd.virsh(["start", dom]);
     }
@@ -176,8 +176,8 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
     const link = guestExec(libvirtd!.uri, domain, "/sbin/ip", ["-j", "link"]);
     expect(link.exitcode).toBe(0);
     expect(JSON.parse(link.stdout)).toContainEqual(expect.objectContaining({ ifname: "eth0", mtu: 9000 }));
-    record("guest-exec.json", link.replies[0]);
-    record("guest-exec-status-exited-0.json", link.replies[link.replies.length - 1]);
+    record("guest-exec.json", link.replies[0]!);
+    record("guest-exec-status-exited-0.json", link.replies.at(-1)!);
   }, 180_000);
 
   it("runs ethtool -k eth0 in the guest", () => {
@@ -185,7 +185,7 @@ describe.skipIf(skipReason !== "")("Debian guest image under libvirt in a namesp
     expect(features.exitcode).toBe(0);
     expect(features.stdout).toMatch(/^Features for eth0:/);
     expect(features.stdout).toMatch(/^tx-udp-segmentation: (on|off)/m);
-    record("guest-exec-status-ethtool-k.json", features.replies[features.replies.length - 1]);
+    record("guest-exec-status-ethtool-k.json", features.replies.at(-1)!);
   });
 
   it("reports a running process, then a non-zero exit with stderr", () => {

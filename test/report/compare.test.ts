@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { analyze, type Group } from "../../src/report/compare";
+import { fmtInterval } from "../../src/report/format";
 import { loadInputs, type LoadedRun } from "../../src/report/load";
 import { FIXTURES, fixtureCells, makeCell } from "./fixtures";
 import type { CellResult } from "../../src/results/cell";
 
-const analysis = analyze(loadInputs([FIXTURES]));
+const analysis = analyze(loadInputs([FIXTURES]).runs);
 
 function group(variant: string, payload: number): Group {
   const g = analysis.groups.find((x) => x.variant === variant && x.payloadBytes === payload);
@@ -13,7 +14,7 @@ function group(variant: string, payload: number): Group {
 }
 
 function run(variant: string, cells: CellResult[], extra: Partial<LoadedRun> = {}): LoadedRun {
-  return { source: `${variant}.json`, stack: null, variant, os: "windows", uso: null, cells, ...extra };
+  return { source: `${variant}.json`, stack: null, variant, os: "windows", uso: null, armFromCells: true, host: null, cells, ...extra };
 }
 
 describe("flags", () => {
@@ -31,20 +32,29 @@ describe("flags", () => {
     const kept = fixtureCells("stacks/mtu1500-uso-on.json").filter((c) => c.payloadBytes === 1472 && c.repetition !== 3);
     const g = group("mtu1500-uso-on", 1472);
     expect(g.stats.throughput.n).toBe(2);
-    expect(g.stats.throughput.mean).toBeCloseTo((kept[0].throughputBps! + kept[1].throughputBps!) / 2 / 1e6, 9);
+    expect(g.stats.throughput.mean).toBeCloseTo((kept[0]!.throughputBps! + kept[1]!.throughputBps!) / 2 / 1e6, 9);
   });
   it("does not flag USO evidence when USO was not requested", () => {
     const a = analyze([run("mtu1500-uso-off", [makeCell({ variant: "mtu1500-uso-off", evidence: { usoRequested: false, usoEngaged: "unknown" } })])]);
-    expect(a.rows[0].flags).toEqual([]);
+    expect(a.rows[0]!.flags).toEqual([]);
   });
-  it("takes USO from the stack, else the variant name, else the cell's evidence", () => {
-    const cell = (v: string): CellResult => makeCell({ variant: v, evidence: { usoRequested: true, usoEngaged: "yes" } });
+  it("takes the arm from the cell, else the variant's USO, else (files from before factors) the cell's evidence; never from the name", () => {
+    const cell = (v: string, over: Partial<CellResult> = {}): CellResult => makeCell({ variant: v, evidence: { usoRequested: true, usoEngaged: "yes" }, ...over });
     const a = analyze([
-      run("odd-name", [cell("odd-name")], { uso: false }),
-      run("x-uso-off", [cell("x-uso-off")]),
-      run("plain", [cell("plain")]),
+      run("x-uso-on", [cell("x-uso-on")], { uso: false, armFromCells: false }),
+      run("in-lab", [cell("in-lab", { arm: "off" }), cell("in-lab", { arm: "on", repetition: 2 })], { uso: null, armFromCells: false }),
+      run("legacy-uso-off", [cell("legacy-uso-off")]),
+      run("untold", [cell("untold")], { uso: null, armFromCells: false }),
     ]);
-    expect(a.rows.map((r) => [r.run.variant, r.uso])).toEqual([["odd-name", false], ["x-uso-off", false], ["plain", true]]);
+    expect(a.rows.map((r) => [r.run.variant, r.uso])).toEqual([["x-uso-on", false], ["in-lab", false], ["in-lab", true], ["legacy-uso-off", true], ["untold", null]]);
+    // One variant with in-lab arms is two groups, and its arms are compared like two stacks'.
+    expect(a.groups.filter((g) => g.variant === "in-lab").map((g) => g.uso)).toEqual([false, true]);
+    expect(a.comparisons.some((c) => c.factor === "uso" && c.baseline.variant === "in-lab" && c.candidate.variant === "in-lab")).toBe(true);
+  });
+  it("flags numbers no run can produce in any input, and keeps them out of the means", () => {
+    const a = analyze([run("v", [makeCell({ variant: "v", throughputBps: -5 }), makeCell({ variant: "v", repetition: 2, packets: 1e23 })])]);
+    expect(a.rows.map((r) => [r.flags, r.counted])).toEqual([[["implausible"], false], [["implausible"], false]]);
+    expect(a.rows[0]!.implausible).toEqual(["receiver rate -5 bit/s is not a rate"]);
   });
 });
 
@@ -62,9 +72,12 @@ describe("one-factor comparisons", () => {
       "mtu 65507: mtu1500-uso-on → mtu9000-uso-on",
     ]);
   });
-  it("never pairs different senders: the Linux set ran plain iperf3, the Windows stacks the uso sender", () => {
+  it("never pairs different senders or hosts: the Linux set ran plain iperf3, the Windows stacks the uso sender", () => {
     expect(analysis.groups.filter((g) => g.os === "linux").map((g) => g.sender)).toEqual(["plain", "plain"]);
     expect(analysis.comparisons.some((c) => c.baseline.os === "linux" || c.candidate.os === "linux")).toBe(false);
+    const cells = (v: string) => [1, 2].map((repetition) => makeCell({ variant: v, repetition, sender: "gso" }));
+    const hosts = analyze([run("a-uso-off", cells("a-uso-off"), { uso: false, host: "h1" }), run("a-uso-on", cells("a-uso-on"), { uso: true, host: "h2" })]);
+    expect(hosts.comparisons).toEqual([]);
   });
   it("says when n is too small to tell", () => {
     const a = analyze([
@@ -75,6 +88,22 @@ describe("one-factor comparisons", () => {
     expect(c.interval).toBeNull();
     expect(c.verdict).toBe("n too small to tell (n=1 vs 3; need at least 2 each)");
     expect(c.diff).not.toBeNull();
+  });
+  it("judges a difference on the interval as printed: [-1.8, -0.0] is no difference, and no -0.0 is printed", () => {
+    const c = analysis.comparisons.find((x) => x.metric === "cpu" && x.factor === "uso" && x.baseline.payloadBytes === 1472)!;
+    expect(c.interval!.high).toBeLessThan(0);
+    expect(c.interval!.high).toBeGreaterThan(-0.05);
+    expect(fmtInterval(c)).toBe("[-1.8, 0.0]");
+    expect(c.verdict).toBe("no difference shown");
+  });
+  it("does not judge a USO pair with a plain sender or a fragmented payload", () => {
+    const verdicts = analysis.comparisons.filter((x) => x.factor === "uso" && x.metric === "throughput" && x.baseline.payloadBytes === 65507).map((x) => x.verdict);
+    expect(verdicts).toEqual(["fragmented: USO cannot apply", "fragmented: USO cannot apply"]);
+    const plain = analyze([
+      run("p-off", [1, 2].map((repetition) => makeCell({ variant: "p-off", repetition, throughputBps: 600e6 + repetition })), { uso: false }),
+      run("p-on", [1, 2].map((repetition) => makeCell({ variant: "p-on", repetition, throughputBps: 900e6 + repetition })), { uso: true }),
+    ]);
+    expect(plain.comparisons.find((x) => x.metric === "throughput")!.verdict).toBe("not exercised: a plain sender shows nothing about USO");
   });
   it("gives a verdict from the interval's sign", () => {
     const c = analysis.comparisons.find((x) => x.metric === "throughput" && x.factor === "uso" && x.baseline.payloadBytes === 8972)!;

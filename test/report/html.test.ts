@@ -3,7 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeReport } from "../../src/report/write";
+import { SLOT_PER_BAR } from "../../src/report/chartData";
 import { scriptJson } from "../../src/report/html";
+import type { CellResult } from "../../src/results/cell";
 import { haveChromium, runChromium } from "./chromium";
 import { FIXTURES, makeCell } from "./fixtures";
 import { colorHistogram, decodePng } from "./png";
@@ -14,9 +16,31 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 // The first three series colours of the page's palette.
 const SERIES_COLOURS = ["31,119,180", "214,39,40", "44,160,44"];
 const HOSTILE = `</script><img src=x onerror="document.title='pwned'" id=pwned><script>document.title='pwned2'</script>'"&`;
+/** The thinnest bar a reader can still see and point at, in CSS pixels. */
+const MIN_BAR_PX = 8;
+
+/**
+ * Six variants over seventeen groups: MTU 1500 at nine payloads and MTU 9000 at eight, a gso
+ * sender, two cells per group; the payloads above MTU − 28 are fragmented, so flagged.
+ */
+function crowded(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const payloads: Array<[number, number[]]> = [[1500, [64, 128, 256, 512, 1024, 1200, 1472, 2000, 4000]], [9000, [64, 256, 1024, 1472, 4000, 8000, 8972, 16000]]];
+  for (let v = 1; v <= 6; v++) {
+    const uso = v % 2 === 0;
+    const variant = `host-${Math.ceil(v / 2)}-uso-${uso ? "on" : "off"}`;
+    const cells: CellResult[] = payloads.flatMap(([mtu, list]) => list.flatMap((payloadBytes) => [1, 2].map((repetition) => makeCell({
+      variant, id: `udp-${payloadBytes}B-gso-${variant}-mtu${mtu}-r${repetition}`, sender: "gso", mtu, payloadBytes, repetition, bitrate: "0",
+      fragmented: payloadBytes > mtu - 28, throughputBps: (500 + 40 * v + payloadBytes / 100 + repetition * 3) * 1e6, guestCpuPercent: 8 + v / 2 + repetition / 4,
+      evidence: { usoRequested: uso, usoEngaged: uso ? "yes" : "no" },
+    }))));
+    fs.writeFileSync(path.join(dir, `${variant}.json`), JSON.stringify({ variant, factors: { os: "linux", mtu: 1500, uso, arms: false, host: null }, cells }));
+  }
+}
 
 let html = "";
 let hostileHtml = "";
+let crowdedHtml = "";
 beforeAll(async () => {
   await writeReport([FIXTURES], path.join(tmp, "fixtures"), {});
   html = path.join(tmp, "fixtures", "report.html");
@@ -27,6 +51,9 @@ beforeAll(async () => {
   ]));
   await writeReport([dir], path.join(tmp, "hostile"), {});
   hostileHtml = path.join(tmp, "hostile", "report.html");
+  crowded(path.join(tmp, "crowded-in"));
+  await writeReport([path.join(tmp, "crowded-in")], path.join(tmp, "crowded"), {});
+  crowdedHtml = path.join(tmp, "crowded", "report.html");
 });
 
 describe("report.html, as a file", () => {
@@ -43,26 +70,40 @@ describe("report.html, as a file", () => {
     expect(text.match(/<\/script>/gi)).toHaveLength(3);
     expect(text).not.toContain("<img src=x");
   });
+  it("gives the charts more height for more groups, room for every bar", () => {
+    const height = (file: string) => Number(/<div class="chart" style="height: (\d+)px"><canvas id="chart-throughput"/.exec(fs.readFileSync(file, "utf8"))?.[1]);
+    expect(height(crowdedHtml)).toBeGreaterThan(height(html));
+    expect(height(crowdedHtml)).toBeGreaterThanOrEqual(17 * 6 * SLOT_PER_BAR);
+  });
 });
 
 /**
- * Runs in the page after the report's own scripts: what Chart.js and the whisker plugin hold for
- * every chart, written into the DOM for --dump-dom to carry out.
+ * Runs in the page after the report's own scripts: what Chart.js and the plugins hold for every
+ * chart, written into the DOM for --dump-dom to carry out.
  */
 const PROBE = `<script>
 (function () {
   var charts = Object.keys(Chart.instances).map(function (k) {
-    var c = Chart.instances[k], bars = [], whiskersInData = 0, flagged = 0;
+    var c = Chart.instances[k], bars = [], whiskersInData = 0, flagged = 0, patterned = 0;
     c.data.datasets.forEach(function (ds, di) {
       c.getDatasetMeta(di).data.forEach(function (el, i) {
-        var b = ds.bars[i];
+        var b = ds.bars ? ds.bars[i] : null;
         if (b && b.low !== null) whiskersInData++;
-        if (b && b.flags.length) flagged++;
-        if (ds.data[i] !== null) bars.push({ dataset: di, index: i, value: ds.data[i], top: el.y, base: el.base });
+        if (b && b.flags.length) {
+          flagged++;
+          if (typeof CanvasPattern !== "undefined" && ds.backgroundColor[i] instanceof CanvasPattern) patterned++;
+        }
+        if (ds.data[i] !== null) bars.push({ dataset: di, index: i, x: el.x, base: el.base, y: el.y, height: el.height });
       });
     });
-    return { canvas: c.canvas.id, type: c.config.type, labels: c.data.labels.length, bars: bars,
-      whiskersInData: whiskersInData, whiskers: c.$whiskers ? c.$whiskers.drawn : null, flagged: flagged, flagMarks: c.$whiskers ? c.$whiskers.flagMarks : null };
+    var y = c.scales.y;
+    return { canvas: c.canvas.id, type: c.config.type, indexAxis: c.options.indexAxis, labels: c.data.labels.length, bars: bars,
+      ticks: y.ticks.length, tickPixels: y.ticks.map(function (t, i) { return y.getPixelForTick(i); }),
+      yTitle: y.options.title.text, label0: c.data.labels[0],
+      colours: c.data.datasets.map(function (ds) { return ds.borderColor; }),
+      whiskersInData: whiskersInData, whiskers: c.$whiskers ? c.$whiskers.drawn : null, flagged: flagged, patterned: patterned,
+      flagMarks: c.$whiskers ? c.$whiskers.flagMarks : null, marks: c.$whiskers ? c.$whiskers.marks : null,
+      verdict: c.$verdict || null };
   });
   var pre = document.createElement("pre");
   pre.id = "probe";
@@ -71,15 +112,25 @@ const PROBE = `<script>
 })();
 </script>`;
 
+interface ProbedBar { dataset: number; index: number; x: number; base: number; y: number; height: number }
 interface ProbedChart {
   canvas: string;
   type: string;
+  indexAxis: string;
   labels: number;
-  bars: Array<{ dataset: number; index: number; value: number; top: number; base: number }>;
+  bars: ProbedBar[];
+  ticks: number;
+  tickPixels: number[];
+  yTitle: string;
+  label0: string;
+  colours: unknown[];
   whiskersInData: number;
-  whiskers: Array<{ dataset: number; index: number; top: number; bottom: number }> | null;
+  whiskers: Array<{ dataset: number; index: number; left: number; right: number }> | null;
   flagged: number;
+  patterned: number;
   flagMarks: number | null;
+  marks: Array<{ dataset: number; index: number; x: number; y: number; colour: string }> | null;
+  verdict: { one: number; estimates: Array<{ index: number; x: number; y: number; judged: boolean }> } | null;
 }
 
 function probe(file: string): { charts: ProbedChart[]; dom: string; console: string[] } {
@@ -92,33 +143,77 @@ function probe(file: string): { charts: ProbedChart[]; dom: string; console: str
   return { charts: JSON.parse(text) as ProbedChart[], dom: page.stdout, console: page.console };
 }
 
+const METRIC_CHARTS = ["throughput", "cpu", "loss", "jitter", "efficiency"].map((m) => `chart-${m}`);
+
+/** Bars, whiskers and flag marks as a reader must see them, in one metric chart. */
+function expectReadable(c: ProbedChart): void {
+  expect(c.indexAxis, c.canvas).toBe("y");
+  // Every label is drawn (none skipped for want of room), and the labels do not touch.
+  expect(c.ticks, c.canvas).toBe(c.labels);
+  const gaps = c.tickPixels.slice(1).map((p, i) => p - c.tickPixels[i]!);
+  expect(Math.min(...gaps), `${c.canvas} label spacing`).toBeGreaterThanOrEqual(14);
+  for (const b of c.bars) {
+    expect(b.height, `${c.canvas} bar ${b.dataset}/${b.index} thickness`).toBeGreaterThanOrEqual(MIN_BAR_PX);
+    if (b.x > b.base) expect(b.x - b.base, `${c.canvas} bar ${b.dataset}/${b.index} length`).toBeGreaterThan(0);
+  }
+  // No two bars share a pixel row: their bands along the category axis are disjoint.
+  const bands = c.bars.map((b) => [b.y - b.height / 2, b.y + b.height / 2] as const).sort((p, q) => p[0] - q[0]);
+  for (let i = 1; i < bands.length; i++) expect(bands[i]![0], `${c.canvas} overlapping bars`).toBeGreaterThanOrEqual(bands[i - 1]![1] - 0.01);
+  // Each whisker spans its bar's end: the mean lies inside its own interval.
+  expect(c.whiskers!.length, c.canvas).toBe(c.whiskersInData);
+  for (const w of c.whiskers!) {
+    const bar = c.bars.find((b) => b.dataset === w.dataset && b.index === w.index)!;
+    expect(w.left, c.canvas).toBeLessThanOrEqual(w.right);
+    expect(bar.x).toBeGreaterThanOrEqual(w.left - 0.5);
+    expect(bar.x).toBeLessThanOrEqual(w.right + 0.5);
+  }
+  // A flag is a pattern and a symbol in a colour no series has.
+  expect(c.flagMarks, c.canvas).toBe(c.flagged);
+  expect(c.patterned, c.canvas).toBe(c.flagged);
+  for (const m of c.marks!) expect(c.colours, `${c.canvas} mark colour`).not.toContain(m.colour);
+}
+
 describe.skipIf(!haveChromium)("report.html's charts, as Chart.js holds them", () => {
-  it("draws grouped bars with a whisker for every interval, marks flagged groups, and logs nothing", () => {
+  it("draws the verdict's ratios, then grouped bars with a whisker for every interval, marks flagged groups, and logs nothing", () => {
     const { charts, dom, console: messages } = probe(html);
     expect(messages).toEqual([]);
-    expect(charts.map((c) => [c.canvas, c.type])).toEqual(
-      ["throughput", "cpu", "loss", "jitter", "efficiency"].map((m) => [`chart-${m}`, "bar"]),
-    );
-    for (const c of charts) {
+    expect(charts.map((c) => [c.canvas, c.type])).toEqual(["chart-verdict-cpu", ...METRIC_CHARTS].map((id) => [id, "bar"]));
+    const verdict = charts[0]!;
+    // Four verdict rows (the fixtures ran at 1G: guest CPU per Gbit/s), an estimate drawn for each, two judged.
+    expect(verdict.labels).toBe(4);
+    expect(verdict.verdict!.estimates.map((e) => e.judged)).toEqual([true, false, true, false]);
+    expect(verdict.yTitle).toBe("MTU · payload · sender · bitrate");
+    for (const c of charts.slice(1)) {
       // Six categories: MTU 1500 × {1472, 65507} × {plain, uso}, MTU 9000 × {8972, 65507} × uso.
       expect(c.labels, c.canvas).toBe(6);
       expect(c.bars.length, c.canvas).toBeGreaterThan(8);
-      // A drawn bar has height: its top is above its base on the canvas.
-      for (const b of c.bars) if (b.value > 0) expect(b.base - b.top, `${c.canvas} bar ${b.dataset}/${b.index}`).toBeGreaterThan(0);
       expect(c.whiskersInData, c.canvas).toBeGreaterThan(0);
-      expect(c.whiskers!.length, c.canvas).toBe(c.whiskersInData);
-      // Each whisker spans its bar's top: the mean lies inside its own interval.
-      for (const w of c.whiskers!) {
-        const bar = c.bars.find((b) => b.dataset === w.dataset && b.index === w.index)!;
-        expect(w.top, c.canvas).toBeLessThan(w.bottom);
-        expect(bar.top).toBeGreaterThanOrEqual(w.top - 0.5);
-        expect(bar.top).toBeLessThanOrEqual(w.bottom + 0.5);
-      }
       expect(c.flagged, c.canvas).toBeGreaterThan(0);
-      expect(c.flagMarks, c.canvas).toBe(c.flagged);
+      // The axis title names exactly the parts each label is made of.
+      expect(c.yTitle).toBe("MTU · payload · sender");
+      expect(c.label0.split(" · ")).toHaveLength(3);
+      expectReadable(c);
     }
     expect(dom).toMatch(/<table id="verdict">/);
     expect(dom.indexOf('id="verdict"')).toBeLessThan(dom.indexOf('id="chart-throughput"'));
+  });
+
+  it("six variants over seventeen groups: every bar at least the minimum thickness, nothing overlapping, every label shown", () => {
+    const { charts, console: messages } = probe(crowdedHtml);
+    expect(messages).toEqual([]);
+    const metric = charts.filter((c) => METRIC_CHARTS.includes(c.canvas));
+    expect(metric).toHaveLength(5);
+    const throughput = metric[0]!;
+    expect(throughput.labels).toBe(17);
+    expect(throughput.colours).toHaveLength(6);
+    expect(throughput.bars).toHaveLength(6 * 17);
+    // Fragmented payloads (2000 and 4000 B at MTU 1500, 16000 B at MTU 9000) are flagged in every variant.
+    expect(throughput.flagged).toBe(6 * 3);
+    for (const c of metric) expectReadable(c);
+    // The verdict: three host pairs × 17 groups on one throughput chart, the fragmented ones not judged.
+    const verdict = charts.find((c) => c.canvas === "chart-verdict-throughput")!;
+    expect(verdict.labels).toBe(17);
+    expect(verdict.verdict!.estimates.filter((e) => !e.judged)).toHaveLength(3);
   });
 });
 
@@ -134,7 +229,7 @@ describe.skipIf(!haveChromium)("report.html in headless Chromium", () => {
     expect(colours.size).toBeGreaterThan(100);
     for (const c of SERIES_COLOURS) expect(colours.get(c) ?? 0, `series colour ${c}`).toBeGreaterThan(50);
     const dom = runChromium(html, ["--dump-dom"]).stdout;
-    expect(dom).toContain('data-charts-drawn="5"');
+    expect(dom).toContain('data-charts-drawn="6"');
   });
   it("shows hostile names as text: no injected element, no script run, charts drawn", () => {
     const page = runChromium(hostileHtml, ["--dump-dom"]);

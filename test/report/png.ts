@@ -30,10 +30,10 @@ export function decodePng(png: Buffer): Image {
     if (type === "IHDR") {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
-      const bitDepth = data[8];
-      colorType = data[9];
-      if (bitDepth !== 8 || (colorType !== 2 && colorType !== 6) || data[12] !== 0) {
-        throw new Error(`unsupported PNG: depth ${bitDepth}, colour type ${colorType}, interlace ${data[12]}`);
+      const bitDepth = data.readUInt8(8);
+      colorType = data.readUInt8(9);
+      if (bitDepth !== 8 || (colorType !== 2 && colorType !== 6) || data.readUInt8(12) !== 0) {
+        throw new Error(`unsupported PNG: depth ${bitDepth}, colour type ${colorType}, interlace ${data.readUInt8(12)}`);
       }
     } else if (type === "IDAT") {
       idat.push(data);
@@ -46,21 +46,21 @@ export function decodePng(png: Buffer): Image {
   const out = Buffer.alloc(width * height * 4);
   let prev = Buffer.alloc(stride);
   for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
+    const filter = raw.readUInt8(y * (stride + 1));
     const line = Buffer.from(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
     for (let x = 0; x < stride; x++) {
-      const a = x >= bpp ? line[x - bpp] : 0;
-      const b = prev[x];
-      const c = x >= bpp ? prev[x - bpp] : 0;
+      const a = x >= bpp ? line.readUInt8(x - bpp) : 0;
+      const b = prev.readUInt8(x);
+      const c = x >= bpp ? prev.readUInt8(x - bpp) : 0;
       const add = filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : filter === 4 ? paeth(a, b, c) : NaN;
       if (Number.isNaN(add)) throw new Error(`bad PNG filter ${filter} on row ${y}`);
-      line[x] = (line[x] + add) & 0xff;
+      line[x] = (line.readUInt8(x) + add) & 0xff;
     }
     for (let x = 0; x < width; x++) {
-      out[(y * width + x) * 4] = line[x * bpp];
-      out[(y * width + x) * 4 + 1] = line[x * bpp + 1];
-      out[(y * width + x) * 4 + 2] = line[x * bpp + 2];
-      out[(y * width + x) * 4 + 3] = bpp === 4 ? line[x * bpp + 3] : 255;
+      out[(y * width + x) * 4] = line.readUInt8(x * bpp);
+      out[(y * width + x) * 4 + 1] = line.readUInt8(x * bpp + 1);
+      out[(y * width + x) * 4 + 2] = line.readUInt8(x * bpp + 2);
+      out[(y * width + x) * 4 + 3] = bpp === 4 ? line.readUInt8(x * bpp + 3) : 255;
     }
     prev = line;
   }

@@ -43,12 +43,32 @@ describe("writeReport on the recorded fixtures", () => {
     const out = path.join(tmp, "csv");
     await writeReport([FIXTURES], out, {});
     const rows = parseCsv(fs.readFileSync(path.join(out, "results.csv"), "utf8"));
-    const header = rows[0];
+    const header = rows[0]!;
     expect(rows).toHaveLength(1 + 27);
     const at = (name: string): number => header.indexOf(name);
     const stalled = rows.find((r) => r[at("cell_id")] === "udp-65507B-mtu1500-uso-on-r2")!;
     expect([stalled[at("counted")], stalled[at("flags")], stalled[at("status")]]).toEqual(["false", "invalid stalled fragmented", "invalid"]);
     expect(rows.every((r) => r.length === header.length)).toBe(true);
+  });
+});
+
+describe("every input counted once", () => {
+  it("reads a folder and a file in it once, says so, and names a variant pooled from several files", async () => {
+    const dir = path.join(tmp, "once");
+    fs.mkdirSync(dir, { recursive: true });
+    const imported = (n: number) => ({ variant: "imported-linux-mtu1500-uso-off", factors: { os: "linux", mtu: 1500, uso: false, arms: false, host: null },
+      cells: [makeCell({ variant: "imported-linux-mtu1500-uso-off", repetition: n, throughputBps: (600 + n) * 1e6 })] });
+    fs.writeFileSync(path.join(dir, "a.json"), JSON.stringify(imported(1)));
+    fs.writeFileSync(path.join(dir, "b.json"), JSON.stringify(imported(2)));
+    const rel = path.relative(process.cwd(), dir);
+    const r = await writeReport([rel, path.join(rel, "a.json")], path.join(tmp, "once-out"), {});
+    expect(r.exitCode).toBe(0);
+    expect(r.messages[0]).toMatch(/^2 cells from 2 files, 0 excluded; /);
+    expect(r.messages[1]).toBe(`${path.join(rel, "a.json")}: given more than once (a folder and a file in it, or twice): read once`);
+    const md = fs.readFileSync(path.join(tmp, "once-out", "report.md"), "utf8");
+    expect(md).toContain(`- variant imported-linux-mtu1500-uso-off pools 2 files: ${path.join(rel, "a.json")}, ${path.join(rel, "b.json")}`);
+    expect(md).toContain(`- counted once: ${path.join(rel, "a.json")}: given more than once`);
+    expect(md.split("\n")[2]).toBe("2 files, 1 variant, 2 cells: 0 flagged and excluded from every mean, 0 flagged and counted.");
   });
 });
 
@@ -71,7 +91,7 @@ describe("--fail-if", () => {
     const dir = path.join(tmp, "regress");
     fs.mkdirSync(dir, { recursive: true });
     const cells = (variant: string, bps: number, uso: boolean) => [1, 2, 3].map((rep) =>
-      makeCell({ variant, repetition: rep, throughputBps: bps + rep * 1e6, evidence: { usoRequested: uso, usoEngaged: uso ? "yes" : "no" } }));
+      makeCell({ variant, repetition: rep, sender: "gso", throughputBps: bps + rep * 1e6, evidence: { usoRequested: uso, usoEngaged: uso ? "yes" : "no" } }));
     fs.writeFileSync(path.join(dir, "off.json"), JSON.stringify(cells("mtu1500-uso-off", 600e6, false)));
     fs.writeFileSync(path.join(dir, "on.json"), JSON.stringify(cells("mtu1500-uso-on", 480e6, true)));
     const fail = await writeReport([dir], path.join(tmp, "regress-out"), { failIf: ["throughput-drop:uso>5%"] });
@@ -81,7 +101,7 @@ describe("--fail-if", () => {
     const mixed = await writeReport([dir], path.join(tmp, "regress-out"), { failIf: ["throughput-drop:uso>25%", "throughput-rise:mtu1500-uso-on..mtu1500-uso-off>100"] });
     expect(mixed.exitCode).toBe(1);
     expect(mixed.messages.filter((m) => m.endsWith("FAIL"))).toEqual([
-      "throughput-rise:mtu1500-uso-on..mtu1500-uso-off>100: mtu1500-uso-on → mtu1500-uso-off @ 1472 B 1G: rise 120 > 100 FAIL",
+      "throughput-rise:mtu1500-uso-on..mtu1500-uso-off>100: mtu1500-uso-on → mtu1500-uso-off @ 1472 B gso 1G: rise 120 > 100 FAIL",
     ]);
     const ok = await writeReport([dir], path.join(tmp, "regress-out"), { failIf: ["throughput-drop:uso>25%"] });
     expect(ok.exitCode).toBe(0);
@@ -90,8 +110,8 @@ describe("--fail-if", () => {
     const dir = path.join(tmp, "missing");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "a.json"), JSON.stringify([
-      makeCell({ variant: "v-uso-off" }),
-      makeCell({ variant: "v-uso-on", status: "failed", throughputBps: null, evidence: { usoRequested: true, usoEngaged: "unknown" } }),
+      makeCell({ variant: "v-uso-off", sender: "gso" }),
+      makeCell({ variant: "v-uso-on", sender: "gso", status: "failed", throughputBps: null, evidence: { usoRequested: true, usoEngaged: "unknown" } }),
     ]));
     const r = await writeReport([dir], path.join(tmp, "missing-out"), { failIf: ["throughput-drop:uso>5%"] });
     expect(r.exitCode).toBe(1);
@@ -99,6 +119,28 @@ describe("--fail-if", () => {
     const none = await writeReport([dir], path.join(tmp, "missing-out"), { failIf: ["throughput-drop:mtu>5%"] });
     expect(none.exitCode).toBe(2);
     expect(none.messages).toContain("throughput-drop:mtu>5%: selects no pair of variants in these inputs");
+  });
+  it("judges only pairs that can show USO, names what it skipped, and exits 2 when nothing is left to judge", async () => {
+    const r = await writeReport([FIXTURES], path.join(tmp, "skip-out"), { failIf: ["cpu-rise:uso>50%"] });
+    expect(r.exitCode).toBe(0);
+    expect(r.messages.filter((m) => m.startsWith("cpu-rise:uso>50%"))).toEqual([
+      "cpu-rise:uso>50%: mtu1500-uso-off → mtu1500-uso-on @ 1472 B uso 1G: rise -10.84% ≤ 50% ok",
+      "cpu-rise:uso>50%: mtu9000-uso-off → mtu9000-uso-on @ 8972 B uso 1G: rise -10.31% ≤ 50% ok",
+      "cpu-rise:uso>50%: skipped 2 pairs that cannot show USO: mtu1500-uso-off → mtu1500-uso-on @ 65507 B uso 1G (fragmented); " +
+        "mtu9000-uso-off → mtu9000-uso-on @ 65507 B uso 1G (fragmented)",
+    ]);
+    // A plain sender's pair only: a gate that judges nothing must not pass.
+    const dir = path.join(tmp, "plain-only");
+    fs.mkdirSync(dir, { recursive: true });
+    const plain = (variant: string, uso: boolean) => [1, 2].map((repetition) => makeCell({ variant, repetition, evidence: { usoRequested: uso, usoEngaged: uso ? "not-exercised" : "not-exercised" } }));
+    fs.writeFileSync(path.join(dir, "off.json"), JSON.stringify({ variant: "p-off", factors: { os: "linux", mtu: 1500, uso: false, arms: false, host: null }, cells: plain("p-off", false) }));
+    fs.writeFileSync(path.join(dir, "on.json"), JSON.stringify({ variant: "p-on", factors: { os: "linux", mtu: 1500, uso: true, arms: false, host: null }, cells: plain("p-on", true) }));
+    const nothing = await writeReport([dir], path.join(tmp, "plain-out"), { failIf: ["throughput-drop:uso>5%"] });
+    expect(nothing.exitCode).toBe(2);
+    expect(nothing.messages.slice(-2)).toEqual([
+      "throughput-drop:uso>5%: skipped 1 pair that cannot show USO: p-off → p-on @ 1472 B plain 1G (not exercised)",
+      "throughput-drop:uso>5%: matches no pair that can show the effect: nothing judged",
+    ]);
   });
   it("exits 2 on unusable inputs", async () => {
     const r = await writeReport([path.join(tmp, "absent")], path.join(tmp, "x"), {});
@@ -122,8 +164,8 @@ describe("hostile strings", () => {
     expect(md).not.toContain("<b>");
     expect(md).not.toMatch(/^# h/m);
     const rows = parseCsv(fs.readFileSync(path.join(out, "results.csv"), "utf8"));
-    const header = rows[0];
-    expect(rows[1][header.indexOf("variant")]).toBe(`'${evil}`);
-    expect(rows[1][header.indexOf("error")]).toBe("a|b\r\nc");
+    const header = rows[0]!;
+    expect(rows[1]![header.indexOf("variant")]).toBe(`'${evil}`);
+    expect(rows[1]![header.indexOf("error")]).toBe("a|b\r\nc");
   });
 });

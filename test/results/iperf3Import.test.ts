@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -15,7 +16,7 @@ interface Received { bits_per_second: number; jitter_ms: number; lost_packets: n
 const received = (file: string): Received => (JSON.parse(fs.readFileSync(file, "utf8")) as { end: { sum_received: Received } }).end.sum_received;
 
 describe("a folder of manual runs (good, failed, reverse and TCP) imports with nothing lost", () => {
-  const outcome = importFiles(manualFiles(), { mtu: 9000, variant: "mtu9000-uso-on-manual" });
+  const outcome = importFiles(manualFiles(), { mtu: 9000, variant: "mtu9000-uso-on-manual", uso: true });
   const byFile = new Map(outcome.imported.map((i) => [path.basename(i.file, ".json"), i.cell]));
 
   it("gives every file a cell or a refusal", () => {
@@ -65,7 +66,7 @@ describe("a folder of manual runs (good, failed, reverse and TCP) imports with n
 });
 
 describe("iperf3 3.22 --gsro runs (the guest image's client, recorded by record.sh)", () => {
-  const { imported } = importFiles([f("udp-1472B-mtu1500-gsro"), f("udp-1473B-mtu1500-gsro-oversize"), f("udp-1472B-mtu1500-iperf3.22")], { variant: "mtu1500-uso-on" });
+  const { imported } = importFiles([f("udp-1472B-mtu1500-gsro"), f("udp-1473B-mtu1500-gsro-oversize"), f("udp-1472B-mtu1500-iperf3.22")], { variant: "mtu1500-uso-on", uso: true });
   const [gso, oversize, plain] = imported.map((i) => i.cell);
 
   it("import with sender gso, in the id too; a 3.22 run without --gsro stays plain", () => {
@@ -96,15 +97,23 @@ describe("iperf3 3.22 --gsro runs (the guest image's client, recorded by record.
 
 describe("importIperf3, one file at a time", () => {
   it("fills in --payload only where the file does not say", () => {
-    const { imported } = importFiles([path.join(MANUAL, "udp-8972B-refused.json"), path.join(MANUAL, "udp-1472B.json")], { payload: 8972 });
-    expect(imported.map((i) => [i.cell.payloadBytes, i.cell.id])).toEqual([[8972, "udp-8972B-plain-imported-r1"], [1472, "udp-1472B-plain-imported-r1"]]);
+    const { imported } = importFiles([path.join(MANUAL, "udp-8972B-refused.json"), path.join(MANUAL, "udp-1472B.json")], { payload: 8972, mtu: 9000 });
+    expect(imported.map((i) => [i.cell.payloadBytes, i.cell.id])).toEqual([[8972, "udp-8972B-plain-imported-mtu9000-r1"], [1472, "udp-1472B-plain-imported-mtu9000-r1"]]);
   });
 
-  it("defaults to MTU 1500 and variant `imported`, and marks a payload above MTU − 28 fragmented", () => {
-    const { imported } = importFiles([f("udp-65507B-mtu1500-fragmented")], {});
-    expect(imported[0]!.cell).toMatchObject({ id: "udp-65507B-plain-imported-r1", mtu: 1500, fragmented: true, status: "ok" });
+  it("with --mtu, marks a payload above MTU − 28 fragmented", () => {
+    const { imported, mtuMissing } = importFiles([f("udp-65507B-mtu1500-fragmented")], { mtu: 1500 });
+    expect(imported[0]!.cell).toMatchObject({ mtu: 1500, fragmented: true, status: "ok" });
+    expect(mtuMissing).toEqual([]);
   });
 
+  it("without --mtu, names every run whose payload is above 1500 − 28 instead of taking it as fragmented", () => {
+    const { mtuMissing } = importFiles([f("udp-1472B-mtu1500"), f("udp-65507B-mtu1500-fragmented"), f("udp-8972B-mtu9000")], {});
+    expect(mtuMissing).toEqual([
+      { file: f("udp-65507B-mtu1500-fragmented"), payloadBytes: 65507 },
+      { file: f("udp-8972B-mtu9000"), payloadBytes: 8972 },
+    ]);
+  });
   it("keeps a stalled run as invalid and a run whose server died as failed", () => {
     const { imported } = importFiles([f("udp-1472B-mtu1500-stalled"), f("interrupted")], {});
     expect(imported.map((i) => i.cell.status)).toEqual(["invalid", "failed"]);
@@ -119,6 +128,76 @@ describe("importIperf3, one file at a time", () => {
     expect(refused.map((r) => r.file)).toEqual(["notes.json", "other.json"]);
     expect(refused[0]!.reason).toMatch(/^not iperf3 -J output: not JSON/);
     expect(refused[1]!.reason).toBe("not iperf3 -J output: no `start` and no `error`");
-    expect(imported.map((i) => i.cell.id)).toEqual(["udp-512B-plain-imported-r1"]);
+    expect(imported.map((i) => i.cell.id)).toEqual(["udp-512B-plain-imported-mtu1500-r1"]);
+  });
+});
+
+describe("the factors an import is given", () => {
+  it("become the variant's name when none is given, so imports made apart never share one by default", () => {
+    const name = (opts: ImportOptions) => importFiles([f("udp-1472B-mtu1500")], opts);
+    expect(name({ os: "linux", mtu: 9000, uso: true }).variant).toBe("imported-linux-mtu9000-uso-on");
+    expect(name({ uso: false }).variant).toBe("imported-mtu1500-uso-off");
+    expect(name({}).variant).toBe("imported-mtu1500");
+    expect(name({ os: "windows", uso: true, variant: "mine" }).variant).toBe("mine");
+  });
+  it("are written as data beside the cells, and USO requested follows --uso, not the name", () => {
+    const on = importFiles([f("udp-1472B-mtu1500")], { os: "linux", uso: true, variant: "x-uso-off" });
+    expect(on.factors).toEqual({ os: "linux", mtu: 1500, uso: true, arms: false, host: null });
+    expect(on.imported[0]!.cell.evidence.usoRequested).toBe(true);
+    expect(importFiles([f("udp-1472B-mtu1500")], { variant: "y-uso-on" }).imported[0]!.cell.evidence.usoRequested).toBe(false);
+  });
+});
+
+describe("every run counted once", () => {
+  it("refuses a file given twice, and a copy under another name, naming the first", () => {
+    const text = fs.readFileSync(f("udp-1472B-mtu1500"), "utf8");
+    const { imported, refused } = importIperf3([
+      { file: "a.json", text }, { file: "a.json", text }, { file: "copy/b.json", text },
+    ], {});
+    expect(imported).toHaveLength(1);
+    expect(refused).toEqual([
+      { file: "a.json", reason: "given more than once: a run is counted once" },
+      { file: "copy/b.json", reason: "the same content as a.json: a run is counted once" },
+    ]);
+  });
+  it("records each cell's source by content digest, for the report to count it once", () => {
+    const text = fs.readFileSync(f("udp-1472B-mtu1500"), "utf8");
+    const [cell] = importIperf3([{ file: "a.json", text }], {}).imported;
+    expect(cell!.cell.source).toEqual({ file: "a.json", sha256: createHash("sha256").update(text).digest("hex") });
+  });
+});
+
+describe("numbers no run can have produced (a recorded run, edited)", () => {
+  // JSON.stringify writes no number beyond 1.8e308: a sentinel is written, then replaced in the text.
+  const SENTINEL = 987654321.125;
+  const edit = (change: (doc: Record<string, any>) => void, sentinelText?: string): string => {
+    const doc = JSON.parse(fs.readFileSync(f("udp-1472B-mtu1500"), "utf8")) as Record<string, any>;
+    change(doc);
+    const text = JSON.stringify(doc);
+    return sentinelText === undefined ? text : text.replace(String(SENTINEL), sentinelText);
+  };
+  const importOne = (text: string) => importIperf3([{ file: "edited.json", text }], {});
+  it.each([
+    ["a rate of 1.8e308 bit/s (beyond a double)", (d: Record<string, any>) => { d.end.sum_received.bits_per_second = SENTINEL; }, "1.8e308", /end\.sum_received\.bits_per_second is beyond the largest number a double holds/],
+    ["a rate of 1e15 bit/s", (d: Record<string, any>) => { d.end.sum_received.bits_per_second = 1e15; }, undefined, /receiver rate 1e\+?15 bit\/s is above 1e\+?12 bit\/s/],
+    ["a rate of −5 bit/s", (d: Record<string, any>) => { d.end.sum_received.bits_per_second = -5; }, undefined, /receiver rate -5 bit\/s is not a rate/],
+    ["1e23 packets in 2 s", (d: Record<string, any>) => { d.end.sum_received.packets = 1e23; }, undefined, /1e\+?23 packets in 2 s would need more than 1e\+?12 bit\/s/],
+    ["a loss of 140 %", (d: Record<string, any>) => { d.server_output_json.end.sum_received.lost_percent = 140; }, undefined, /loss 140 % is outside 0–100 %/],
+  ])("make %s a failed cell with the reason and no numbers", (_what, change, sentinelText, reason) => {
+    const { imported, refused } = importOne(edit(change, sentinelText));
+    expect(refused).toEqual([]);
+    const cell = imported[0]!.cell;
+    expect(cell.status).toBe("failed");
+    expect(cell.error).toMatch(/^impossible numbers in the file: /);
+    expect(cell.error).toMatch(reason);
+    expect([cell.throughputBps, cell.packets, cell.lossPercent]).toEqual([null, null, null]);
+  });
+  it("refuses a payload of 1e20 B: it names no cell", () => {
+    const { imported, refused } = importOne(edit((d) => { d.start.test_start.blksize = 1e20; }));
+    expect(imported).toEqual([]);
+    expect(refused[0]!.reason).toMatch(/^impossible numbers: payload 1e\+?20 B is outside 16–65507 B/);
+  });
+  it("keeps the recorded run itself as it was", () => {
+    expect(importOne(fs.readFileSync(f("udp-1472B-mtu1500"), "utf8")).imported[0]!.cell.status).toBe("ok");
   });
 });

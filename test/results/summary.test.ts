@@ -22,7 +22,7 @@ describe("summarize", () => {
   const f = (name: string) => path.join(FIXTURES, `${name}.json`);
   // Every one of these files says its payload, so each imported cell is a full CellResult.
   const cells = importIperf3(
-    [f("udp-1472B-mtu1500"), f("udp-1472B-mtu1500-textserver"), f("udp-1472B-mtu1500-stalled"), f("udp-512B-mtu1500"), f("udp-1472B-mtu1500")]
+    [f("udp-1472B-mtu1500"), f("udp-1472B-mtu1500-textserver"), f("udp-1472B-mtu1500-stalled"), f("udp-512B-mtu1500"), f("udp-1472B-mtu1500-iperf3.22")]
       .map((file) => ({ file, text: fs.readFileSync(file, "utf8") })),
     { mtu: 1500, variant: "mtu1500-uso-off" },
   ).imported.map((i) => i.cell as CellResult);

@@ -108,7 +108,7 @@ describe("runSweep", () => {
     const b = new FakeWorkspace();
     await runSweep({ stacks: STACKS, outDir: dir("shuffle-a"), samples: 3, shuffle: true, seed: 42, runIdPrefix: "s" }, a, () => {});
     await runSweep({ stacks: STACKS, outDir: dir("shuffle-b"), samples: 3, shuffle: true, seed: 42, runIdPrefix: "s" }, b, () => {});
-    const ups = (ws: FakeWorkspace): string[] => ws.calls.filter((c) => c.startsWith("up")).map((c) => c.split(" ")[1]);
+    const ups = (ws: FakeWorkspace): string[] => ws.calls.filter((c) => c.startsWith("up")).map((c) => c.split(" ")[1]!);
     expect(ups(a)).toEqual(ups(b));
     const state = readState(dir("shuffle-a"))!;
     expect(state.seed).toBe(42);
@@ -153,7 +153,7 @@ describe("runSweep", () => {
     const first = await runSweep({ stacks: STACKS.slice(0, 2), outDir: out, runIdPrefix: "d" }, ws, () => {});
     expect(first.exitCode).toBe(3);
     expect(first.messages[0]).toMatch(/destroy failed/);
-    expect(readState(out)!.runs[0].phase).toBe("measured");
+    expect(readState(out)!.runs[0]!.phase).toBe("measured");
     ws.failDestroy.clear();
     ws.calls.length = 0;
     const second = await runSweep({ stacks: STACKS.slice(0, 2), outDir: out }, ws, () => {});
