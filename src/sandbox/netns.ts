@@ -17,10 +17,15 @@ export function run(cmd: string, args: readonly string[], opts: ExecFileSyncOpti
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], ...opts }) as string;
 }
 
+export function namespaceName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString("hex")}`;
+}
+
 export class Namespace {
   readonly name: string;
-  constructor(prefix = "ol") {
-    this.name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  /** `name` when given (an owner records it before it exists), else the prefix and a random suffix. */
+  constructor(prefix = "ol", name?: string) {
+    this.name = name ?? namespaceName(prefix);
     run("ip", ["netns", "add", this.name]);
     this.exec(["ip", "link", "set", "lo", "up"]);
   }
