@@ -55,6 +55,7 @@ export function removeSandboxLeftover(parts: SandboxParts, owner: ProcessId | nu
   }
   if (owner !== null) for (const p of processesMarkedBy(ownerToken(owner))) pids.add(p);
   pids.delete(process.pid);
+  pids.delete(0);
   if (pids.size > 0) {
     const named = [...pids].sort((a, b) => a - b).map((p) => `${commandOf(p)} ${p}`);
     for (const p of pids) {
@@ -64,13 +65,14 @@ export function removeSandboxLeftover(parts: SandboxParts, owner: ProcessId | nu
     while ([...pids].some((pid) => isRunning({ pid, startTicks: null })) && Date.now() < until) execFileSync("sleep", ["0.1"]);
     removed.push(`processes ${named.join(", ")}`);
   }
-  if (ns !== undefined) {
-    run("ip", ["netns", "del", ns]);
-    removed.push(`namespace ${ns}`);
-  }
+  // The veth first: deleting the namespace takes its peer, and with it the root end, at a time of the kernel's choosing.
   if (parts.veth !== undefined && linkExists(parts.veth)) {
     run("ip", ["link", "del", parts.veth]);
     removed.push(`veth ${parts.veth}`);
+  }
+  if (ns !== undefined) {
+    run("ip", ["netns", "del", ns]);
+    removed.push(`namespace ${ns}`);
   }
   if (parts.libvirtdDir !== undefined && fs.existsSync(parts.libvirtdDir)) {
     // Its mounts lived in the daemon's private mount namespace, gone with its processes.

@@ -58,7 +58,12 @@ export class Libvirtd {
       "libvirtd -d",
     ].join("\n");
     ns.exec(["unshare", "--mount", "--propagation", "private", "bash", "-c", setup]);
-    const pidOf = (file: string) => Number(fs.readFileSync(path.join(dir, "run", file), "utf8").trim());
+    const pidOf = (file: string) => {
+      const pid = Number(fs.readFileSync(path.join(dir, "run", file), "utf8").trim());
+      // A signal to pid 0 (an empty file) would go to the caller's whole process group.
+      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${file} in ${dir} holds no pid`);
+      return pid;
+    };
     const daemon = new Libvirtd(ns, dir, pidOf("libvirtd.pid"), pidOf("virtlogd.pid"));
     daemon.waitUntilAnswering();
     return daemon;

@@ -51,11 +51,14 @@ export class Sshd {
     lv.exec(["mkdir", "-p", "/run/sshd"]);
     const logFile = path.join(dir, "sshd.log");
     lv.exec(["/usr/sbin/sshd", "-f", path.join(dir, "sshd_config"), "-E", logFile]);
+    // The file appears before its content: wait for a pid, never read an empty file as 0 (a
+    // signal to pid 0 would go to this whole process group).
     const until = Date.now() + 10_000;
-    while (!fs.existsSync(pidFile)) {
+    for (;;) {
+      const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : NaN;
+      if (Number.isInteger(pid) && pid > 0) return new Sshd(pid, logFile);
       if (Date.now() > until) throw new Error("sandbox sshd did not start");
       run("sleep", ["0.1"]);
     }
-    return new Sshd(Number(fs.readFileSync(pidFile, "utf8").trim()), logFile);
   }
 }
