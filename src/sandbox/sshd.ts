@@ -23,6 +23,9 @@ export class Sshd {
   static start(lv: Libvirtd, address: string, port: number, publicKey: string): Sshd {
     const dir = path.join(lv.dir, "sshd");
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Started again on the same host (a test brings a stopped host back): a fresh host key and pid file.
+    for (const f of ["host_key", "host_key.pub"]) fs.rmSync(path.join(dir, f), { force: true });
+    fs.rmSync(path.join(lv.dir, "run", "sshd-sandbox.pid"), { force: true });
     run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
     fs.writeFileSync(path.join(dir, "authorized_keys"), publicKey, { mode: 0o600 });
     const pidFile = path.join(lv.dir, "run", "sshd-sandbox.pid");
