@@ -132,3 +132,52 @@ describe("the sweep's estimate and live line", () => {
     p.close();
   });
 });
+
+describe("a sweep that fails or crashes", () => {
+  async function sweepWith(workspace: () => SweepWorkspace, out: string) {
+    const err: string[] = [];
+    const code = await main(["node", "offload-lab", "sweep", "--stacks", "mtu1500-uso-off", "--out", out], {
+      io: { out: () => undefined, err: (l) => err.push(l) }, workspace, now: steppingClock(),
+    });
+    return { code, err };
+  }
+
+  it("prints the last 20 lines of the engine's log and where the whole log is", async () => {
+    const out = path.join(tmp, "failing");
+    const failing: SweepWorkspace = {
+      async select({ stack }) {
+        return {
+          name: stack,
+          async up(l) {
+            l.output(Array.from({ length: 30 }, (_, i) => `engine line ${i + 1}`).join("\n") + "\n");
+            throw new Error("error: update failed");
+          },
+          async outputs() { return {}; },
+          async destroy() {},
+        };
+      },
+      async probe() { return null; },
+    };
+    const r = await sweepWith(() => failing, out);
+    expect(r.code).toBe(3);
+    const log = path.join(out, "engine.log");
+    const at = r.err.indexOf(`last 20 lines of ${log}:`);
+    expect(at).toBeGreaterThan(0);
+    const tail = r.err.slice(at + 1, at + 21);
+    expect(tail).toHaveLength(20);
+    expect(tail.some((l) => l.endsWith("mtu1500-uso-off │ engine line 30"))).toBe(true);
+    expect(tail.some((l) => l.endsWith("mtu1500-uso-off │ engine line 10"))).toBe(false);
+    expect(r.err.at(-1)).toBe(`engine log: ${log}`);
+  });
+
+  it("a crash in offload-lab itself gets the same tail, then its message and exit 70", async () => {
+    const out = path.join(tmp, "crashing");
+    const r = await sweepWith(() => {
+      throw new TypeError("Cannot read properties of undefined (reading 'select')");
+    }, out);
+    expect(r.code).toBe(70);
+    expect(r.err).toContain(`last 20 lines of ${path.join(out, "engine.log")}:`);
+    expect(r.err).toContain(`engine log: ${path.join(out, "engine.log")}`);
+    expect(r.err).toContain("offload-lab: unexpected error: Cannot read properties of undefined (reading 'select')");
+  });
+});
