@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { backendUrl } from "../engine/environment";
 import { missingPassphrase, passphraseSource } from "../engine/passphrase";
+import { labStackOf, translatingPassphrase } from "../engine/stack";
 import { chooseHosts, readPool, type LabHost } from "../hosts/pool";
 import { collect } from "./options";
 import { UsageError } from "./errors";
@@ -45,7 +46,6 @@ export function addEngineCommands(program: Command, setCode: (code: number) => v
         if (host !== null) host.privateKey();
         checkStackTarget(project(), { stack: opts.stack, host });
         if (passphraseSource(project()) === null) throw missingPassphrase(project(), backendUrl(project()));
-        const { labStackOf, translatingPassphrase } = await import("../engine/stack");
         const stack = await labStackOf(project(), { stack: opts.stack, host });
         try {
           await translatingPassphrase(project(), stack.name, () => run(stack));

@@ -5,6 +5,7 @@ import { backendUrl } from "../engine/environment";
 import { missingPassphrase, passphraseSource } from "../engine/passphrase";
 import { chooseHosts, readPool, type LabHost } from "../hosts/pool";
 import { SANDBOX_PORT, sandboxAddresses, sandboxHostName } from "../sandbox/addresses";
+import { startSandbox } from "../sandbox/session";
 import { runSweep, stackListProblem } from "../sweep/run";
 import { parseShard } from "../sweep/shard";
 import type { Leftover } from "../sweep/state";
@@ -127,7 +128,6 @@ export async function sweepCommand(
   try {
     if (args.sandbox) {
       const t0 = Date.now();
-      const { startSandbox } = await import("../sandbox/session");
       sandbox = await startSandbox(projectDir, (l) => progress.say(l), 0);
       progress.say(`sandbox: up in ${elapsed(Date.now() - t0)}`);
       hosts = [sandbox.labHost];

@@ -91,8 +91,8 @@ function hostLeftovers(): { namespaces: string; veths: string; libvirtd: string;
     namespaces: sh("ip netns list | grep -o '^olsandbox-[0-9a-f]*' || true"),
     veths: sh("ip -o link show | grep -o 'olsb[0-9a-f]*' || true"),
     // A sandbox's libvirtd runs in a network namespace of its own, never the machine's.
-    libvirtd: sh('n=0; for p in $(pgrep -x libvirtd); do [ "$(readlink /proc/$p/ns/net)" != "$(readlink /proc/self/ns/net)" ] && n=$((n+1)); done; echo $n'),
-    qemu: sh("pgrep -c -f 'guest=sandbox-lab' || true"),
+    libvirtd: sh('n=0; for p in $(pgrep -x -r R,S,D,T libvirtd); do [ "$(readlink /proc/$p/ns/net)" != "$(readlink /proc/self/ns/net)" ] && n=$((n+1)); done; echo $n'),
+    qemu: sh("pgrep -c -r R,S,D,T -f 'guest=sandbox-lab' || true"),
   };
 }
 
