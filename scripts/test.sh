@@ -6,9 +6,11 @@ bash scripts/setup.sh || exit 1
 report=$(mktemp)
 # The pinned Pulumi CLI for the engine tests (built once from the Go module proxy, then cached).
 cli=$(bash scripts/pulumi-cli.sh) || exit 1
-# actionlint for the example CI workflow, built the same way (pinned in tools/actionlint, cached).
-lint=$(bash scripts/actionlint.sh) || exit 1
-export PATH="$lint:$cli:$PATH"
+# Go programs the tests run, built the same way (pinned in tools/NAME, cached): actionlint for
+# the example CI workflow, gofakes3 for the S3-compatible state backend.
+lint=$(bash scripts/go-tool.sh actionlint) || exit 1
+s3=$(bash scripts/go-tool.sh gofakes3) || exit 1
+export PATH="$lint:$s3:$cli:$PATH"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?
 # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions

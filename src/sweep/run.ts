@@ -204,12 +204,13 @@ export async function runSweep(
     if (up !== null) seen.up.push(up);
     if (destroy !== null) seen.destroy.push(destroy);
   }
+  /** Runs whose destroy is running now: their destroy is no longer to come. */
+  const destroying = new Set<SweepRun>();
   const replan = () => {
-    const untaken = st.runs.filter((r) => r.phase !== "done" && !taken.has(r));
     listener.plan(
       {
-        up: untaken.filter((r) => r.phase === "pending").length,
-        destroy: opts.keep ? 0 : untaken.length + st.leftovers.length,
+        up: st.runs.filter((r) => r.phase === "pending" && !taken.has(r)).length,
+        destroy: opts.keep ? 0 : st.runs.filter((r) => r.phase !== "done" && !destroying.has(r)).length + st.leftovers.length,
       },
       pool.filter((h) => !lost.has(h?.name ?? null)).length,
       seen,
@@ -224,9 +225,11 @@ export async function runSweep(
       const out = await f(listener.engine(e.engineStack));
       const s = (Date.now() - start) / 1000;
       seen[e.phase].push(s);
+      replan();
       listener.phaseEnd(e, true, s);
       return out;
     } catch (err) {
+      replan();
       listener.phaseEnd(e, false, (Date.now() - start) / 1000);
       throw err;
     }
@@ -267,6 +270,7 @@ export async function runSweep(
 
   async function destroyRun(run: SweepRun, host: LabHost | null): Promise<void> {
     const engineStack = hostStackName(run.stack, host);
+    destroying.add(run);
     try {
       await phase({ tag: tagOf(run, run.host), phase: "destroy", host: run.host, engineStack }, async (el) => {
         const stack = await workspace.select({ stack: run.stack, host });
@@ -280,6 +284,8 @@ export async function runSweep(
       if (isFatal(e) || signal?.aborted) return;
       run.error = `destroy failed: ${await loseHost(host, run.stack, errorText(e))}`;
       save();
+    } finally {
+      destroying.delete(run);
     }
   }
 

@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { readPool } from "../../src/hosts/pool";
 
 // The example CI workflow for a sharded sweep (docs/ci/github-actions-sweep.yml), linted by
-// actionlint built from the Go module proxy (scripts/actionlint.sh; scripts/test.sh puts it on
+// actionlint built from the Go module proxy (scripts/go-tool.sh actionlint; scripts/test.sh puts it on
 // PATH), with the shell of its `run:` steps checked by shellcheck through it; and the pool file
 // it names is one offload-lab reads.
 
@@ -24,7 +24,7 @@ function actionlint(): { ok: true } | { ok: false; reason: string } {
     if (v !== pinned) return { ok: false, reason: `actionlint on PATH is ${v}, not the pinned ${pinned}` };
     return { ok: true };
   } catch (e) {
-    const reason = `no actionlint on PATH (${(e as Error).message.split("\n")[0]}): PATH="$(bash scripts/actionlint.sh):$PATH"`;
+    const reason = `no actionlint on PATH (${(e as Error).message.split("\n")[0]}): PATH="$(bash scripts/go-tool.sh actionlint):$PATH"`;
     if (process.env.CI === "true") throw new Error(`CI must lint the example workflow: ${reason}`);
     return { ok: false, reason };
   }
