@@ -47,6 +47,11 @@ export function automationWorkspace(projectDir: string, signal?: AbortSignal): S
           signal?.throwIfAborted();
           await engine(stack, () => stack.destroy({ onOutput: l.output, onEvent: stepEvents(l), signal }));
         },
+        async unlock() {
+          // Nothing to drop is no failure (a stack made afresh has no lock); a lock that stays
+          // fails the next update with Pulumi's own message.
+          await stack.cancel().catch(() => undefined);
+        },
       };
     },
     async probe(host, stack) {

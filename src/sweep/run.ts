@@ -7,7 +7,7 @@ import { writeReport } from "../report/write";
 import { sampleOrders } from "./order";
 import { shardOf } from "./shard";
 import { readState, STATE_FILE, writeState, type Leftover, type Shard, type SweepRun, type SweepState } from "./state";
-import type { EngineListener, SweepWorkspace } from "./workspace";
+import type { EngineListener, SweepStack, SweepTarget, SweepWorkspace } from "./workspace";
 
 export interface SweepOptions {
   readonly stacks: readonly string[];
@@ -178,7 +178,13 @@ export async function runSweep(
     if (!run.active) continue;
     run.active = false;
     if (run.phase === "pending") {
-      st.leftovers.push({ engineStack: hostStackName(run.stack, run.host), stack: run.stack, host: run.host, reason: "the sweep stopped during its up" });
+      st.leftovers.push({
+        engineStack: hostStackName(run.stack, run.host),
+        stack: run.stack,
+        host: run.host,
+        reason: "the sweep stopped during its up",
+        killedDuringUpdate: true,
+      });
     }
   }
   save();
@@ -253,10 +259,17 @@ export async function runSweep(
     return fatal !== null;
   }
 
+  /** A run's stack; a leftover of a killed sweep is unlocked first (its CLI may have died holding the lock). */
+  async function select(target: SweepTarget, leftover: Leftover | null): Promise<SweepStack> {
+    const stack = await workspace.select(target);
+    if (leftover?.killedDuringUpdate) await stack.unlock();
+    return stack;
+  }
+
   async function destroyLeftover(l: Leftover, host: LabHost | null): Promise<void> {
     try {
       await phase({ tag: `leftover ${l.engineStack}`, phase: "destroy", host: l.host, engineStack: l.engineStack }, async (el) => {
-        const stack = await workspace.select({ stack: l.stack, host });
+        const stack = await select({ stack: l.stack, host }, l);
         await stack.destroy(el);
       });
       st.leftovers = st.leftovers.filter((x) => x !== l);
@@ -304,7 +317,7 @@ export async function runSweep(
     save();
     try {
       await phase({ tag: tagOf(run, hostName), phase: "up", host: hostName, engineStack }, async (el) => {
-        const stack = await workspace.select({ stack: run.stack, host, runId: run.runId });
+        const stack = await select({ stack: run.stack, host, runId: run.runId }, reuses);
         await stack.up(el);
         const outputs = await stack.outputs();
         run.measuredAt = now();

@@ -34,6 +34,11 @@ export interface Leftover {
   readonly stack: string;
   readonly host: string | null;
   reason: string;
+  /**
+   * Left by a sweep that was killed during the stack's update: the Pulumi CLI it ran may have
+   * died holding the stack's lock, which nothing else holds (this sweep owns the output folder).
+   */
+  readonly killedDuringUpdate?: boolean;
 }
 
 export interface Shard {

@@ -22,6 +22,8 @@ export interface SweepStack {
   /** Plain values, as `pulumi stack output --json` prints them (secrets masked). */
   outputs(): Promise<Record<string, unknown>>;
   destroy(listener: EngineListener): Promise<void>;
+  /** Drops a lock on the stack left by a Pulumi CLI that was killed (`pulumi cancel`). */
+  unlock(): Promise<void>;
 }
 
 /**

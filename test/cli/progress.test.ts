@@ -25,6 +25,7 @@ const fakeWorkspace: SweepWorkspace = {
       async up(l) { l.output("Updating (engine line)\n"); },
       async outputs() { return JSON.parse(fs.readFileSync(path.join(STACKS, `${stack}.json`), "utf8")) as Record<string, unknown>; },
       async destroy() {},
+      async unlock() {},
     };
   },
   async probe() { return null; },
@@ -154,6 +155,7 @@ describe("a sweep that fails or crashes", () => {
           },
           async outputs() { return {}; },
           async destroy() {},
+          async unlock() {},
         };
       },
       async probe() { return null; },

@@ -56,6 +56,9 @@ export class FakeWorkspace implements SweepWorkspace {
         if (!ws.deployed.has(name)) return {};
         return { ...JSON.parse(fs.readFileSync(path.join(FIXTURES, `${target.stack}.json`), "utf8")), runId: ws.deployed.get(name) };
       },
+      async unlock() {
+        ws.calls.push(`unlock ${name}`);
+      },
       async destroy() {
         ws.calls.push(`destroy ${name}`);
         if (ws.failDestroy.has(name) || (target.host !== null && ws.down.has(target.host.name))) throw new Error(`destroy of ${name} failed`);

@@ -150,12 +150,28 @@ describe("runSweep on each stack's own host", () => {
     expect(r.exitCode).toBe(0);
     // Its stack on b may be partly up, but b is not in this pool: it stays a leftover, named.
     expect(ws.calls).toEqual(["probe a", "up mtu1500-uso-on.a x-s1", "destroy mtu1500-uso-on.a"]);
-    expect(readState(out)!.leftovers).toEqual([{ engineStack: "mtu1500-uso-on.b", stack: "mtu1500-uso-on", host: "b", reason: "the sweep stopped during its up" }]);
+    expect(readState(out)!.leftovers).toEqual([
+      { engineStack: "mtu1500-uso-on.b", stack: "mtu1500-uso-on", host: "b", reason: "the sweep stopped during its up", killedDuringUpdate: true },
+    ]);
     ws.calls.length = 0;
+    // Back on b: the killed CLI's lock on that stack is dropped before its destroy.
     const again = await sweep({ outDir: out, hosts: [fakeHost("b")] }, ws);
     expect(again.exitCode).toBe(0);
-    expect(ws.calls).toEqual(["probe b", "destroy mtu1500-uso-on.b"]);
+    expect(ws.calls).toEqual(["probe b", "unlock mtu1500-uso-on.b", "destroy mtu1500-uso-on.b"]);
     expect(readState(out)!.leftovers).toEqual([]);
+  });
+
+  it("a run killed during its up, resumed on the same host, unlocks its stack and ups it in place", async () => {
+    const out = dir("killed-same-host");
+    const ws = new FakeWorkspace();
+    await sweep({ outDir: out, hosts: [fakeHost("a")], runIdPrefix: "y" }, ws);
+    const state = readState(out)!;
+    Object.assign(state.runs[0]!, { phase: "pending", active: true, measuredAt: null, endedAt: null });
+    writeState(out, state);
+    ws.calls.length = 0;
+    const r = await sweep({ outDir: out, hosts: [fakeHost("a")] }, ws);
+    expect(r.exitCode).toBe(0);
+    expect(ws.calls).toEqual(["probe a", "unlock mtu1500-uso-off.a", "up mtu1500-uso-off.a y-s1", "destroy mtu1500-uso-off.a"]);
   });
 
   it("refuses to resume a different sweep, and bad options", async () => {
