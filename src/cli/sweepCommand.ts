@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { quote } from "shell-quote";
 import { OwnerLock } from "../engine/ownerLock";
 import { isRunning } from "../engine/owner";
 import { backendUrl } from "../engine/environment";
@@ -44,8 +45,9 @@ export interface SweepRuntime {
 function removeCommand(args: SweepArgs): (l: Leftover) => string {
   return (l) => {
     if (args.sandbox) return "nothing to do: it goes with the sandbox, removed at the end of this run";
-    if (l.host === null) return `offload-lab destroy --stack ${l.stack}`;
-    return `offload-lab destroy --stack ${l.stack} --hosts ${args.hosts} --host ${l.host}`;
+    // Quoted: the pool file's path is the user's and may hold anything.
+    if (l.host === null) return quote(["offload-lab", "destroy", "--stack", l.stack]);
+    return quote(["offload-lab", "destroy", "--stack", l.stack, "--hosts", args.hosts ?? "", "--host", l.host]);
   };
 }
 

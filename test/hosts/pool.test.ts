@@ -3,7 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
+import { parse } from "shell-quote";
 import { chooseHosts, hostSettings, hostStackName, parsePool, PoolError, readPool } from "../../src/hosts/pool";
+import { FakeWorkspace } from "../support/fakeSweepWorkspace";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ol-pool-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -137,5 +139,25 @@ hosts:
     expect(up.code).toBe(2);
     expect(up.err).toBe(`--hosts ${file}: name the host with --host NAME (once)`);
     expect(fs.existsSync(path.join(tmp, "out"))).toBe(false);
+  });
+});
+
+describe("the summary's command for a stack left on a pool host", () => {
+  it("quotes the pool file's path, whatever it holds", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "it's a pool "));
+    const file = path.join(dir, "pool $(x).yaml");
+    fs.writeFileSync(path.join(dir, "k"), "KEY");
+    fs.writeFileSync(file, `hosts:\n  - {name: a, address: 192.0.2.1, key: {file: ${JSON.stringify(path.join(dir, "k"))}}}\n`);
+    const ws = new FakeWorkspace();
+    ws.failUp.add("mtu1500-uso-off.a");
+    const err: string[] = [];
+    const code = await main(["node", "offload-lab", "sweep", "--hosts", file, "--stacks", "mtu1500-uso-off", "--out", path.join(dir, "out")], {
+      io: { out: () => undefined, err: (l) => err.push(l) },
+      workspace: () => ws,
+    });
+    expect(code).toBe(3);
+    const line = err.find((l) => l.startsWith("left up: mtu1500-uso-off.a on a"))!;
+    const command = /remove it with: (.*)$/.exec(line)![1]!;
+    expect(parse(command)).toEqual(["offload-lab", "destroy", "--stack", "mtu1500-uso-off", "--hosts", file, "--host", "a"]);
   });
 });
