@@ -18,7 +18,7 @@ import type { CellResult } from "../src/results/cell";
 import { parseIperf3 } from "../src/results/iperf3";
 import { canUseNamespaces } from "../src/sandbox/netns";
 import { startSandbox } from "../src/sandbox/session";
-import { privateBackend, pulumiCli } from "../test/support/engine";
+import { ensureCheckoutPassphrase } from "../src/engine/passphrase";
 import { runOnHost } from "./hostRunner";
 
 const N = Number(process.env.BENCH_N ?? 5);
@@ -35,14 +35,18 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
 
 async function main(): Promise<void> {
   const usable = canUseNamespaces();
-  const cli = usable.ok ? pulumiCli() : usable;
-  if (!cli.ok) {
-    console.log(`bench/usoLab: skipped (${cli.reason})`);
+  if (!usable.ok) {
+    console.log(`bench/usoLab: skipped (${usable.reason})`);
     return;
   }
-  const backend = privateBackend();
+  // The checkout's backend and passphrase, found as every entry finds them (the main job's file,
+  // made here the same way when there is none yet): the bench runs after the main job as it is.
+  ensureCheckoutPassphrase(PROJECT_DIR);
   const sandbox = await startSandbox(PROJECT_DIR, (l) => console.log(`bench/usoLab: ${l}`));
-  const stack = await labStackOf(PROJECT_DIR, "sandbox-uso-on");
+  const stack = await labStackOf(PROJECT_DIR, { stack: "sandbox-uso-on", host: sandbox.labHost }).catch(async (e: unknown) => {
+    await sandbox.stop();
+    throw e;
+  });
   const on = loadStack(PROJECT_DIR, "sandbox-uso-on");
   const off: LabConfig = { ...on, offloads: { ...on.offloads, uso: { ipv4: false } } };
   const transport = transportFor(on);
@@ -105,9 +109,11 @@ async function main(): Promise<void> {
       await stack.destroy();
     } finally {
       await sandbox.stop();
-      backend.remove();
     }
   }
 }
 
-void main();
+main().catch((e: unknown) => {
+  console.error(`bench/usoLab: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+});

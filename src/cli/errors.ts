@@ -1,7 +1,9 @@
 import { CommanderError } from "commander";
 import { ConfigError, StackFileError } from "../config/errors";
 import { printable } from "../config/printable";
-import { SandboxBusyError } from "../sandbox/host";
+import { PassphraseError } from "../engine/passphrase";
+import { PoolError } from "../hosts/pool";
+import { SandboxBusyError } from "../sandbox/ownership";
 
 /**
  * A mistake in what the user gave (a path, a flag, a file's content): printed as its message,
@@ -35,6 +37,9 @@ export interface Failure {
   readonly lines: string[];
 }
 
+/** Mistakes in what the user gave or in the state they left: a message, exit 2, no trace. */
+const USER_ERRORS = [UsageError, ConfigError, StackFileError, PassphraseError, PoolError, SandboxBusyError];
+
 /**
  * The one place an error becomes an exit code and a message. Messages quote what the user
  * gave (a path, a value, a file's bytes): every line is made printable here, whatever built it.
@@ -46,9 +51,7 @@ export function describeFailure(e: unknown, debug: boolean): Failure {
 
 function failureOf(e: unknown, debug: boolean): Failure {
   if (e instanceof CommanderError) return { code: e.exitCode === 0 ? 0 : 2, lines: [] };
-  if (e instanceof UsageError || e instanceof ConfigError || e instanceof StackFileError || e instanceof SandboxBusyError) {
-    return { code: 2, lines: [e.message] };
-  }
+  if (USER_ERRORS.some((kind) => e instanceof kind)) return { code: 2, lines: [(e as Error).message] };
   const errno = e as NodeJS.ErrnoException;
   if (errno instanceof Error && typeof errno.code === "string" && typeof errno.path === "string" && errno.code in PATH_ERRORS) {
     return { code: 2, lines: [`${errno.path}: ${PATH_ERRORS[errno.code]}`] };

@@ -9,6 +9,8 @@ export const EXAMPLE_LINES = [
   "offload-lab import-iperf3 runs/*.json --os linux --mtu 9000 --uso on --out manual.json",
   "offload-lab report results/ sweep/ manual.json --out report/ --fail-if 'throughput-drop:uso>5%'",
   "offload-lab sweep --stacks mtu1500-uso-off,mtu1500-uso-on,mtu9000-uso-off,mtu9000-uso-on --samples 3 --shuffle --out sweep/",
+  "offload-lab sweep --hosts pool.yaml --stacks mtu1500-uso-off,mtu1500-uso-on --samples 3 --shard 1/2 --out sweep-1/",
+  "offload-lab up --stack mtu9000-uso-on --hosts pool.yaml --host kvm-a",
 ] as const;
 
 const QUOTING = "Quote an argument holding > < | & ; $ or a space ('…'): the shell acts on those characters itself.";

@@ -4,7 +4,7 @@ import { version } from "../../package.json";
 import type { SweepWorkspace } from "../sweep/workspace";
 import { describeFailure } from "./errors";
 import { consoleIo, type CommandIo } from "./io";
-import { collectFailRule, wholeNumber } from "./options";
+import { collect, collectFailRule, wholeNumber } from "./options";
 import { progressTo } from "./progress";
 import type { SweepArgs } from "./sweepCommand";
 import { addEngineCommands } from "./engine";
@@ -83,22 +83,30 @@ export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}
 
   program
     .command("sweep")
-    .description("with the Pulumi Automation API: up, save outputs and destroy each stack in turn, then report")
+    .description("with the Pulumi Automation API: up, save outputs and destroy each stack × sample (on a pool of hosts, concurrently), then report")
     .requiredOption("--stacks <list>", "comma-separated stack names")
-    .requiredOption("--out <dir>", "where outputs, the resume state and the report go")
+    .requiredOption("--out <dir>", "where outputs, the resume state, the engine log and the report go")
     .option("--samples <n>", "runs per stack", wholeNumber(1), 1)
     .option("--shuffle", "shuffle the stack order in each sample (seeded, recorded)", false)
     .option("--seed <n>", "shuffle seed", wholeNumber(0, 2 ** 31 - 1))
     .option("--keep", "do not destroy a stack after its run", false)
     .option("--fail-if <rule>", "passed to the report (repeatable); quote the rule, as for report", collectFailRule, [])
-    .option("--quiet", "no progress lines and no engine output", false)
+    .option("--quiet", "no progress lines", false)
+    .option("--hosts <file>", "a pool of KVM hosts (YAML): each run on a free host, one lab per host, hosts concurrently")
+    .option("--host <name>", "only this host of the pool (repeatable)", collect, [])
+    .option("--shard <i/n>", "this job's share of the runs, for a CI matrix of n jobs")
+    .option("--log <file>", "where the engine's whole output goes (default: OUT/engine.log)")
     .option("--sandbox", "bring up the sandbox KVM host (root, Linux) for the sandbox-* stacks first and remove it at the end", false)
     .addHelpText("after", SWEEP_EXAMPLES)
-    .action(async (opts: SweepArgs & { quiet: boolean }) => {
+    .action(async (opts: SweepArgs) => {
       const project = path.resolve(program.opts().project);
       const { sweepCommand } = await import("./sweepCommand");
       const workspace = deps.workspace ?? (await import("../sweep/automation")).automationWorkspace;
-      code = await sweepCommand(opts, project, (signal) => workspace(project, signal), io, progressTo(io, opts.quiet, now), deps.workspace === undefined);
+      code = await sweepCommand(opts, project, (signal) => workspace(project, signal), io, {
+        realEngine: deps.workspace === undefined,
+        live: deps.io === undefined && process.stderr.isTTY === true,
+        now,
+      });
     });
 
   addEngineCommands(program, (c) => (code = c));

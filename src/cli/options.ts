@@ -25,3 +25,6 @@ export const collectFailRule = (value: string, previous: string[]): string[] => 
   }
   return [...previous, value];
 };
+
+/** A repeatable option: every value given, in order. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];

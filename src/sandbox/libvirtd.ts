@@ -27,8 +27,13 @@ export class Libvirtd {
     return `qemu+unix:///system?socket=${this.dir}/run/libvirt/libvirt-sock`;
   }
 
-  static start(ns: Namespace): Libvirtd {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ol-libvirtd-"));
+  /**
+   * `dir`: the state root, when the caller made it (and recorded it) first. `privateImages`:
+   * /var/lib/libvirt/images is a folder of the daemon's own instead of the machine's, so two
+   * daemons' guests of one name never share an overlay path (the sandbox hosts).
+   */
+  static start(ns: Namespace, opts: { dir?: string; privateImages?: boolean } = {}): Libvirtd {
+    const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "ol-libvirtd-"));
     for (const d of ["run", "etc", "lib/images", "log", "cache"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
     fs.cpSync("/etc/libvirt", path.join(dir, "etc"), {
       recursive: true,
@@ -43,7 +48,7 @@ export class Libvirtd {
     const setup = [
       "set -e",
       `mount --bind ${q(path.join(dir, "run"))} /run`,
-      fs.existsSync(images) ? `mount --bind ${images} ${q(path.join(dir, "lib/images"))}` : ":",
+      !opts.privateImages && fs.existsSync(images) ? `mount --bind ${images} ${q(path.join(dir, "lib/images"))}` : ":",
       `mount --rbind ${q(path.join(dir, "lib"))} /var/lib/libvirt`,
       `mount --bind ${q(path.join(dir, "etc"))} /etc/libvirt`,
       `mkdir -p /var/log/libvirt /var/cache/libvirt`,
@@ -53,7 +58,12 @@ export class Libvirtd {
       "libvirtd -d",
     ].join("\n");
     ns.exec(["unshare", "--mount", "--propagation", "private", "bash", "-c", setup]);
-    const pidOf = (file: string) => Number(fs.readFileSync(path.join(dir, "run", file), "utf8").trim());
+    const pidOf = (file: string) => {
+      const pid = Number(fs.readFileSync(path.join(dir, "run", file), "utf8").trim());
+      // A signal to pid 0 (an empty file) would go to the caller's whole process group.
+      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${file} in ${dir} holds no pid`);
+      return pid;
+    };
     const daemon = new Libvirtd(ns, dir, pidOf("libvirtd.pid"), pidOf("virtlogd.pid"));
     daemon.waitUntilAnswering();
     return daemon;
@@ -105,7 +115,7 @@ export class Libvirtd {
 }
 
 /** The daemon's children (QEMU, dnsmasq) share its private mount namespace and nothing else does. */
-function processesInMountNamespace(pid: number): number[] {
+export function processesInMountNamespace(pid: number): number[] {
   let mine: string;
   try {
     mine = fs.readlinkSync(`/proc/${pid}/ns/mnt`);

@@ -1,5 +1,6 @@
 import { execFileSync, type ExecFileSyncOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 
 // Network namespaces the tests make and remove. All lab traffic in tests stays inside them.
 
@@ -17,10 +18,25 @@ export function run(cmd: string, args: readonly string[], opts: ExecFileSyncOpti
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], ...opts }) as string;
 }
 
+/** Not ended (a zombie has: only its parent's wait is missing). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+export function namespaceName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString("hex")}`;
+}
+
 export class Namespace {
   readonly name: string;
-  constructor(prefix = "ol") {
-    this.name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  /** `name` when given (an owner records it before it exists), else the prefix and a random suffix. */
+  constructor(prefix = "ol", name?: string) {
+    this.name = name ?? namespaceName(prefix);
     run("ip", ["netns", "add", this.name]);
     this.exec(["ip", "link", "set", "lo", "up"]);
   }
@@ -36,12 +52,16 @@ export class Namespace {
   }
 
   remove(): void {
-    // Processes left inside would keep the namespace's devices alive.
+    // Processes left inside would keep the namespace's devices alive. They are waited for:
+    // a QEMU (which libvirt starts in a mount namespace of its own, so only this reaches it)
+    // takes a moment to go, and whoever looks next must not find it.
     try {
-      const pids = run("ip", ["netns", "pids", this.name]).split(/\s+/).filter(Boolean);
+      const pids = run("ip", ["netns", "pids", this.name]).split(/\s+/).filter(Boolean).map(Number);
       for (const pid of pids) {
-        try { process.kill(Number(pid), "SIGKILL"); } catch { /* already gone */ }
+        try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
       }
+      const until = Date.now() + 10_000;
+      while (pids.some(running) && Date.now() < until) execFileSync("sleep", ["0.1"]);
     } catch { /* namespace already gone */ }
     try { run("ip", ["netns", "del", this.name]); } catch { /* already gone */ }
   }

@@ -23,6 +23,9 @@ export class Sshd {
   static start(lv: Libvirtd, address: string, port: number, publicKey: string): Sshd {
     const dir = path.join(lv.dir, "sshd");
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Started again on the same host (a test brings a stopped host back): a fresh host key and pid file.
+    for (const f of ["host_key", "host_key.pub"]) fs.rmSync(path.join(dir, f), { force: true });
+    fs.rmSync(path.join(lv.dir, "run", "sshd-sandbox.pid"), { force: true });
     run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
     fs.writeFileSync(path.join(dir, "authorized_keys"), publicKey, { mode: 0o600 });
     const pidFile = path.join(lv.dir, "run", "sshd-sandbox.pid");
@@ -51,11 +54,14 @@ export class Sshd {
     lv.exec(["mkdir", "-p", "/run/sshd"]);
     const logFile = path.join(dir, "sshd.log");
     lv.exec(["/usr/sbin/sshd", "-f", path.join(dir, "sshd_config"), "-E", logFile]);
+    // The file appears before its content: wait for a pid, never read an empty file as 0 (a
+    // signal to pid 0 would go to this whole process group).
     const until = Date.now() + 10_000;
-    while (!fs.existsSync(pidFile)) {
+    for (;;) {
+      const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : NaN;
+      if (Number.isInteger(pid) && pid > 0) return new Sshd(pid, logFile);
       if (Date.now() > until) throw new Error("sandbox sshd did not start");
       run("sleep", ["0.1"]);
     }
-    return new Sshd(Number(fs.readFileSync(pidFile, "utf8").trim()), logFile);
   }
 }

@@ -1,10 +1,13 @@
 import { randomBytes, randomInt } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { PassphraseError } from "../engine/passphrase";
+import { hostStackName, type LabHost } from "../hosts/pool";
 import { writeReport } from "../report/write";
 import { sampleOrders } from "./order";
-import { readState, STATE_FILE, writeState, type SweepRun, type SweepState } from "./state";
-import type { SweepWorkspace } from "./workspace";
+import { shardOf } from "./shard";
+import { readState, STATE_FILE, writeState, type Leftover, type Shard, type SweepRun, type SweepState } from "./state";
+import type { EngineListener, SweepStack, SweepTarget, SweepWorkspace } from "./workspace";
 
 export interface SweepOptions {
   readonly stacks: readonly string[];
@@ -19,33 +22,81 @@ export interface SweepOptions {
   readonly failIf?: readonly string[];
   /** Start of every runId this sweep sets; default `sweep-<random hex>`. */
   readonly runIdPrefix?: string;
+  /**
+   * The pool: each run goes to a free host, one lab per host at a time, hosts concurrently.
+   * Absent: each stack on the host its own file names, one run at a time.
+   */
+  readonly hosts?: readonly LabHost[] | null;
+  /** This job's share of the runs (--shard i/n). */
+  readonly shard?: Shard | null;
+  /** The command that removes a stack left up on a host, for the summary. */
+  readonly removeCommand?: (leftover: Leftover) => string;
+}
+
+export type SweepPhase = "up" | "destroy";
+
+/** One phase of one run (or a leftover's destroy) on one host, for the progress lines. */
+export interface PhaseEvent {
+  /** e.g. `[2/4] s1 sandbox-uso-on on sandbox-1`. */
+  readonly tag: string;
+  readonly phase: SweepPhase;
+  readonly host: string | null;
+  readonly engineStack: string;
+}
+
+/** What a sweep tells whoever shows its progress (src/cli/sweepProgress.ts). */
+export interface SweepListener {
+  /** A line of the sweep's own: runs planned or resumed, a host lost, a leftover found. */
+  note(line: string): void;
+  /** Before the first phase and after every one: the phases still to run, and earlier phases' durations. */
+  plan(remaining: Record<SweepPhase, number>, workers: number, seen: Record<SweepPhase, number[]>): void;
+  phaseStart(e: PhaseEvent): void;
+  phaseEnd(e: PhaseEvent, ok: boolean, seconds: number): void;
+  /** The engine's own output and steps, per engine stack. */
+  engine(engineStack: string): EngineListener;
 }
 
 export interface SweepOutcome {
-  /** 0/1/2 as `writeReport`; 3 when a stack failed and the sweep stopped (re-run to resume). */
+  /** 0/1/2 as `writeReport`; 3 when runs failed or are left (re-run the same command to resume). */
   readonly exitCode: number;
   readonly files: string[];
   readonly messages: string[];
 }
 
-const STACK_NAME = /^[A-Za-z0-9_.\/-]{1,200}$/;
+const STACK_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 
 function freshState(opts: SweepOptions, samples: number): SweepState {
   const seed = opts.seed ?? randomInt(2 ** 31);
   const runIdPrefix = opts.runIdPrefix ?? `sweep-${randomBytes(4).toString("hex")}`;
   const width = String(samples).length;
-  const runs: SweepRun[] = sampleOrders(opts.stacks, samples, opts.shuffle ?? false, seed).flatMap((order, i) =>
-    order.map((stack) => ({
-      sample: i + 1,
-      stack,
-      runId: `${runIdPrefix}-s${i + 1}`,
-      phase: "pending" as const,
-      outputFile: path.join("outputs", `s${String(i + 1).padStart(width, "0")}-${stack.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`),
-      attempts: 0,
-      error: null,
-    })),
+  const all = sampleOrders(opts.stacks, samples, opts.shuffle ?? false, seed).flatMap((order, i) =>
+    order.map((stack) => ({ sample: i + 1, stack })),
   );
-  return { version: 1, stacks: [...opts.stacks], samples, shuffle: opts.shuffle ?? false, seed, runIdPrefix, originalRunIds: {}, runs };
+  const runs: SweepRun[] = shardOf(all, opts.shard ?? null).map(({ sample, stack }) => ({
+    sample,
+    stack,
+    runId: `${runIdPrefix}-s${sample}`,
+    outputFile: path.join("outputs", `s${String(sample).padStart(width, "0")}-${stack}.json`),
+    phase: "pending" as const,
+    attempts: 0,
+    error: null,
+    host: null,
+    startedAt: null,
+    measuredAt: null,
+    endedAt: null,
+    active: false,
+  }));
+  return {
+    version: 2,
+    stacks: [...opts.stacks],
+    samples,
+    shuffle: opts.shuffle ?? false,
+    seed,
+    runIdPrefix,
+    shard: opts.shard ?? null,
+    runs,
+    leftovers: [],
+  };
 }
 
 /** Why an existing state cannot be resumed with these options, or null when it can. */
@@ -54,6 +105,8 @@ function mismatch(state: SweepState, opts: SweepOptions, samples: number): strin
   if (state.samples !== samples) return `--samples ${state.samples}`;
   if (state.shuffle !== (opts.shuffle ?? false)) return state.shuffle ? "--shuffle" : "no --shuffle";
   if (opts.seed !== undefined && state.shuffle && state.seed !== opts.seed) return `seed ${state.seed}`;
+  const shard = (s: Shard | null | undefined) => (s ? `--shard ${s.index}/${s.count}` : "no --shard");
+  if (shard(state.shard) !== shard(opts.shard)) return shard(state.shard);
   return null;
 }
 
@@ -61,100 +114,330 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The engine's error as one line: the step's own error line when it has one. */
+function firstLine(text: string): string {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /\berror: /.test(l)) ?? lines[0] ?? text;
+}
+
 /** What is wrong with a `--stacks` list, checked before anything else (the passphrase, a host). */
 export function stackListProblem(stacks: readonly string[]): string | null {
   if (stacks.length === 0) return "--stacks: give at least one stack";
   const bad = stacks.find((s) => !STACK_NAME.test(s));
-  return bad === undefined ? null : `--stacks: "${bad}" is not a stack name`;
+  if (bad !== undefined) return `--stacks: "${bad}" is not a stack name`;
+  if (new Set(stacks).size !== stacks.length) return "--stacks: a stack is listed twice";
+  return null;
 }
 
+const now = () => new Date().toISOString();
+const seconds = (from: string | null, to: string | null) => (from !== null && to !== null ? (Date.parse(to) - Date.parse(from)) / 1000 : null);
+
 /**
- * Runs the stacks one after another (sample by sample): set the run's benchmark runId, `up`, save
- * the outputs, restore the runId, `destroy` unless kept. Progress is saved after every step in
- * the output folder; running the same command again resumes where it stopped. Ends with the report.
+ * Runs every stack × sample: set the run's benchmark runId, `up`, save the outputs, `destroy`
+ * unless kept. Without a pool, one run at a time on each stack's own host. With a pool, each
+ * host takes the next run when it is free (one lab per host), hosts concurrently. A run that
+ * fails takes its host out of the pool for this sweep (probed: unreachable, libvirtd down, or
+ * the lab failed there) and its stack is left as it is; the other hosts take the remaining
+ * runs. Progress is saved after every step; running the same command again re-runs only what
+ * failed, and first destroys what was left up on a host once that host answers again. Ends
+ * with the report when every run is done.
  */
-export async function runSweep(opts: SweepOptions, workspace: SweepWorkspace, log: (line: string) => void): Promise<SweepOutcome> {
+export async function runSweep(
+  opts: SweepOptions,
+  workspace: SweepWorkspace,
+  listener: SweepListener,
+  signal?: AbortSignal,
+): Promise<SweepOutcome> {
   const samples = opts.samples ?? 1;
+  const usage = (m: string): SweepOutcome => ({ exitCode: 2, files: [], messages: [m] });
   const problem = stackListProblem(opts.stacks);
-  if (problem !== null) return { exitCode: 2, files: [], messages: [problem] };
-  if (new Set(opts.stacks).size !== opts.stacks.length) return { exitCode: 2, files: [], messages: ["--stacks: a stack is listed twice"] };
-  if (!Number.isInteger(samples) || samples < 1) return { exitCode: 2, files: [], messages: [`--samples must be a positive integer, got ${samples}`] };
+  if (problem !== null) return usage(problem);
+  if (!Number.isInteger(samples) || samples < 1) return usage(`--samples must be a positive integer, got ${samples}`);
+  if (opts.shard && opts.shuffle && opts.seed === undefined) {
+    return usage("--shard with --shuffle needs --seed: every shard must draw the same order to cover the sweep exactly once");
+  }
 
   fs.mkdirSync(path.join(opts.outDir, "outputs"), { recursive: true });
-  let state = readState(opts.outDir);
-  if (state === null) {
-    state = freshState(opts, samples);
-    writeState(opts.outDir, state);
-    log(`sweep: ${state.runs.length} runs (${opts.stacks.length} stacks × ${samples} samples)${state.shuffle ? `, shuffled with seed ${state.seed}` : ""}`);
+  let existing = readState(opts.outDir);
+  const resumed = existing !== null;
+  if (existing !== null) {
+    const why = mismatch(existing, opts, samples);
+    if (why !== null) return usage(`${path.join(opts.outDir, STATE_FILE)} records another sweep (${why}); use a new output folder or the same options`);
   } else {
-    const why = mismatch(state, opts, samples);
-    if (why !== null) {
-      return {
-        exitCode: 2,
-        files: [],
-        messages: [`${path.join(opts.outDir, STATE_FILE)} records another sweep (${why}); use a new output folder or the same options`],
-      };
-    }
-    const left = state.runs.filter((r) => r.phase !== "done").length;
-    log(`sweep: resuming, ${state.runs.length - left} of ${state.runs.length} runs done${state.shuffle ? `, seed ${state.seed}` : ""}`);
+    existing = freshState(opts, samples);
   }
-  const st = state;
+  const st: SweepState = existing;
   const save = (): void => writeState(opts.outDir, st);
   const total = st.runs.length;
+  const tagOf = (run: SweepRun, host: string | null) =>
+    `[${st.runs.indexOf(run) + 1}/${total}] s${run.sample} ${run.stack}${host !== null ? ` on ${host}` : ""}`;
 
-  for (const [i, run] of st.runs.entries()) {
-    if (run.phase === "done") continue;
-    const tag = `[${i + 1}/${total}] sample ${run.sample} ${run.stack}`;
-    const forward = (text: string): void => {
-      for (const line of text.split("\n")) if (line.trim() !== "") log(`${run.stack} │ ${line}`);
-    };
+  // An attempt the last sweep was stopped during (killed, or its machine went down): its stack
+  // may be partly up on that host.
+  for (const run of st.runs) {
+    if (!run.active) continue;
+    run.active = false;
+    if (run.phase === "pending") {
+      st.leftovers.push({
+        engineStack: hostStackName(run.stack, run.host),
+        stack: run.stack,
+        host: run.host,
+        reason: "the sweep stopped during its up",
+        killedDuringUpdate: true,
+      });
+    }
+  }
+  save();
+  const pool: (LabHost | null)[] = opts.hosts && opts.hosts.length > 0 ? [...opts.hosts] : [null];
+  const poolNames = pool.map((h) => h?.name ?? null);
+  const counts = `${opts.stacks.length} stacks × ${samples} samples${st.shard ? `, shard ${st.shard.index}/${st.shard.count}` : ""}`;
+  const where = pool[0] === null ? "each on its own host, one at a time" : `on ${pool.length} host${pool.length === 1 ? "" : "s"} (${poolNames.join(", ")})`;
+  if (resumed) {
+    const done = st.runs.filter((r) => r.phase === "done").length;
+    listener.note(`sweep: resuming, ${done} of ${total} runs done (${counts}), ${where}${st.shuffle ? `, seed ${st.seed}` : ""}`);
+  } else {
+    listener.note(`sweep: ${total} runs (${counts}), ${where}${st.shuffle ? `, shuffled with seed ${st.seed}` : ""}`);
+  }
+  for (const l of st.leftovers) listener.note(`sweep: left up by an earlier sweep: ${l.engineStack}${l.host !== null ? ` on ${l.host}` : ""} (${l.reason}); it is destroyed before its host takes another lab`);
+
+  const lost = new Map<string | null, string>();
+  const taken = new Set<SweepRun>();
+  let fatal: unknown = null;
+  const seen: Record<SweepPhase, number[]> = { up: [], destroy: [] };
+  for (const r of st.runs) {
+    const up = seconds(r.startedAt, r.measuredAt);
+    const destroy = seconds(r.measuredAt, r.endedAt);
+    if (up !== null) seen.up.push(up);
+    if (destroy !== null) seen.destroy.push(destroy);
+  }
+  /** Runs whose destroy is running now: their destroy is no longer to come. */
+  const destroying = new Set<SweepRun>();
+  const replan = () => {
+    listener.plan(
+      {
+        up: st.runs.filter((r) => r.phase === "pending" && !taken.has(r)).length,
+        destroy: opts.keep ? 0 : st.runs.filter((r) => r.phase !== "done" && !destroying.has(r)).length + st.leftovers.length,
+      },
+      pool.filter((h) => !lost.has(h?.name ?? null)).length,
+      seen,
+    );
+  };
+  const stopped = () => signal?.aborted === true || fatal !== null;
+
+  async function phase<T>(e: PhaseEvent, f: (l: EngineListener) => Promise<T>): Promise<T> {
+    listener.phaseStart(e);
+    const start = Date.now();
     try {
-      const stack = await workspace.selectStack(run.stack);
-      if (run.phase === "pending") {
-        run.attempts += 1;
-        save();
-        if (!(run.stack in st.originalRunIds)) {
-          st.originalRunIds[run.stack] = (await stack.getRunId()) ?? null;
-          save();
-        }
-        log(`${tag}: up (runId ${run.runId})`);
-        await stack.setRunId(run.runId);
-        try {
-          await stack.up(forward);
-          const outputs = await stack.outputs();
-          fs.writeFileSync(path.join(opts.outDir, run.outputFile), JSON.stringify(outputs, null, 2) + "\n");
-        } finally {
-          await stack.setRunId(st.originalRunIds[run.stack] ?? undefined);
-        }
-        run.phase = "measured";
-        run.error = null;
-        save();
-        log(`${tag}: outputs saved to ${run.outputFile}`);
-      }
-      if (!opts.keep) {
-        log(`${tag}: destroy`);
-        await stack.destroy(forward);
-      }
+      const out = await f(listener.engine(e.engineStack));
+      const s = (Date.now() - start) / 1000;
+      seen[e.phase].push(s);
+      replan();
+      listener.phaseEnd(e, true, s);
+      return out;
+    } catch (err) {
+      replan();
+      listener.phaseEnd(e, false, (Date.now() - start) / 1000);
+      throw err;
+    }
+  }
+
+  /** After a failure on `host`: why, as the host itself tells (unreachable, libvirtd down), else the failure. */
+  async function loseHost(host: LabHost | null, stack: string, failure: string): Promise<string> {
+    let reason = firstLine(failure);
+    if (host !== null) {
+      const probe = await workspace.probe(host, stack).catch((e: unknown) => `cannot be probed: ${errorText(e)}`);
+      if (probe !== null) reason = `${probe} (${reason})`;
+    }
+    lost.set(host?.name ?? null, reason);
+    if (host !== null) listener.note(`sweep: host ${host.name} leaves the pool for this sweep: ${reason}`);
+    return reason;
+  }
+
+  /** The engine error a sweep cannot go on from (the passphrase): every host stops. */
+  function isFatal(e: unknown): boolean {
+    if (e instanceof PassphraseError) fatal = e;
+    return fatal !== null;
+  }
+
+  /** A run's stack; a leftover of a killed sweep is unlocked first (its CLI may have died holding the lock). */
+  async function select(target: SweepTarget, leftover: Leftover | null): Promise<SweepStack> {
+    const stack = await workspace.select(target);
+    if (leftover?.killedDuringUpdate) await stack.unlock();
+    return stack;
+  }
+
+  async function destroyLeftover(l: Leftover, host: LabHost | null): Promise<void> {
+    try {
+      await phase({ tag: `leftover ${l.engineStack}`, phase: "destroy", host: l.host, engineStack: l.engineStack }, async (el) => {
+        const stack = await select({ stack: l.stack, host }, l);
+        await stack.destroy(el);
+      });
+      st.leftovers = st.leftovers.filter((x) => x !== l);
+      save();
+    } catch (e) {
+      if (isFatal(e) || signal?.aborted) return;
+      l.reason = `its destroy failed: ${await loseHost(host, l.stack, errorText(e))}`;
+      save();
+    }
+  }
+
+  async function destroyRun(run: SweepRun, host: LabHost | null): Promise<void> {
+    const engineStack = hostStackName(run.stack, host);
+    destroying.add(run);
+    try {
+      await phase({ tag: tagOf(run, run.host), phase: "destroy", host: run.host, engineStack }, async (el) => {
+        const stack = await workspace.select({ stack: run.stack, host });
+        await stack.destroy(el);
+      });
       run.phase = "done";
+      run.endedAt = now();
       run.error = null;
       save();
     } catch (e) {
-      run.error = errorText(e);
+      if (isFatal(e) || signal?.aborted) return;
+      run.error = `destroy failed: ${await loseHost(host, run.stack, errorText(e))}`;
       save();
-      const step = run.phase === "pending" ? "up" : "destroy";
-      return {
-        exitCode: 3,
-        files: [path.join(opts.outDir, STATE_FILE)],
-        messages: [
-          `${tag}: ${step} failed: ${run.error}`,
-          `stopped; ${st.runs.filter((r) => r.phase === "done").length} of ${total} runs done. The stack is left as it is; run the same command again to resume.`,
-        ],
-      };
+    } finally {
+      destroying.delete(run);
     }
   }
 
+  async function attempt(run: SweepRun, host: LabHost | null, reuses: Leftover | null): Promise<void> {
+    const hostName = host?.name ?? null;
+    const engineStack = hostStackName(run.stack, host);
+    run.attempts += 1;
+    run.host = hostName;
+    run.active = true;
+    run.startedAt = now();
+    run.measuredAt = null;
+    run.endedAt = null;
+    run.error = null;
+    // The stack left up by the failed attempt is this run's own: its `up` updates it in place.
+    if (reuses !== null) st.leftovers = st.leftovers.filter((x) => x !== reuses);
+    save();
+    try {
+      await phase({ tag: tagOf(run, hostName), phase: "up", host: hostName, engineStack }, async (el) => {
+        const stack = await select({ stack: run.stack, host, runId: run.runId }, reuses);
+        await stack.up(el);
+        const outputs = await stack.outputs();
+        run.measuredAt = now();
+        // Which host, when, which attempt: beside the lab's own outputs, for the merged report.
+        const sweep = {
+          host: host === null ? null : { name: host.name, address: host.address },
+          engineStack,
+          sample: run.sample,
+          runId: run.runId,
+          attempt: run.attempts,
+          startedAt: run.startedAt,
+          measuredAt: run.measuredAt,
+        };
+        fs.writeFileSync(path.join(opts.outDir, run.outputFile), JSON.stringify({ ...outputs, sweep }, null, 2) + "\n");
+      });
+      run.phase = "measured";
+      run.active = false;
+      save();
+    } catch (e) {
+      run.active = false;
+      run.measuredAt = null;
+      if (isFatal(e)) {
+        save();
+        return;
+      }
+      if (signal?.aborted) {
+        run.error = "interrupted";
+        st.leftovers.push({ engineStack, stack: run.stack, host: hostName, reason: "interrupted during its up" });
+        save();
+        return;
+      }
+      run.error = errorText(e);
+      save();
+      const reason = await loseHost(host, run.stack, run.error);
+      run.error = reason;
+      st.leftovers.push({ engineStack, stack: run.stack, host: hostName, reason: `its up failed: ${reason}` });
+      save();
+      return;
+    }
+    if (opts.keep) {
+      run.phase = "done";
+      run.endedAt = now();
+      save();
+      return;
+    }
+    await destroyRun(run, host);
+  }
+
+  type Task = { kind: "leftover"; leftover: Leftover } | { kind: "destroy"; run: SweepRun } | { kind: "run"; run: SweepRun; reuses: Leftover | null };
+
+  function nextTask(host: LabHost | null): Task | null {
+    const name = host?.name ?? null;
+    const pending = st.runs.filter((r) => r.phase === "pending" && !taken.has(r));
+    for (const l of st.leftovers.filter((x) => x.host === name)) {
+      const own = pending.find((r) => hostStackName(r.stack, host) === l.engineStack);
+      return own !== undefined ? { kind: "run", run: own, reuses: l } : { kind: "leftover", leftover: l };
+    }
+    const owed = st.runs.find((r) => r.phase === "measured" && r.host === name && !taken.has(r));
+    if (owed !== undefined) return { kind: "destroy", run: owed };
+    const next = pending[0];
+    return next !== undefined ? { kind: "run", run: next, reuses: null } : null;
+  }
+
+  async function worker(host: LabHost | null): Promise<void> {
+    const name = host?.name ?? null;
+    while (!stopped() && !lost.has(name)) {
+      const task = nextTask(host);
+      if (task === null) return;
+      if (task.kind !== "leftover") taken.add(task.run);
+      replan();
+      if (task.kind === "leftover") await destroyLeftover(task.leftover, host);
+      else if (task.kind === "destroy") await destroyRun(task.run, host);
+      else await attempt(task.run, host, task.reuses);
+    }
+  }
+
+  // A host that does not answer takes no run: asked once at the start (one SSH login each,
+  // concurrently), so a host that is still down is not handed a lab to fail.
+  await Promise.all(
+    pool.map(async (h) => {
+      if (h === null) return;
+      const why = await workspace.probe(h, st.runs[0]?.stack ?? opts.stacks[0]!).catch((e: unknown) => `cannot be probed: ${errorText(e)}`);
+      if (why === null) return;
+      lost.set(h.name, why);
+      listener.note(`sweep: host ${h.name} takes no run in this sweep: ${why}`);
+    }),
+  );
+  replan();
+  await Promise.all(pool.map((h) => worker(h)));
+  if (fatal !== null) throw fatal;
+
+  const stateFile = path.join(opts.outDir, STATE_FILE);
+  const finished = st.runs.every((r) => r.phase === "done");
+  // Hosts out and stacks left up are said whether or not every run finished.
+  const hostLines = [...lost].filter(([h]) => h !== null).map(([h, why]) => `host ${h}: out of this sweep: ${why}`);
+  const leftoverLines = st.leftovers.map(
+    (l) => `left up: ${l.engineStack}${l.host !== null ? ` on ${l.host}` : ""} (${l.reason})` + (opts.removeCommand ? `; remove it with: ${opts.removeCommand(l)}` : ""),
+  );
+  if (!finished || signal?.aborted) {
+    const messages: string[] = [];
+    for (const r of st.runs) {
+      if (r.phase === "done") continue;
+      const what = r.phase === "measured" ? "measured, destroy owed" : r.attempts > 0 ? "failed" : "not run";
+      messages.push(`${tagOf(r, r.host)}: ${what}${r.error !== null ? `: ${r.error}` : ""}`);
+    }
+    messages.push(...hostLines, ...leftoverLines);
+    const done = st.runs.filter((r) => r.phase === "done").length;
+    messages.push(
+      `${signal?.aborted ? "interrupted" : "stopped"}; ${done} of ${total} runs done. Run the same command again to resume: ` +
+        "only what did not finish runs again, and a stack left up is destroyed once its host answers.",
+    );
+    return { exitCode: 3, files: [stateFile], messages };
+  }
+
   const outputFiles = st.runs.map((r) => path.join(opts.outDir, r.outputFile));
-  log(`sweep: all ${total} runs done, writing the report`);
+  listener.note(`sweep: all ${total} runs done, writing the report`);
   const report = await writeReport(outputFiles, opts.outDir, { failIf: opts.failIf ? [...opts.failIf] : undefined });
-  return { exitCode: report.exitCode, files: [...outputFiles, path.join(opts.outDir, STATE_FILE), ...report.files], messages: report.messages };
+  return {
+    exitCode: report.exitCode,
+    files: [...outputFiles, stateFile, ...report.files],
+    messages: [...hostLines, ...leftoverLines, ...report.messages],
+  };
 }

@@ -119,32 +119,91 @@ describe("import-iperf3 and report", () => {
   });
 });
 
-describe("engine commands refuse before touching the engine", () => {
+describe("engine commands refuse before touching the engine, with render's lines", () => {
+  /** A copy of the project (its stacks and Pulumi.yaml) with no passphrase anywhere. */
+  function copyProject(edit?: (stack: string, text: string) => string): string {
+    const dir = fs.mkdtempSync(path.join(tmp, "engine-project-"));
+    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.mkdirSync(path.join(dir, "stacks"));
+    for (const stack of listStacks(ROOT)) {
+      const text = fs.readFileSync(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), "utf8");
+      fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), edit ? edit(stack, text) : text);
+    }
+    return dir;
+  }
   const withoutPassphrase = async (...args: string[]) => {
-    const saved = { p: process.env.PULUMI_CONFIG_PASSPHRASE, f: process.env.PULUMI_CONFIG_PASSPHRASE_FILE };
+    const saved = { p: process.env.PULUMI_CONFIG_PASSPHRASE, f: process.env.PULUMI_CONFIG_PASSPHRASE_FILE, b: process.env.PULUMI_BACKEND_URL };
     delete process.env.PULUMI_CONFIG_PASSPHRASE;
     delete process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
+    delete process.env.PULUMI_BACKEND_URL;
     try {
-      return await cli("--project", ROOT, ...args);
+      return await cli(...args);
     } finally {
-      if (saved.p !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE = saved.p;
-      if (saved.f !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE_FILE = saved.f;
+      for (const [k, v] of [["PULUMI_CONFIG_PASSPHRASE", saved.p], ["PULUMI_CONFIG_PASSPHRASE_FILE", saved.f], ["PULUMI_BACKEND_URL", saved.b]] as const) {
+        if (v !== undefined) process.env[k] = v;
+      }
     }
   };
+  const STACK_LINE = /^\s+at .+(\(|:\d+)/m;
+  const bad = copyProject((stack, text) => (stack === "linux-uso-on" ? text.replace("mtu: 1500", "mtu: 70000").replace("vcpus: 2", "vcpus: many") : text));
+  const clean = copyProject();
+
   for (const command of ["preview", "up", "destroy"]) {
-    it(`${command} exits 2 without a passphrase, saying how to give one`, async () => {
-      const r = await withoutPassphrase(command, "--stack", "linux-uso-on");
+    it(`${command} exits 2 without a passphrase, naming the backend, the variables and the file`, async () => {
+      const r = await withoutPassphrase("--project", clean, command, "--stack", "linux-uso-on");
       expect(r.code).toBe(2);
-      expect(r.err).toBe("set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE: stack secrets are encrypted with a passphrase (no Pulumi Cloud)");
+      expect(r.err).toBe(
+        `no passphrase for the stacks' secrets in backend file://${clean}/.offload-lab/state: set PULUMI_CONFIG_PASSPHRASE or ` +
+          `PULUMI_CONFIG_PASSPHRASE_FILE, or put one in ${clean}/.offload-lab/passphrase (bash scripts/main.sh makes one)`,
+      );
+    });
+
+    it(`${command} of a stack with bad settings exits 2 with the lines render prints, before asking for a passphrase`, async () => {
+      const rendered = await cli("--project", bad, "render", "--stack", "linux-uso-on", "--out", path.join(tmp, "never"));
+      expect(rendered.code).toBe(2);
+      expect(rendered.err).toMatch(/offload-lab:network\.mtu: must be a whole number from 68 to 65535 \(given: 70000\)/);
+      const r = await withoutPassphrase("--project", bad, command, "--stack", "linux-uso-on");
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(rendered.err);
+      expect(r.err).not.toMatch(STACK_LINE);
+    });
+
+    it(`${command} of a stack that does not exist names the known stacks, as render does`, async () => {
+      const rendered = await cli("--project", clean, "render", "--stack", "nope", "--out", path.join(tmp, "never"));
+      const r = await withoutPassphrase("--project", clean, command, "--stack", "nope");
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(rendered.err);
+      expect(r.err).toMatch(/Stacks in .*: linux-uso-off, linux-uso-on, .*sandbox-uso-on/);
     });
   }
-  it("sweep exits 2 for --sandbox with --keep", async () => {
-    const saved = process.env.PULUMI_CONFIG_PASSPHRASE;
-    process.env.PULUMI_CONFIG_PASSPHRASE = "cli test";
-    const r = await cli("--project", ROOT, "sweep", "--sandbox", "--keep", "--stacks", "sandbox-uso-off", "--out", path.join(tmp, "sweep"));
-    if (saved === undefined) delete process.env.PULUMI_CONFIG_PASSPHRASE;
-    else process.env.PULUMI_CONFIG_PASSPHRASE = saved;
+
+  it("up of a stack whose key is the sandbox's placeholder says how to give it one", async () => {
+    const r = await withoutPassphrase("--project", clean, "up", "--stack", "sandbox-uso-on");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Pulumi\.sandbox-uso-on\.yaml: offload-lab:hostSshPrivateKey holds the placeholder "set-by-the-sandbox", not a secret: run the stack on a sandbox or pool host/);
+  });
+
+  it("sweep checks every stack's settings first, with render's lines", async () => {
+    const rendered = await cli("--project", bad, "render", "--stack", "linux-uso-on", "--out", path.join(tmp, "never"));
+    const out = path.join(tmp, "sweep-bad");
+    const r = await withoutPassphrase("--project", bad, "sweep", "--stacks", "linux-uso-off,linux-uso-on", "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(rendered.err);
+    expect(fs.existsSync(out)).toBe(false);
+    const missing = await withoutPassphrase("--project", clean, "sweep", "--stacks", "linux-uso-off,nope", "--out", out);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^--stack nope: there is no .*Pulumi\.nope\.yaml\nStacks in /);
+    const nopass = await withoutPassphrase("--project", clean, "sweep", "--stacks", "linux-uso-off", "--out", out);
+    expect(nopass.code).toBe(2);
+    expect(nopass.err).toMatch(/^no passphrase for the stacks' secrets in backend file:\/\//);
+  });
+
+  it("sweep exits 2 for --sandbox with --keep, and for a bad --shard", async () => {
+    const r = await withoutPassphrase("--project", clean, "sweep", "--sandbox", "--keep", "--stacks", "sandbox-uso-off", "--out", path.join(tmp, "sweep"));
     expect(r.code).toBe(2);
     expect(r.err).toContain("--keep with --sandbox");
+    const shard = await withoutPassphrase("--project", clean, "sweep", "--shard", "3/2", "--stacks", "linux-uso-off", "--out", path.join(tmp, "sweep"));
+    expect(shard.code).toBe(2);
+    expect(shard.err).toBe("--shard 3/2: i must be from 1 to n (2)");
   });
 });

@@ -1,17 +1,14 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labStackOf } from "../../src/engine/stack";
 import type { CellResult } from "../../src/results/cell";
 import { startSandbox, type Sandbox } from "../../src/sandbox/session";
-import { readState, type SweepState } from "../../src/sweep/state";
 import { canUseNamespaces } from "../../src/sandbox/netns";
 import { privateBackend, pulumiCli, readTree } from "../support/engine";
 import { PROJECT_DIR } from "../support/programHarness";
-import { expectSandboxLabGone, PhaseTimes, SANDBOX_DOMAIN, SANDBOX_OVERLAY } from "../support/sandboxLab";
+import { expectSandboxLabGone, PhaseTimes, SANDBOX_DOMAIN, sandboxOverlay } from "../support/sandboxLab";
 
 // The lab through the real Pulumi engine (the CLI built from Go modules, the Automation API
 // serving src/lab/stackProgram.ts inline, the project's command provider) on the sandbox KVM
@@ -41,7 +38,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
       domainUuid: lv.virsh(["domuuid", SANDBOX_DOMAIN]).trim(),
       domainId: lv.virsh(["domid", SANDBOX_DOMAIN]).trim(),
       networkUuid: lv.virsh(["net-uuid", "offload-lab"]).trim(),
-      overlayInode: fs.statSync(SANDBOX_OVERLAY).ino,
+      overlayInode: fs.statSync(sandboxOverlay(lv)).ino,
       bootId: guestBootId(),
     };
   }
@@ -59,7 +56,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
   beforeAll(async () => {
     backend = privateBackend();
     sandbox = await startSandbox(PROJECT_DIR, (l) => console.log(l));
-    stack = await labStackOf(PROJECT_DIR, STACK);
+    stack = await labStackOf(PROJECT_DIR, { stack: STACK, host: sandbox.labHost });
   }, 1_800_000);
 
   afterAll(async () => {
@@ -219,84 +216,8 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
     await timed("adopt destroy", () => stack.destroy({ onOutput: collect }));
     expect(lv.virsh(["net-dumpxml", "default"])).toBe(original);
     expect(lv.virsh(["list", "--all", "--name"]).trim()).toBe("");
-    expect(fs.existsSync(SANDBOX_OVERLAY)).toBe(false);
+    expect(fs.existsSync(sandboxOverlay(lv))).toBe(false);
     expect(() => lv.exec(["ip", "link", "show", "tap0"])).toThrow();
   }, 900_000);
 
-});
-
-describe.skipIf(skip !== null)("real engine: offload-lab sweep --sandbox --samples 2, interrupted and resumed", () => {
-  let backend: ReturnType<typeof privateBackend>;
-  let out: string;
-  const stackFiles = ["sandbox-uso-off", "sandbox-uso-on"].map((s) => path.join(PROJECT_DIR, "stacks", `Pulumi.${s}.yaml`));
-  const originals = stackFiles.map((f) => fs.readFileSync(f, "utf8"));
-
-  beforeAll(() => {
-    backend = privateBackend();
-    out = fs.mkdtempSync(path.join(os.tmpdir(), "ol-sweep-"));
-  });
-  afterAll(() => {
-    backend?.remove();
-    fs.rmSync(out, { recursive: true, force: true });
-  });
-
-  /** The CLI as a user runs it, in its own process group so a signal reaches it and its Pulumi CLI, like Ctrl-C. */
-  function sweep(onState?: (state: SweepState, child: ChildProcess) => void): Promise<{ code: number | null; stdout: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [path.join(PROJECT_DIR, "bin", "offload-lab.js"), "sweep", "--sandbox", "--stacks", "sandbox-uso-off,sandbox-uso-on", "--samples", "2", "--out", out],
-        { cwd: PROJECT_DIR, detached: true, stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let stdout = "";
-      child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-      child.stderr!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-      const poll = onState && setInterval(() => {
-        const state = readState(out);
-        if (state !== null) onState(state, child);
-      }, 200);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        if (poll) clearInterval(poll);
-        resolve({ code, stdout });
-      });
-    });
-  }
-
-  it("stops on SIGINT after its first stack, removing the sandbox, and resumes without redoing that stack", async () => {
-    let signalled = false;
-    const first = await timed("sweep until SIGINT", () =>
-      sweep((state, child) => {
-        if (!signalled && state.runs[0]!.phase === "done") {
-          signalled = true;
-          process.kill(-child.pid!, "SIGINT");
-        }
-      }),
-    );
-    expect(signalled, first.stdout.slice(-3000)).toBe(true);
-    expect(first.code, first.stdout.slice(-3000)).not.toBe(0);
-    const stopped = readState(out)!;
-    expect(stopped.runs.map((r) => r.phase)).toEqual(["done", "pending", "pending", "pending"]);
-    // The sandbox went with it, and the stack files are as committed.
-    expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toMatch(/olsandbox/);
-    expect(stackFiles.map((f) => fs.readFileSync(f, "utf8"))).toEqual(originals);
-    const firstOutput = path.join(out, stopped.runs[0]!.outputFile);
-    const firstText = fs.readFileSync(firstOutput, "utf8");
-
-    const second = await timed("sweep resumed", () => sweep());
-    expect(second.code, second.stdout.slice(-3000)).toBe(0);
-    expect(second.stdout).toContain("sweep: resuming, 1 of 4 runs done");
-    expect(second.stdout).not.toMatch(/\[1\/4\] sample 1 sandbox-uso-off: up/);
-    expect(fs.readFileSync(firstOutput, "utf8")).toBe(firstText);
-    const done = readState(out)!;
-    expect(done.runs.map((r) => [r.stack, r.phase, r.attempts])).toEqual([
-      ["sandbox-uso-off", "done", 1], ["sandbox-uso-on", "done", expect.any(Number)], ["sandbox-uso-off", "done", 1], ["sandbox-uso-on", "done", 1],
-    ]);
-    for (const r of done.runs) {
-      const cells = (JSON.parse(fs.readFileSync(path.join(out, r.outputFile), "utf8")) as { cells: CellResult[] }).cells;
-      expect(cells.every((c) => c.status === "ok"), r.outputFile).toBe(true);
-    }
-    for (const f of ["report.md", "results.csv", "report.html"]) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
-    expect(stackFiles.map((f) => fs.readFileSync(f, "utf8"))).toEqual(originals);
-  }, 3_600_000);
 });

@@ -65,7 +65,7 @@ describe.skipIf(skip !== null)("the USO lab on the real engine and the sandbox h
   beforeAll(async () => {
     backend = privateBackend();
     sandbox = await startSandbox(PROJECT_DIR, (l) => console.log(l));
-    for (const s of STACKS) stacks.set(s, await labStackOf(PROJECT_DIR, s));
+    for (const s of STACKS) stacks.set(s, await labStackOf(PROJECT_DIR, { stack: s, host: sandbox.labHost }));
   }, 1_800_000);
 
   afterAll(async () => {

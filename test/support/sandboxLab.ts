@@ -1,16 +1,21 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { expect } from "vitest";
 import type { Libvirtd } from "../../src/sandbox/libvirtd";
 
 /** What the sandbox stacks (stacks/Pulumi.sandbox-*.yaml) make on the sandbox host. */
 export const SANDBOX_DOMAIN = "sandbox-lab";
-export const SANDBOX_OVERLAY = "/var/lib/libvirt/images/sandbox-lab-overlay.qcow2";
+
+/** The guest's overlay as seen from this machine: the sandbox's /var/lib/libvirt/images is its own folder. */
+export function sandboxOverlay(lv: Libvirtd): string {
+  return path.join(lv.dir, "lib", "images", "sandbox-lab-overlay.qcow2");
+}
 
 /** Nothing of a sandbox stack is left on its host: domain, network, overlay, tap, bridge, iperf3. */
 export function expectSandboxLabGone(lv: Libvirtd): void {
   expect(lv.virsh(["list", "--all", "--name"]).trim()).toBe("");
   expect(lv.virsh(["net-list", "--all", "--name"])).not.toContain("offload-lab");
-  expect(fs.existsSync(SANDBOX_OVERLAY)).toBe(false);
+  expect(fs.existsSync(sandboxOverlay(lv))).toBe(false);
   expect(() => lv.exec(["ip", "link", "show", "tap0"])).toThrow();
   expect(() => lv.exec(["ip", "link", "show", "olbr0"])).toThrow();
   // Only the sandbox's own: other labs on this machine run iperf3 in their namespaces.
