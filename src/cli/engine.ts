@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { backendUrl } from "../engine/environment";
 import { missingPassphrase, passphraseSource } from "../engine/passphrase";
-import { labStackOf, translatingPassphrase } from "../engine/stack";
 import { chooseHosts, readPool, type LabHost } from "../hosts/pool";
 import { collect } from "./options";
 import { UsageError } from "./errors";
@@ -46,6 +45,8 @@ export function addEngineCommands(program: Command, setCode: (code: number) => v
         if (host !== null) host.privateKey();
         checkStackTarget(project(), { stack: opts.stack, host });
         if (passphraseSource(project()) === null) throw missingPassphrase(project(), backendUrl(project()));
+        // The Pulumi SDK loads here, not at start-up: --help and render never need it.
+        const { labStackOf, translatingPassphrase } = await import("../engine/stack");
         const stack = await labStackOf(project(), { stack: opts.stack, host });
         try {
           await translatingPassphrase(project(), stack.name, () => run(stack));

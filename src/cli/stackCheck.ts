@@ -4,7 +4,7 @@ import { stringify, YAMLError } from "yaml";
 import type { LabConfig } from "../config/model";
 import { listStacks, settingsFromStackYaml, stackFilePath } from "../config/stackFile";
 import { validateLab } from "../config/validate";
-import { engineStackName, HOST_KEY, targetSettings, type StackTarget } from "../engine/stack";
+import { engineStackName, HOST_KEY, targetSettings, type StackTarget } from "../engine/target";
 import { parseStackDoc, withSettings } from "../engine/workingCopy";
 import { UsageError } from "./errors";
 

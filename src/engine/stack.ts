@@ -2,35 +2,13 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { stackFilePath } from "../config/stackFile";
-import { hostSettings, hostStackName, type LabHost } from "../hosts/pool";
 import { labStack } from "../lab/stackProgram";
 import { backendUrl, engineEnvironment } from "./environment";
+import { engineStackName, HOST_KEY, targetSettings, type StackTarget } from "./target";
 import { isPassphraseFailure, missingPassphrase, passphraseEnvironment, passphraseSource, wrongPassphrase } from "./passphrase";
 import { parseStackDoc, writeProjectOnly, writeWorkingCopy } from "./workingCopy";
 
-/** What the engine runs: a committed stack, on its own host or on a pool or sandbox host, with this run's settings. */
-export interface StackTarget {
-  /** The committed stack: stacks/Pulumi.<stack>.yaml. */
-  readonly stack: string;
-  /** The host the lab goes to instead of the one in the stack file; the engine stack is then `<stack>.<host>`. */
-  readonly host?: LabHost | null;
-  /** offload-lab:benchmark.runId for this run (a new one re-runs the matrix). */
-  readonly runId?: string;
-}
-
-export const HOST_KEY = "offload-lab:hostSshPrivateKey";
-
-export function engineStackName(target: StackTarget): string {
-  return hostStackName(target.stack, target.host ?? null);
-}
-
-/** The plain settings a target puts over the committed ones in the working copy. */
-export function targetSettings(target: StackTarget): Record<string, unknown> {
-  return {
-    ...(target.host ? hostSettings(target.host) : {}),
-    ...(target.runId !== undefined ? { "offload-lab:benchmark.runId": target.runId } : {}),
-  };
-}
+export { engineStackName, HOST_KEY, targetSettings, type StackTarget };
 
 /** The environment of every CLI call for this project: backend, no downloads, the passphrase. */
 export function engineEnvVars(projectDir: string): Record<string, string> {
