@@ -51,7 +51,10 @@ export function guestDomainStep(cfg: LabConfig, after: { network: Step; guestDis
         DOMAIN_TYPE: cfg.libvirt.domainType,
         // Empty: the step picks the host's newest q35 type that keeps USO.
         MACHINE: g.machineType ?? "",
-        USO_ASKED: usoAskedFor({ virtioNetFeatures: g.virtioNetFeatures, uso: cfg.offloads.uso, senders: cfg.matrix.senders }) ? "yes" : "no",
+        // What the machine type can turn off is the device's USO; judged on the device's
+        // properties alone, so an offload or matrix change never touches this step (validation
+        // judges a named type against the whole stack, src/config/rules.ts).
+        USO_ASKED: usoAskedFor({ virtioNetFeatures: g.virtioNetFeatures, uso: {}, senders: [] }) ? "yes" : "no",
         FIRMWARE: g.firmware,
         TPM: g.tpm ? "yes" : "no",
         GUEST_ADDRESS: cfg.network.guestAddress ?? "",
@@ -67,7 +70,7 @@ export function guestDomainStep(cfg: LabConfig, after: { network: Step; guestDis
     triggers: [cfg.libvirt.uri, xml],
     documents: [{ file: "guest-domain.xml", content: xml }],
     effect: {
-      changes: `defines and starts domain ${g.name} (machine type ${g.machineType ?? "the newest q35 type of the host's QEMU that keeps USO"}, its NIC on tap ${g.tapName} in network ${cfg.network.name}, MTU ${cfg.network.mtu})`,
+      changes: `defines and starts domain ${g.name} (${g.machineType === undefined ? "the host's newest q35 machine type that keeps USO" : `machine type ${g.machineType}`}, its NIC on tap ${g.tapName} in network ${cfg.network.name}, MTU ${cfg.network.mtu})`,
       undo: `destroys and undefines domain ${g.name} with its UEFI variables (its disk is the guest-disk step's)`,
     },
     parse: parseDomainOutput,
