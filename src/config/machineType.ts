@@ -13,7 +13,7 @@ export interface MachineUsoVerdict {
   readonly why: string;
 }
 
-const UPSTREAM = /^pc-(?:q35|i440fx)-(\d+)\.(\d+)$/;
+const UPSTREAM = /^pc-(?:q35|i440fx)-(\d+)\.(\d+)(?:\.\d+)?$/;
 const RHEL = /^pc-(?:q35|i440fx)-rhel(\d+)\.(\d+)\.(\d+)$/;
 
 const atLeast = (have: readonly number[], want: readonly number[]): boolean => {
