@@ -231,3 +231,18 @@ describe("the Windows prerequisites", () => {
     expect(script(windows)).toContain("  NetkvmInstalledByLab = $false\n");
   });
 });
+
+describe("the round trip's message with a hostile transport description", () => {
+  it("binds it as exactly itself, and the command stays shellcheck-clean", () => {
+    const hostile = "agent of w$(touch /tmp/ol-pwned)'`id`\n;x";
+    const cfg = everyStack().find((c) => c.stack === "mtu9000-uso-on")!;
+    const t = { kind: "netns" as const, description: hostile, functionDefinition: "guest_exec() { cat >/dev/null; }", secretEnv: {}, hostTools: [] };
+    const create = guestCheckStep(cfg, t, { guestDomain }).create;
+    expect(boundValue(create, "OL_TRANSPORT")).toBe(hostile);
+    expect(shellcheck(create, "bash")).toEqual([]);
+    const r = spawnSync("bash", ["-c", create], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`through ${hostile} (exit 0`);
+    expect(fs.existsSync("/tmp/ol-pwned")).toBe(false);
+  });
+});
