@@ -43,6 +43,15 @@ export const WINDOWS_MTU_MIN = NETKVM_JUMBO_MIN - ETHERNET_HEADER_BYTES;
 export const WINDOWS_MTU_MAX = NETKVM_JUMBO_MAX - ETHERNET_HEADER_BYTES;
 
 export const IPV4_UDP_HEADER_BYTES = 28;
+
+/**
+ * NetKVM's USO MaxOffLoadSize (PARANDIS_MAX_USO_SIZE, 536 × 64 bytes: "kernel has a limitation
+ * of 64 segments, minimal mss in Windows is 536", NetKVM/Common/ndis56common.h) and its
+ * minimum of two segments a send (PARANDIS_MIN_LSO_SEGMENTS): the largest `uso` payload.
+ */
+export const NETKVM_MAX_USO_BYTES = 536 * 64;
+export const NETKVM_MIN_USO_SEGMENTS = 2;
+export const NETKVM_MAX_USO_PAYLOAD = NETKVM_MAX_USO_BYTES / NETKVM_MIN_USO_SEGMENTS;
 export const UDP_PAYLOAD_MIN = 16;
 export const UDP_PAYLOAD_MAX = 65507;
 

@@ -29,8 +29,14 @@ export interface GuestConfig {
   readonly baseImageFormat: "qcow2" | "raw";
   readonly overlayPath: string;
   readonly virtioWinIso?: string;
+  /** Windows: the lab installs NetKVM from the ISO (netkvm-install) before the offloads. */
+  readonly installNetkvm: boolean;
   readonly mac: string;
-  readonly machineType: string;
+  /**
+   * The machine type as configured; undefined: the guest-domain step picks, on the host, the
+   * newest q35 type that keeps USO (its output says which).
+   */
+  readonly machineType?: string;
   readonly firmware: "bios" | "uefi";
   readonly tpm: boolean;
   readonly tapName: string;

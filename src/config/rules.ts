@@ -1,6 +1,17 @@
 import ipaddr from "ipaddr.js";
 import type { ConfigProblem } from "./errors";
-import { IPV4_UDP_HEADER_BYTES, UDP_PAYLOAD_MAX, WINDOWS_MTU_MAX, WINDOWS_MTU_MIN } from "./features";
+import {
+  type EthtoolFeature,
+  IPV4_UDP_HEADER_BYTES,
+  NETKVM_MAX_USO_BYTES,
+  NETKVM_MAX_USO_PAYLOAD,
+  type SenderKind,
+  UDP_PAYLOAD_MAX,
+  type VirtioNetFeature,
+  WINDOWS_MTU_MAX,
+  WINDOWS_MTU_MIN,
+} from "./features";
+import { machineUsoVerdict } from "./machineType";
 import type { NetworkConfig } from "./model";
 import { NAMESPACE } from "./namespace";
 import type { LabSettings } from "./schema";
@@ -47,23 +58,29 @@ const needsKernel = (field: "initrd" | "cmdline"): CrossRule => ({
 });
 
 /**
- * A segmenting sender's datagram must fit one frame: above MTU − 28 there is nothing to
- * segment. A sender that cannot run on this guest, or would send nothing, would yield a cell
- * of zeros that looks like a measurement: refuse it here, saying why.
+ * Senders are planned per payload (src/plan/benchmark/cells.ts, sendersFor): a segmenting
+ * sender runs only for payloads up to MTU − 28, where each datagram fits one frame. A
+ * segmenting sender with no such payload at all would plan no cell: refuse it, saying why.
  */
-const senderFitsFrame = (sender: "gso" | "uso", os: "linux" | "windows", why: string): CrossRule => ({
+const senderHasPayload = (sender: "gso" | "uso", os: "linux" | "windows"): CrossRule => ({
   reads: ["matrix.senders", "matrix.payloads", "guest.os", "network.mtu", "guestOffloads.mtu"],
   check: (s, network) => {
     const index = s.matrix.senders.indexOf(sender);
     if (index < 0 || s.guest.os !== os) return [];
     const limit = (s.guestOffloads.mtu ?? network.mtu) - IPV4_UDP_HEADER_BYTES;
-    const over = (s.matrix.payloads ?? defaultPayloads(network.mtu)).filter((p) => p > limit);
-    if (over.length === 0) return [];
+    const payloads = s.matrix.payloads ?? defaultPayloads(network.mtu);
+    if (payloads.some((p) => p <= limit)) return [];
     return [problem(`matrix.senders.${index}`, sender,
-      `needs every payload at most MTU − 28 = ${limit}: ${why}; payloads above it: ${over.join(", ")} (list them in matrix.payloads without them, or drop ${sender})`)];
+      `needs at least one payload at most MTU − 28 = ${limit} (it runs only for those: above it each datagram would be IP-fragmented, and there is nothing to segment); payloads given: ${payloads.join(", ")}`)];
   },
 });
 
+/**
+ * NetKVM offers USO up to MaxOffLoadSize PARANDIS_MAX_USO_SIZE = 536 × 64 = 34304 bytes per
+ * send, with at least PARANDIS_MIN_LSO_SEGMENTS = 2 segments (NetKVM/Common/ndis56common.h in
+ * virtio-win/kvm-guest-drivers-windows): a `uso` datagram above 34304 / 2 = 17152 bytes cannot
+ * make a USO send at all. Only the payloads the uso sender runs for count (up to MTU − 28).
+ */
 const senderForOs = (sender: "gso" | "uso", os: "linux" | "windows", allowed: string): CrossRule => ({
   reads: ["matrix.senders", "guest.os"],
   check: (s) => {
@@ -71,6 +88,74 @@ const senderForOs = (sender: "gso" | "uso", os: "linux" | "windows", allowed: st
     return index >= 0 && s.guest.os !== os ? [problem(`matrix.senders.${index}`, sender, allowed)] : [];
   },
 });
+
+const usoPayloadFitsNetkvm: CrossRule = {
+  reads: ["matrix.senders", "matrix.payloads", "guest.os", "network.mtu", "guestOffloads.mtu"],
+  check: (s, network) => {
+    const index = s.matrix.senders.indexOf("uso");
+    if (index < 0 || s.guest.os !== "windows") return [];
+    const limit = (s.guestOffloads.mtu ?? network.mtu) - IPV4_UDP_HEADER_BYTES;
+    const over = (s.matrix.payloads ?? defaultPayloads(network.mtu)).filter((p) => p <= limit && p > NETKVM_MAX_USO_PAYLOAD);
+    if (over.length === 0) return [];
+    return [problem(`matrix.senders.${index}`, "uso",
+      `needs every payload it runs for at most ${NETKVM_MAX_USO_PAYLOAD} B: NetKVM's USO MaxOffLoadSize is 536 × 64 = ${NETKVM_MAX_USO_BYTES} B with at least 2 segments a send (NetKVM/Common/ndis56common.h); payloads above it: ${over.join(", ")} (list them without those, or lower the MTU)`)];
+  },
+};
+
+/**
+ * Features of the tap that the kernel grants only after QEMU set the matching TUN_F_* offload,
+ * which QEMU does only for receive offloads the guest driver acknowledged. NetKVM never
+ * acknowledges VIRTIO_NET_F_GUEST_USO4/6 (it implements HOST_USO only: USO is guest transmit)
+ * nor GUEST_ECN (NetKVM/Common/ParaNdis_Common.cpp negotiates GUEST_CSUM, and GUEST_TSO4/6 for
+ * RSC), so with a Windows guest the tap refuses them (Linux drivers/net/tun.c: tun_set_offload
+ * and tun_net_fix_features).
+ */
+const GUEST_RECEIVE_TAP_FEATURES: Readonly<Partial<Record<EthtoolFeature, string>>> = {
+  "tx-udp-segmentation": "needs TUN_F_USO4/6, which QEMU sets only when the guest acknowledges VIRTIO_NET_F_GUEST_USO4/6 (USO towards the guest, host to guest); NetKVM implements HOST_USO only — the Windows guest's USO is guest transmit, set by guestOffloads.uso and virtio-net host_uso",
+  "tx-tcp-ecn-segmentation": "needs TUN_F_TSO_ECN, which QEMU sets only when the guest acknowledges VIRTIO_NET_F_GUEST_ECN, and NetKVM never does",
+};
+
+const tapGuestReceiveOffloads: CrossRule = {
+  reads: ["guest.os", "hostOffloads"],
+  check: (s) => {
+    if (s.guest.os !== "windows") return [];
+    return Object.entries(s.hostOffloads.tap)
+      .filter(([feature, state]) => state === "on" && GUEST_RECEIVE_TAP_FEATURES[feature as EthtoolFeature] !== undefined)
+      .map(([feature, state]) => problem(`hostOffloads.tap.${feature}`, state,
+        `cannot be on with a Windows guest: the tap ${GUEST_RECEIVE_TAP_FEATURES[feature as EthtoolFeature]!}; remove it (or set it off)`));
+  },
+};
+
+/**
+ * RHEL-80313 turned USO off on RHEL machine types pc-q35-rhel9.6.0 and older; upstream QEMU
+ * turns host_uso/guest_uso4/guest_uso6 off on machine types 8.1 and older (hw_compat_8_1).
+ * A name that says which (pc-q35-8.1, pc-q35-rhel9.6.0) is refused here while the stack asks
+ * for USO; an alias such as q35 is resolved and judged on the host (guest-domain).
+ */
+const machineTypeKeepsUso: CrossRule = {
+  reads: ["guest.machineType", "guest.virtioNetFeatures", "guestOffloads.uso", "matrix.senders"],
+  check: (s) => {
+    const machine = s.guest.machineType;
+    if (machine === undefined || !usoAskedFor({ virtioNetFeatures: s.guest.virtioNetFeatures ?? {}, uso: s.guestOffloads.uso ?? {}, senders: s.matrix.senders })) return [];
+    const verdict = machineUsoVerdict(machine);
+    return verdict.keepsUso === false ? [problem("guest.machineType", machine, `turns USO off: ${verdict.why}; the stack asks for USO, so leave guest.machineType unset (the host's newest q35 type that keeps it is chosen) or name one that keeps it`)] : [];
+  },
+};
+
+/** What says whether a stack asks for USO: the device, the guest's offload, the senders. */
+export interface UsoRequest {
+  readonly virtioNetFeatures: Readonly<Partial<Record<VirtioNetFeature, "on" | "off">>>;
+  readonly uso: { readonly ipv4?: boolean; readonly ipv6?: boolean };
+  readonly senders: readonly SenderKind[];
+}
+
+/** Whether the stack asks for USO anywhere: a USO device property, the guest's USO, or a segmenting sender. */
+export function usoAskedFor(r: UsoRequest): boolean {
+  const f = r.virtioNetFeatures;
+  return f.host_uso === "on" || f.guest_uso4 === "on" || f.guest_uso6 === "on"
+    || r.uso.ipv4 === true || r.uso.ipv6 === true
+    || r.senders.some((sender) => sender !== "plain");
+}
 
 export const CROSS_RULES: readonly CrossRule[] = [
   {
@@ -112,6 +197,12 @@ export const CROSS_RULES: readonly CrossRule[] = [
   linuxOnly("linuxInterface", "is only for a Linux guest; a Windows guest takes adapterName"),
   windowsOnly("adapterName", "linuxInterface"),
   {
+    reads: ["guest.os", "guest.installNetkvm"],
+    check: (s) => (s.guest.os === "linux" && s.guest.installNetkvm
+      ? [problem("guest.installNetkvm", true, "is only for a Windows guest: it installs NetKVM from guest.virtioWinIso with pnputil")]
+      : []),
+  },
+  {
     reads: ["guest.os", "guestOffloads.ethtool"],
     check: (s) => (s.guest.os === "windows" && s.guestOffloads.ethtool !== undefined
       ? [problem("guestOffloads.ethtool", s.guestOffloads.ethtool, "is only for a Linux guest; a Windows guest takes uso, lso, rsc, checksum and mtu")]
@@ -142,9 +233,12 @@ export const CROSS_RULES: readonly CrossRule[] = [
       : []),
   },
   senderForOs("gso", "linux", "is for a Linux guest only (iperf3 >= 3.21 --gsro uses Linux UDP_SEGMENT); a Windows guest takes plain or uso"),
-  senderFitsFrame("gso", "linux", "iperf3 --gsro with a larger -l sends nothing at all"),
+  senderHasPayload("gso", "linux"),
   senderForOs("uso", "windows", "is for a Windows guest only (UDP_SEND_MSG_SIZE); a Linux guest takes plain or gso"),
-  senderFitsFrame("uso", "windows", "UDP_SEND_MSG_SIZE is the size of each datagram on the wire, and a larger one is IP-fragmented, not segmented"),
+  senderHasPayload("uso", "windows"),
+  usoPayloadFitsNetkvm,
+  tapGuestReceiveOffloads,
+  machineTypeKeepsUso,
 ];
 
 /** Whether one of two dotted paths is the other or inside it. */

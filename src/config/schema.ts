@@ -158,8 +158,10 @@ export const guestSchema = z.strictObject({
   baseImageFormat: oneOf(["qcow2", "raw"] as const).default("qcow2"),
   overlayDir: absolutePath.default("/var/lib/libvirt/images"),
   virtioWinIso: absolutePath.optional(),
+  /** Windows only: install NetKVM from guest.virtioWinIso before the offloads (netkvm-install). */
+  installNetkvm: bool.default(false),
   mac: mac.optional(),
-  machineType: matching(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a QEMU machine type such as pc-q35-8.2 or q35").optional(),
+  machineType: matching(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a QEMU machine type such as pc-q35-10.0, pc-q35-rhel10.0.0 or q35").optional(),
   firmware: oneOf(["bios", "uefi"] as const).default("bios"),
   tpm: bool.default(false),
   tapName: tapName.default("tap0"),

@@ -10,6 +10,7 @@ import type { GuestOffloadsReadBack } from "../plan/guest-offloads/output";
 import type { HostReadBack } from "../plan/host-offloads/output";
 import type { HostReadiness } from "../plan/host-readiness/output";
 import type { Iperf3Server } from "../plan/iperf3-server/output";
+import type { NetkvmInstallReadBack } from "../plan/netkvm-install/output";
 import type { NetworkOutput } from "../plan/network/output";
 import type { Component } from "../plan/step";
 import { labFingerprint } from "../plan/fingerprint";
@@ -39,6 +40,7 @@ export function buildLab(cfg: LabConfig) {
     disk: Out<DiskOutput>;
     domain: Out<DomainOutput>;
     check: Out<GuestCheckReadBack>;
+    netkvmInstall: Out<NetkvmInstallReadBack | null>;
     network: Out<GuestNetworkReadBack>;
   }>("LabGuest");
   const offloads = component<{
@@ -61,7 +63,13 @@ export function buildLab(cfg: LabConfig) {
 
   host.publish({ readiness: out(plan.hostReadiness) });
   network.publish({ network: out(plan.network) });
-  guest.publish({ disk: out(plan.guestDisk), domain: out(plan.guestDomain), check: out(plan.guestCheck), network: out(plan.guestNetwork) });
+  guest.publish({
+    disk: out(plan.guestDisk),
+    domain: out(plan.guestDomain),
+    check: out(plan.guestCheck),
+    netkvmInstall: plan.netkvmInstall === null ? pulumi.output(null) : out(plan.netkvmInstall),
+    network: out(plan.guestNetwork),
+  });
   offloads.publish({ guest: out(plan.guestOffloads), host: out(plan.hostOffloads) });
   server.publish({ server: out(plan.iperf3Server) });
   benchmark.publish({ run: out(plan.benchmark) });
@@ -70,6 +78,8 @@ export function buildLab(cfg: LabConfig) {
   const fingerprint = pulumi
     .output({
       host: host.outputs.readiness,
+      domain: guest.outputs.domain,
+      netkvmInstall: guest.outputs.netkvmInstall,
       guestOffloads: offloads.outputs.guest,
       hostOffloads: offloads.outputs.host,
       server: server.outputs.server,

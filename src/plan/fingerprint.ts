@@ -1,13 +1,19 @@
 import type { LabConfig } from "../config/model";
 import { fingerprint, type EnvironmentFingerprint } from "../results/fingerprint";
+import type { DomainOutput } from "./guest-domain/output";
 import type { GuestOffloadsReadBack } from "./guest-offloads/output";
 import type { HostReadBack } from "./host-offloads/output";
 import type { HostReadiness } from "./host-readiness/output";
 import type { Iperf3Server } from "./iperf3-server/output";
+import type { NetkvmInstallReadBack } from "./netkvm-install/output";
 
 /** What the steps read back that the fingerprint is made of. */
 export interface LabEvidence {
   readonly host: HostReadiness;
+  /** The running domain: its machine type as libvirt recorded it. */
+  readonly domain: DomainOutput;
+  /** What netkvm-install installed; null when the stack does not install NetKVM. */
+  readonly netkvmInstall: NetkvmInstallReadBack | null;
   readonly guestOffloads: GuestOffloadsReadBack;
   readonly hostOffloads: HostReadBack;
   readonly server: Iperf3Server;
@@ -32,9 +38,10 @@ export function labFingerprint(cfg: LabConfig, e: LabEvidence): EnvironmentFinge
     hostKernel: e.host.kernel,
     qemuVersion: e.host.qemu,
     libvirtVersion: e.host.libvirt,
-    machineType: cfg.guest.machineType,
-    // The ISO carries no version the guest can read reliably; the driver NetKVM runs with does.
-    virtioWinVersion: null,
+    // What the guest really runs: the host's choice when guest.machineType is unset, an alias resolved.
+    machineType: e.domain.machineType ?? cfg.guest.machineType ?? null,
+    // Known when the lab installed NetKVM from the ISO (its volume label); else null.
+    virtioWinVersion: e.netkvmInstall?.virtioWinVersion ?? null,
     netkvmDriverVersion: g.os === "windows" ? g.driverVersion : null,
     iperf3Host: e.server.version,
     iperf3Guest: e.guestIperf3,

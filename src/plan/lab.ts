@@ -17,6 +17,8 @@ import { hostReadinessStep } from "./host-readiness/step";
 import type { HostReadiness } from "./host-readiness/output";
 import { iperf3ServerStep } from "./iperf3-server/step";
 import type { Iperf3Server } from "./iperf3-server/output";
+import { netkvmInstallStep } from "./netkvm-install/step";
+import type { NetkvmInstallReadBack } from "./netkvm-install/output";
 import { networkStep } from "./network/step";
 import type { NetworkOutput } from "./network/output";
 import type { Step } from "./step";
@@ -31,6 +33,8 @@ export interface LabPlan {
   readonly guestDisk: Step<DiskOutput>;
   readonly guestDomain: Step<DomainOutput>;
   readonly guestCheck: Step<GuestCheckReadBack>;
+  /** Installs NetKVM from the ISO (guest.installNetkvm, Windows only); null when not asked. */
+  readonly netkvmInstall: Step<NetkvmInstallReadBack> | null;
   readonly guestOffloads: Step<GuestOffloadsReadBack>;
   readonly hostOffloads: Step<HostReadBack>;
   readonly guestNetwork: Step<GuestNetworkReadBack>;
@@ -50,16 +54,20 @@ export function planLab(cfg: LabConfig, transport: Transport = transportFor(cfg)
   const guestDisk = guestDiskStep(cfg, { hostReadiness });
   const guestDomain = guestDomainStep(cfg, { network, guestDisk });
   const guestCheck = guestCheckStep(cfg, transport, { guestDomain });
-  const guestOffloads = guestOffloadsStep(cfg, transport, { guestDomain, guestCheck });
+  // After guest-check: the transport's round trip is proven first, and a missing NetKVM is
+  // what this step is for, so guest-check does not fail on it when the lab installs it.
+  const netkvmInstall = cfg.guest.installNetkvm ? netkvmInstallStep(cfg, transport, { guestDomain, guestCheck }) : null;
+  const guestOffloads = guestOffloadsStep(cfg, transport, { guestDomain, guestCheck, ...(netkvmInstall === null ? {} : { netkvmInstall }) });
   const hostOffloads = hostOffloadsStep(cfg, { guestDomain });
   const guestNetwork = guestNetworkStep(cfg, transport, { guestOffloads });
   const iperf3Server = iperf3ServerStep(cfg, { network });
   const benchmark = benchmarkStep(cfg, transport, { iperf3Server, guestOffloads, hostOffloads, guestNetwork });
   const steps: Step[] = [
-    hostReadiness, network, guestDisk, guestDomain, guestCheck, guestOffloads, hostOffloads, guestNetwork, iperf3Server, benchmark,
+    hostReadiness, network, guestDisk, guestDomain, guestCheck, ...(netkvmInstall === null ? [] : [netkvmInstall]),
+    guestOffloads, hostOffloads, guestNetwork, iperf3Server, benchmark,
   ];
   checkPlan(steps);
-  return { transport, hostReadiness, network, guestDisk, guestDomain, guestCheck, guestOffloads, hostOffloads, guestNetwork, iperf3Server, benchmark, steps };
+  return { transport, hostReadiness, network, guestDisk, guestDomain, guestCheck, netkvmInstall, guestOffloads, hostOffloads, guestNetwork, iperf3Server, benchmark, steps };
 }
 
 /** A broken plan is a bug in plan/, caught before anything reaches a host. */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, type ConfigProblem } from "../../src/config/errors";
 import { SecretValue } from "../../src/config/secret";
+import { loadStack } from "../../src/config/stackFile";
 import { validateLab } from "../../src/config/validate";
+import { PROJECT } from "../support/stacks";
 
 const linuxGuest = { os: "linux", name: "g1", baseImage: "/images/base.qcow2" };
 const windowsGuest = { os: "windows", name: "w1", baseImage: "/images/win.qcow2", virtioWinIso: "/iso/virtio-win.iso" };
@@ -54,9 +56,10 @@ describe("defaults", () => {
     expect(validateLab("s", { guest: linuxGuest }).guest.mac).toBe(validateLab("s", { guest: linuxGuest }).guest.mac);
   });
 
-  it("defaults a Windows guest to a q35 machine new enough for USO and its iperf3.exe path", () => {
+  it("leaves the machine type to the host (guest-domain picks the newest q35 that keeps USO), and defaults iperf3.exe's path", () => {
     const cfg = validateLab("s", { guest: windowsGuest });
-    expect(cfg.guest.machineType).toBe("pc-q35-8.2");
+    expect(cfg.guest.machineType).toBeUndefined();
+    expect(cfg.guest.installNetkvm).toBe(false);
     expect(cfg.guest.iperf3Path).toBe("C:\\iperf3\\iperf3.exe");
   });
 });
@@ -234,17 +237,16 @@ describe("matrix.senders", () => {
     expect(p.allowed).toContain(allowed);
   });
 
-  it("refuses gso with a payload above MTU − 28, naming the limit and why", () => {
-    const p = onlyProblem({ guest: linuxGuest, network: { mtu: 1500 }, matrix: { payloads: [1472, 8972], senders: ["plain", "gso"] } });
-    expect(p.key).toBe("offload-lab:matrix.senders.1");
-    expect(p.value).toBe("gso");
-    expect(p.allowed).toContain("at most MTU − 28 = 1472");
-    expect(p.allowed).toContain("sends nothing at all");
-    expect(p.allowed).toContain("8972");
+  it("plans gso per payload: a payload above MTU − 28 is no longer refused, only a gso with no payload it can send", () => {
+    expect(validateLab("s", { guest: linuxGuest, network: { mtu: 1500 }, matrix: { payloads: [1472, 8972], senders: ["plain", "gso"] } }).matrix.senders).toEqual(["plain", "gso"]);
+    expect(validateLab("s", { guest: linuxGuest, matrix: { senders: ["gso"] } }).matrix.payloads).toEqual([1472, 65507]);
+    const p = onlyProblem({ guest: linuxGuest, network: { mtu: 1500 }, matrix: { payloads: [8972, 65507], senders: ["plain", "gso"] } });
+    expect(p).toMatchObject({ key: "offload-lab:matrix.senders.1", value: "gso" });
+    expect(p.allowed).toContain("needs at least one payload at most MTU − 28 = 1472");
+    expect(p.allowed).toContain("payloads given: 8972, 65507");
   });
 
-  it("counts the default payloads (which include 65507) against gso, and the guest's MTU", () => {
-    expect(onlyProblem({ guest: linuxGuest, matrix: { senders: ["gso"] } }).allowed).toContain("65507");
+  it("counts the guest's MTU for the limit", () => {
     expect(onlyProblem({ guest: linuxGuest, guestOffloads: { mtu: 1400 }, matrix: gsoMatrix }).allowed).toContain("MTU − 28 = 1372");
     expect(validateLab("s", { guest: linuxGuest, network: { mtu: 9000 }, matrix: { payloads: [1472, 8972], senders: ["gso"] } }).matrix.senders).toEqual(["gso"]);
   });
@@ -257,5 +259,44 @@ describe("matrix.senders", () => {
     expect(uso).toMatchObject({ key: "offload-lab:matrix.senders.0", value: "uso" });
     expect(uso.allowed).toContain("Windows guest only");
     expect(uso.allowed).toContain("plain or gso");
+  });
+});
+
+// Issue 18 item 1: the tap's USO is host-to-guest USO, which NetKVM never acknowledges.
+describe("host offloads for a Windows guest", () => {
+  it("refuses tap tx-udp-segmentation and tx-tcp-ecn-segmentation on, explaining guest-receive USO", () => {
+    const problems = (() => {
+      try {
+        validateLab("s", { guest: windowsGuest, hostOffloads: { tap: { "tx-udp-segmentation": "on", "tx-tcp-ecn-segmentation": "on", "rx-gro": "on" } } });
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+      return [];
+    })();
+    expect(problems.map((p) => [p.key, p.value])).toEqual([
+      ["offload-lab:hostOffloads.tap.tx-udp-segmentation", "on"],
+      ["offload-lab:hostOffloads.tap.tx-tcp-ecn-segmentation", "on"],
+    ]);
+    expect(problems[0]!.allowed).toBe("cannot be on with a Windows guest: the tap needs TUN_F_USO4/6, which QEMU sets only when the guest acknowledges VIRTIO_NET_F_GUEST_USO4/6 (USO towards the guest, host to guest); NetKVM implements HOST_USO only — the Windows guest's USO is guest transmit, set by guestOffloads.uso and virtio-net host_uso; remove it (or set it off)");
+  });
+
+  it("lets it off, and lets a Linux guest have it on", () => {
+    expect(validateLab("s", { guest: windowsGuest, hostOffloads: { tap: { "tx-udp-segmentation": "off" } } }).hostOffloads.tap).toEqual({ "tx-udp-segmentation": "off" });
+    expect(validateLab("s", { guest: linuxGuest, hostOffloads: { tap: { "tx-udp-segmentation": "on" } } }).hostOffloads.tap).toEqual({ "tx-udp-segmentation": "on" });
+  });
+
+  it("no Windows stack asks for it", () => {
+    for (const stack of ["mtu1500-uso-off", "mtu1500-uso-on", "mtu9000-uso-off", "mtu9000-uso-on"]) {
+      expect(loadStack(PROJECT, stack).hostOffloads.tap, stack).toEqual({});
+    }
+  });
+});
+
+describe("guest.installNetkvm", () => {
+  it("is for a Windows guest only", () => {
+    expect(validateLab("s", { guest: { ...windowsGuest, installNetkvm: true } }).guest.installNetkvm).toBe(true);
+    const p = onlyProblem({ guest: { ...linuxGuest, installNetkvm: true } });
+    expect(p).toMatchObject({ key: "offload-lab:guest.installNetkvm", value: true });
+    expect(p.allowed).toContain("only for a Windows guest");
   });
 });

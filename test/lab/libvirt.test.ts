@@ -86,7 +86,8 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
       libvirt: { domainType: "qemu", ...over.libvirt },
       network: { mode: "dedicated", name: "ol-test", bridge: "oltbr0", cidr: "10.88.0.0/24", mtu: 9000, ...over.network },
       guest: {
-        os: "windows", name: "ol-test-guest", vcpus: 1, memoryMiB: 256, machineType: "q35",
+        // No machineType: the guest-domain step picks the host's newest q35 type that keeps USO.
+        os: "windows", name: "ol-test-guest", vcpus: 1, memoryMiB: 256,
         baseImage: base, overlayDir: path.join(dir, HOSTILE_DIR, "overlays"), virtioWinIso: iso,
         tapName: "oltap0", queues: 2, virtioNetFeatures: { mrg_rxbuf: "off" }, ...over.guest,
       },
@@ -298,14 +299,24 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
       run(diskStep(cfg()).create);
     });
 
-    it("starts under TCG with its tap at the network MTU and QEMU's NIC as configured", () => {
+    /** The newest pc-q35-X.Y this host's libvirt lists (virsh capabilities), computed here apart from machine-lib.sh. */
+    const newestQ35 = () => [...lv.virsh(["capabilities"]).matchAll(/>(pc-q35-(\d+)\.(\d+))</g)]
+      .sort((a, b) => Number(b[2]) - Number(a[2]) || Number(b[3]) - Number(a[3]))[0]![1];
+
+    it("starts under TCG with its tap at the network MTU and QEMU's NIC as configured, on the machine type the host chose", () => {
       const c = cfg();
+      expect(c.guest.machineType).toBeUndefined();
       const out = parseDomainOutput(run(domainStep(c).create));
+      // QEMU 10.0.2 from bookworm-backports: pc-q35-10.0 keeps USO (8.2 and newer do).
+      expect(newestQ35()).toBe("pc-q35-10.0");
       expect(out).toEqual({
         domain: "ol-test-guest", state: "running", tap: "oltap0", tapMtu: 9000, bridge: "oltbr0",
         mac: c.guest.mac, guestAddress: "10.88.0.10",
         device: { host_mtu: 9000, mac: c.guest.mac, mq: true, mrg_rxbuf: false },
+        machineType: newestQ35(), machineTypeFrom: "host",
       });
+      // The XML as defined carries the choice (xmlstarlet wrote it in before `virsh define`).
+      expect(lv.virsh(["dumpxml", "--inactive", "ol-test-guest"])).toContain(`machine='${newestQ35()}'`);
       expect(sysNet("oltap0")).toBe("9000");
       expect(lv.exec(["readlink", "/sys/class/net/oltap0/master"]).trim()).toMatch(/\/oltbr0$/);
       expect(validates(lv.virsh(["dumpxml", "ol-test-guest"]), "domain")).toBe(true);
@@ -331,6 +342,14 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
       lv.exec(["ip", "link", "set", "oltap0", "mtu", "1500"]);
       expect(runFailing(domainStep(cfg()).create)).toContain("tap oltap0 has MTU 1500, configured 9000");
       lv.exec(["ip", "link", "set", "oltap0", "mtu", "9000"]);
+    });
+
+    it("refuses, before defining anything, a named machine type that turns USO off while the device asks for USO", () => {
+      // Validation refuses this name already; the host judges what it runs, aliases resolved.
+      const c = labConfig({ guest: { name: "ol-other", virtioNetFeatures: { host_uso: "on" } } });
+      const old: LabConfig = { ...c, guest: { ...c.guest, machineType: "pc-q35-8.1" } };
+      expect(runFailing(domainStep(old).create)).toContain("machine type pc-q35-8.1 (pc-q35-8.1) turns USO off (upstream QEMU 8.1 and older: hw_compat_8_1");
+      expect(lv.virsh(["list", "--all", "--name"])).not.toContain("ol-other");
     });
 
     it("fails before defining anything when QEMU lacks the machine type", () => {
@@ -363,13 +382,13 @@ describe.skipIf(skipReason !== "")("libvirt layer on a real libvirtd (TCG, in a 
         `case " $* " in *" domcapabilities "*) ${virsh} "$@" | grep -v '<value>efi</value>' ;; *) exec ${virsh} "$@" ;; esac`,
         "",
       ].join("\n"), { mode: 0o755 });
-      expect(runFailing(`PATH=${noOvmf}:$PATH\n${domainStep(uefi).create}`)).toContain("finds no UEFI firmware for q35");
+      expect(runFailing(`PATH=${noOvmf}:$PATH\n${domainStep(uefi).create}`)).toMatch(/finds no UEFI firmware for pc-q35-\d+\.\d+/);
       // This host as one without swtpm: with the real capabilities, the firmware check passes first.
       const noSwtpm = `PATH=${pathWithout("swtpm")}\n${domainStep(tpm).create}`;
       if (caps.includes("<value>efi</value>")) {
         expect(runFailing(noSwtpm)).toContain("guest.tpm needs swtpm");
       } else {
-        expect(runFailing(noSwtpm)).toContain("finds no UEFI firmware for q35");
+        expect(runFailing(noSwtpm)).toMatch(/finds no UEFI firmware for pc-q35-\d+\.\d+/);
       }
       expect(lv.virsh(["list", "--all", "--name"])).not.toContain("ol-other");
     });

@@ -71,6 +71,19 @@ describe.skipIf(skipReason !== "" || windowsStacks.length === 0)("Windows stacks
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The machine type guest-domain picks here: machine-lib.sh over this libvirt's `virsh capabilities`. */
+  let chosen: string | undefined;
+  const hostMachine = (): string => {
+    if (chosen !== undefined) return chosen;
+    const caps = path.join(dir, "capabilities.xml");
+    fs.writeFileSync(caps, lv.virsh(["capabilities"]));
+    const lib = fs.readFileSync(path.join(PROJECT, "src", "plan", "guest-domain", "machine-lib.sh"), "utf8");
+    chosen = execFileSync("bash", ["-c", `set -euo pipefail\n${lib}\nol_machines_from_capabilities "$1" | ol_newest_uso_q35`, "bash", caps], { encoding: "utf8" }).trim();
+    // QEMU 10.0.2 from bookworm-backports, as libvirt lists it.
+    expect(chosen).toBe("pc-q35-10.0");
+    return chosen;
+  };
+
   const qomGet = (domain: string, property: string): unknown =>
     JSON.parse(lv.virsh(["qemu-monitor-command", domain, JSON.stringify({ execute: "qom-get", arguments: { path: `/machine/peripheral/${NIC_ALIAS}`, property } })])).return;
 
@@ -89,8 +102,11 @@ describe.skipIf(skipReason !== "" || windowsStacks.length === 0)("Windows stacks
           ...(c.features ? { virtioNetFeatures: c.features } : {}),
         },
       };
-      const cfg = validateLab(c.stack, settings);
-      expect(cfg.guest.os).toBe("windows");
+      const stackCfg = validateLab(c.stack, settings);
+      expect(stackCfg.guest.os).toBe("windows");
+      // The stacks leave the machine type to the host: what the guest-domain step would write in.
+      expect(stackCfg.guest.machineType).toBeUndefined();
+      const cfg = { ...stackCfg, guest: { ...stackCfg.guest, machineType: hostMachine() } };
       fs.mkdirSync(path.dirname(cfg.guest.overlayPath), { recursive: true });
       fs.rmSync(cfg.guest.overlayPath, { force: true });
       execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", cfg.guest.overlayPath, "1G"]);

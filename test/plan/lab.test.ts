@@ -49,3 +49,18 @@ describe("a plan", () => {
     expect(() => checkPlan([a, step("a")])).toThrow("plan has two steps named a");
   });
 });
+
+// Issue 18 item 7 of the brief: netkvm-install is reachable from a stack.
+describe("netkvm-install in the plan", () => {
+  const base = loadStack(ROOT, "mtu9000-uso-on");
+
+  it("is planned only with guest.installNetkvm, after guest-check and before guest-offloads, which waits for it", () => {
+    expect(planLab(base).netkvmInstall).toBeNull();
+    expect(planLab(base).steps.map((s) => s.name)).not.toContain("netkvm-install");
+    const plan = planLab({ ...base, guest: { ...base.guest, installNetkvm: true } });
+    const names = plan.steps.map((s) => s.name);
+    expect(names.slice(names.indexOf("guest-check"), names.indexOf("guest-offloads") + 1)).toEqual(["guest-check", "netkvm-install", "guest-offloads"]);
+    expect(plan.netkvmInstall!.dependsOn).toEqual([plan.guestDomain, plan.guestCheck]);
+    expect(plan.guestOffloads.dependsOn).toContain(plan.netkvmInstall);
+  });
+});

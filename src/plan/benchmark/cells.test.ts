@@ -4,7 +4,7 @@ import { loadStack } from "../../config/stackFile";
 import { validateLab } from "../../config/validate";
 import { cellId } from "../../results/cell";
 import { importIperf3 } from "../../results/importIperf3";
-import { planCells } from "./cells";
+import { planCells, sendersFor, skippedSenders } from "./cells";
 import { iperf3ClientArgs } from "./guestCell";
 
 const windowsGuest = {
@@ -70,9 +70,31 @@ describe("planCells", () => {
     for (const stack of ["linux-uso-off", "linux-uso-on", "mtu1500-uso-off", "mtu1500-uso-on", "mtu9000-uso-off", "mtu9000-uso-on"]) {
       const cfg = loadStack(ROOT, stack);
       const ids = planCells(cfg).map((c) => c.id);
-      expect(new Set(ids).size, stack).toBe(cfg.matrix.payloads.length * cfg.matrix.senders.length * cfg.matrix.repetitions * cfg.matrix.bitrates.length);
+      const perPayload = cfg.matrix.payloads.map((p) => sendersFor(p, cfg).length).reduce((a, b) => a + b, 0);
+      expect(new Set(ids).size, stack).toBe(perPayload * cfg.matrix.repetitions * cfg.matrix.bitrates.length);
       expect(ids.every((id) => id.includes(cfg.variant)), stack).toBe(true);
     }
+  });
+});
+
+describe("senders per payload (issue 18 item 5)", () => {
+  it("plans plain for every payload and a segmenting sender only up to MTU − 28, and says what it left out", () => {
+    for (const [stack, mtu] of [["mtu1500-uso-on", 1500], ["mtu9000-uso-off", 9000]] as const) {
+      const cfg = loadStack(ROOT, stack);
+      expect(cfg.matrix.senders).toEqual(["plain", "uso"]);
+      expect(sendersFor(mtu - 28, cfg)).toEqual(["plain", "uso"]);
+      expect(sendersFor(mtu - 27, cfg)).toEqual(["plain"]);
+      expect(sendersFor(65507, cfg)).toEqual(["plain"]);
+      const cells = planCells(cfg);
+      expect(cells.filter((c) => c.sender === "uso").map((c) => c.payloadBytes)).toEqual([mtu - 28, mtu - 28, mtu - 28]);
+      expect(cells.filter((c) => c.sender === "plain").map((c) => c.payloadBytes)).toEqual([mtu - 28, mtu - 28, mtu - 28, 65507, 65507, 65507]);
+      expect(cells.filter((c) => c.sender === "uso").every((c) => !c.fragmented)).toBe(true);
+      expect(skippedSenders(cfg)).toEqual([{ payloadBytes: 65507, sender: "uso", reason: `above MTU − 28 = ${mtu - 28}: IP-fragmented, nothing to segment` }]);
+    }
+    const linux = loadStack(ROOT, "linux-uso-on");
+    const wide = { ...linux, matrix: { ...linux.matrix, payloads: [1472, 8972] } };
+    expect(planCells(wide).filter((c) => c.payloadBytes === 8972).map((c) => c.sender)).toEqual(["plain", "plain"]);
+    expect(skippedSenders(wide)).toEqual([{ payloadBytes: 8972, sender: "gso", reason: "above MTU − 28 = 1472: IP-fragmented, nothing to segment" }]);
   });
 });
 

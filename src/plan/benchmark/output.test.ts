@@ -18,7 +18,9 @@ const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 const stand = { name: "stand-in" } as Step;
 const after = { iperf3Server: stand, guestOffloads: stand, hostOffloads: stand, guestNetwork: stand };
 const transport = { kind: "netns" as const, description: "unused", functionDefinition: "guest_exec() { sh -s; }", secretEnv: {}, hostTools: [] };
-const cfg = loadStack(PROJECT, "mtu9000-uso-on");
+// The iperf3 cells of the stack (its uso cells have their own parser, usoSender.test.ts).
+const stack = loadStack(PROJECT, "mtu9000-uso-on");
+const cfg = { ...stack, matrix: { ...stack.matrix, senders: ["plain" as const] } };
 const cells = planCells(cfg);
 /** The step's own parser: the cells planned for the config. */
 const parseBenchmarkOutput = (stdout: string) => benchmarkStep(cfg, transport, after).parse(stdout).cells;

@@ -3,6 +3,7 @@ import { cellResult } from "../../results/benchmarkCell";
 import type { Cell, CellResult } from "../../results/cell";
 import { type TapCounts, cellEvidence, counterDelta } from "../../results/evidence";
 import { type Iperf3Run, parseIperf3 } from "../../results/iperf3";
+import type { SkippedSender } from "./cells";
 import { usoReceiverCounts, usoRun } from "./usoSender";
 
 /**
@@ -42,6 +43,8 @@ export interface BenchmarkOutput {
   readonly cells: CellResult[];
   /** `start.version` of the first cell whose iperf3 said it, e.g. `iperf 3.22`; null when none did. */
   readonly guestIperf3: string | null;
+  /** Senders not planned for a payload (cells.ts sendersFor): a segmenting sender above MTU − 28. */
+  readonly skipped?: readonly SkippedSender[];
 }
 
 /** What the guest cell script printed, split into the sender's output and NetKVM counters. */

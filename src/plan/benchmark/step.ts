@@ -3,7 +3,7 @@ import { scriptFile } from "../script/files";
 import { hostScript } from "../script/hostScript";
 import type { Step } from "../step";
 import type { Transport } from "../transport/transport";
-import { planCells } from "./cells";
+import { planCells, skippedSenders } from "./cells";
 import { CELL_GRACE_SECONDS, guestCellScript } from "./guestCell";
 import { type BenchmarkOutput, parseBenchmark } from "./output";
 import { USO_DATAGRAM_MAGIC } from "./windowsCell";
@@ -66,6 +66,8 @@ export function benchmarkStep(
     },
   });
   const capture = cfg.capture.enabled ? `, capturing the guest's frames above MTU + 14 on ${cfg.guest.tapName}` : "";
+  const skipped = skippedSenders(cfg);
+  const notPlanned = skipped.length === 0 ? "" : `; not planned: ${skipped.map((s) => `${s.sender} at ${s.payloadBytes} B`).join(", ")} (above MTU − 28: IP-fragmented, nothing to segment)`;
   return {
     name: "benchmark",
     component: "Benchmark",
@@ -76,8 +78,8 @@ export function benchmarkStep(
     triggers: benchmarkTriggers(cfg, transport),
     secretEnv: transport.secretEnv,
     effect: {
-      changes: `runs ${cells.length} iperf3 cells from the guest to ${cfg.network.hostAddress}:${cfg.iperf3.port}${capture}; leaves nothing behind`,
+      changes: `runs ${cells.length} iperf3 cells from the guest to ${cfg.network.hostAddress}:${cfg.iperf3.port}${capture}${notPlanned}; leaves nothing behind`,
     },
-    parse: (stdout) => parseBenchmark(stdout, cells),
+    parse: (stdout) => ({ ...parseBenchmark(stdout, cells), ...(skipped.length === 0 ? {} : { skipped }) }),
   };
 }

@@ -2,8 +2,10 @@ import { z } from "zod";
 import type { Iperf3Run } from "../../results/iperf3";
 
 // The Windows `uso` sender's JSON (windows-uso-cell.ps1) and its host receiver's counts
-// (uso-receiver.py), as one run with the fields an iperf3 run has. No jitter and no CPU
-// figures: the sender measures neither.
+// (uso-receiver.py), as one run with the fields an iperf3 run has: receiver throughput, loss,
+// out-of-order and jitter (RFC 3550, from the send times the datagrams carry, as iperf3
+// computes it) from the receiver; the sender's own CPU (its process's TotalProcessorTime over
+// the sending) as the guest CPU, as iperf3's host_total is. No host CPU figure.
 
 const senderOutput = z.object({
   sender: z.literal("uso"),
@@ -13,6 +15,10 @@ const senderOutput = z.object({
   datagrams: z.number(),
   bytes: z.number(),
   seconds: z.number(),
+  /** TotalProcessorTime of the sender's process over the sending. */
+  cpuSeconds: z.number(),
+  /** How it held the bitrate: a high-resolution waitable timer, a spin (its CPU counted), or none at bitrate 0. */
+  pacing: z.enum(["high-resolution-timer", "spin", "none"]),
   error: z.string().nullable(),
 });
 
@@ -23,6 +29,12 @@ export const usoReceiverCounts = z.object({
   maxSequence: z.number(),
   outOfOrder: z.number(),
   seconds: z.number(),
+  /** RFC 3550 jitter over the datagrams that carried a send time; null when none did. */
+  jitterMs: z.number().nullable(),
+  /** The receive buffer asked for, the one the kernel gave (getsockopt), and the option that set it. */
+  requestedBufferBytes: z.number(),
+  bufferBytes: z.number(),
+  bufferOption: z.enum(["SO_RCVBUFFORCE", "SO_RCVBUF"]),
 });
 
 export type UsoReceiverCounts = z.output<typeof usoReceiverCounts>;
@@ -50,7 +62,13 @@ export function usoRun(senderText: string, receiver: UsoReceiverCounts | undefin
   const sent = senderOutput.safeParse(doc);
   if (!sent.success) return run(`the uso sender's JSON is not its report: ${sent.error.issues[0]?.message ?? ""}`);
   const s = sent.data;
-  const base = { payloadBytes: s.messageSize, durationSeconds, senderBps: s.seconds > 0 ? (s.bytes * 8) / s.seconds : null, packets: s.datagrams };
+  const base = {
+    payloadBytes: s.messageSize,
+    durationSeconds,
+    senderBps: s.seconds > 0 ? (s.bytes * 8) / s.seconds : null,
+    packets: s.datagrams,
+    localCpuPercent: s.seconds > 0 ? (100 * s.cpuSeconds) / s.seconds : null,
+  };
   if (s.error !== null) return run(s.error, base);
   if (receiver === undefined) return run("the host's uso receiver reported nothing (see the benchmark step's stderr)", base);
   const r = receiver;
@@ -61,5 +79,6 @@ export function usoRun(senderText: string, receiver: UsoReceiverCounts | undefin
     lostPackets: lost,
     lossPercent: s.datagrams > 0 ? (100 * lost) / s.datagrams : null,
     outOfOrder: r.outOfOrder,
+    jitterMs: r.jitterMs,
   });
 }

@@ -1,3 +1,4 @@
+import { NETKVM_MAX_USO_BYTES, NETKVM_MAX_USO_PAYLOAD, NETKVM_MIN_USO_SEGMENTS } from "../../config/features";
 import type { LabConfig } from "../../config/model";
 import type { Cell } from "../../results/cell";
 import { scriptFile } from "../script/files";
@@ -24,16 +25,20 @@ export function guestDeadlineSeconds(hostLimitSeconds: number): number {
   return hostLimitSeconds - GUEST_DEADLINE_MARGIN_SECONDS;
 }
 
-/**
- * NetKVM's USO MaxOffLoadSize (PARANDIS_MAX_USO_SIZE, 536 × 64 bytes, NetKVM/Common/
- * ndis56common.h) and its minimum of two segments: one send stays within what the driver
- * offers, or Windows would have to cut it up before the driver sees it.
- */
-export const NETKVM_MAX_USO_BYTES = 536 * 64;
+export { NETKVM_MAX_USO_BYTES } from "../../config/features";
 
-/** Datagrams per send of the USO sender for a payload. */
+/**
+ * Datagrams per send of the USO sender for a payload: as many as fit NetKVM's USO
+ * MaxOffLoadSize (PARANDIS_MAX_USO_SIZE, 536 × 64 bytes, NetKVM/Common/ndis56common.h), at
+ * least its two segments, so one send stays within what the driver offers and Windows need
+ * not cut it up before the driver sees it. Validation keeps uso payloads within 17152 B
+ * (src/config/rules.ts); a larger one here is a bug.
+ */
 export function usoSegmentsPerSend(payloadBytes: number): number {
-  return Math.max(2, Math.floor(NETKVM_MAX_USO_BYTES / payloadBytes));
+  if (payloadBytes > NETKVM_MAX_USO_PAYLOAD) {
+    throw new Error(`a uso payload of ${payloadBytes} B exceeds ${NETKVM_MAX_USO_PAYLOAD} B: ${NETKVM_MIN_USO_SEGMENTS} segments would not fit NetKVM's ${NETKVM_MAX_USO_BYTES} B`);
+  }
+  return Math.floor(NETKVM_MAX_USO_BYTES / payloadBytes);
 }
 
 /** The 8 bytes after each datagram's sequence number, so the receiver counts only the lab's. */

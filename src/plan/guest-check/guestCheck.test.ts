@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/errors";
@@ -149,4 +150,99 @@ describe("hostile strings in the guest check", () => {
       expect(seen).toBe(3);
     });
   }
+});
+
+// Issue 18 item 4: the guest's prerequisites, checked first.
+describe("guest-check's round trip, its very first action", () => {
+  const linux = everyStack().find((c) => c.stack === "linux-uso-on")!;
+  const windows = everyStack().find((c) => c.stack === "mtu9000-uso-on")!;
+  const transport = (body: string) => ({ kind: "netns" as const, description: "a stand-in transport", functionDefinition: `guest_exec() { ${body}; }`, secretEnv: {}, hostTools: [] });
+  const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ol-round-trip-")), "ran");
+  const stepWith = (t: ReturnType<typeof transport>, cfg: LabConfig = linux) =>
+    guestCheckStep({ ...cfg, guest: { ...cfg.guest, iperf3Path: "/nonexistent" } }, t, { guestDomain });
+
+  it("comes before the step's own script, in the host command of both guest kinds", () => {
+    for (const cfg of [linux, windows]) {
+      const create = checkOf(cfg).create;
+      const roundTrip = create.indexOf("ol_round_trip \"offload-lab round trip: stdin in, stdout out\" <<'OFFLOAD_LAB_ROUND_TRIP_");
+      expect(roundTrip, cfg.stack).toBeGreaterThan(0);
+      expect(roundTrip).toBeLessThan(create.indexOf("guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_"));
+    }
+    expect(checkOf(windows).create).toContain("\n[Console]::Out.WriteLine('offload-lab round trip: stdin in, stdout out')\n");
+    expect(checkOf(linux).create).toContain("\necho 'offload-lab round trip: stdin in, stdout out'\n");
+  });
+
+  it("passes through a transport that carries stdin in and stdout back, then runs the check", () => {
+    // sh -s reads the guest script from stdin, as the agent's /bin/sh -s and the loader do.
+    const r = spawnSync("bash", ["-c", stepWith(transport("sh -s")).create], { encoding: "utf8" });
+    expect(r.stderr).not.toContain("could not run a one-line script");
+    // The check itself ran (and found the iperf3 path missing).
+    expect(r.stdout).toContain('"iperf3Path":"/nonexistent"');
+    expect(shellcheck(stepWith(transport("sh -s")).create, "bash")).toEqual([]);
+  });
+
+  it("stops with what to do when the transport loses stdin, and runs nothing after it", () => {
+    const lost = transport(`cat >/dev/null; sh -c 'touch ${marker}; true' </dev/null`);
+    const r = spawnSync("bash", ["-c", stepWith(lost).create], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("offload-lab: the first guest step could not run a one-line script through a stand-in transport (exit 0, printed '';");
+    expect(r.stderr).toContain("pass guest-exec input-data to the program's stdin; if it does not, use guest.access ssh (docs/windows-guest.md)");
+    expect(r.stdout).toBe("");
+    // One guest_exec (the round trip); the check's own never started.
+    expect(fs.existsSync(marker)).toBe(true);
+    fs.rmSync(marker);
+    const failing = transport("cat >/dev/null; echo 'agent: not connected' >&2; return 125");
+    const f = spawnSync("bash", ["-c", stepWith(failing).create], { encoding: "utf8" });
+    expect(f.status).toBe(1);
+    expect(f.stderr).toContain("(exit 125, printed ''; stderr: agent: not connected )");
+  });
+});
+
+describe("the Windows prerequisites", () => {
+  const windows = everyStack().find((c) => c.stack === "mtu9000-uso-on")!;
+  const script = (cfg: LabConfig) => checkOf(cfg).guest!.script;
+
+  it("asks for build 19041 when the stack sends with uso or sets the guest's USO, and for no build otherwise", () => {
+    expect(script(windows)).toContain("  MinimumBuild = 19041\n");
+    const plainOff: LabConfig = { ...windows, matrix: { ...windows.matrix, senders: ["plain"] }, offloads: { ...windows.offloads, uso: { ipv4: false, ipv6: false } } };
+    expect(script(plainOff)).toContain("  MinimumBuild = 0\n");
+    expect(script(windows)).toContain('$missing += "Windows build $MinimumBuild or later (Windows 10 2004 / Server 2022: UDP_SEND_MSG_SIZE, which the uso sender and USO need); this guest is build $build"');
+  });
+
+  it("refuses iperf3 older than 3.2 (3.1.3 has no --connect-timeout, which every cell passes)", () => {
+    expect(script(windows)).toContain("if ($iperf3Version -match 'iperf (\\d+)\\.(\\d+)' -and ([int]$Matches[1] -lt 3 -or ([int]$Matches[1] -eq 3 -and [int]$Matches[2] -lt 2))) {");
+    expect(script(windows)).toContain('$missing += "iperf3 3.2 or newer at $($Iperf3Path) (every cell passes --connect-timeout, which older builds refuse); it is: $iperf3Version"');
+  });
+
+  it("records the NetKVM build from the driver's WMI classes and says unverified below mm320", () => {
+    const s = script(windows);
+    expect(s).toContain("if (@($class.CimClassProperties | Where-Object { $_.Name -eq 'UsoEnabledv4' }).Count -gt 0) { return 'mm320+' }");
+    expect(s).toContain("$driverReadBack = $(if ($netkvmBuild -eq 'mm320+') { 'verified' } else { 'unverified' })");
+    const printed = JSON.stringify({
+      ok: true, missing: [], windows: "Microsoft Windows 11 Pro (build 26100)", windowsBuild: 26100, netkvmBuild: "mm268-mm319", driverReadBack: "unverified",
+      adapter: "Ethernet", driverFileName: "netkvm.sys", driverVersion: "100.100.104.27100", iperf3Path: "C:\\iperf3\\iperf3.exe", iperf3Version: "iperf 3.17.1", agentService: "Running",
+    });
+    expect(checkOf(windows).parse(printed)).toMatchObject({ netkvmBuild: "mm268-mm319", driverReadBack: "unverified", windowsBuild: 26100 });
+  });
+
+  it("does not count NetKVM missing when the lab installs it (guest.installNetkvm), and plans netkvm-install after it", () => {
+    const installing: LabConfig = { ...windows, guest: { ...windows.guest, installNetkvm: true } };
+    expect(script(installing)).toContain("  NetkvmInstalledByLab = $true\n");
+    expect(script(windows)).toContain("  NetkvmInstalledByLab = $false\n");
+  });
+});
+
+describe("the round trip's message with a hostile transport description", () => {
+  it("binds it as exactly itself, and the command stays shellcheck-clean", () => {
+    const hostile = "agent of w$(touch /tmp/ol-pwned)'`id`\n;x";
+    const cfg = everyStack().find((c) => c.stack === "mtu9000-uso-on")!;
+    const t = { kind: "netns" as const, description: hostile, functionDefinition: "guest_exec() { cat >/dev/null; }", secretEnv: {}, hostTools: [] };
+    const create = guestCheckStep(cfg, t, { guestDomain }).create;
+    expect(boundValue(create, "OL_TRANSPORT")).toBe(hostile);
+    expect(shellcheck(create, "bash")).toEqual([]);
+    const r = spawnSync("bash", ["-c", create], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`through ${hostile} (exit 0`);
+    expect(fs.existsSync("/tmp/ol-pwned")).toBe(false);
+  });
 });

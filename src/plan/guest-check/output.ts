@@ -10,6 +10,11 @@ const schema = z.object({
   interface: z.string().optional(),
   kernel: z.string().optional(),
   windows: z.string().optional(),
+  windowsBuild: z.number().int().optional(),
+  /** Which NetKVM the driver's WMI classes tell (netkvm-wmi.ps1 Get-NetKvmBuild). */
+  netkvmBuild: z.enum(["mm320+", "mm268-mm319", "before-mm268"]).optional(),
+  /** `verified` from mm320: the driver's own USO flags and counter can be read back. */
+  driverReadBack: z.enum(["verified", "unverified"]).optional(),
   adapter: z.string().nullable().optional(),
   driverFileName: z.string().nullable().optional(),
   driverVersion: z.string().nullable().optional(),

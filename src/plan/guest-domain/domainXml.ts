@@ -11,7 +11,8 @@ export const NIC_ALIAS = "ua-lab-nic";
 function osElement(cfg: LabConfig, domain: XMLBuilder): void {
   const g = cfg.guest;
   const os = domain.ele("os", g.firmware === "uefi" ? { firmware: "efi" } : {});
-  os.ele("type", { arch: "x86_64", machine: g.machineType }).txt("hvm");
+  // Unset: the guest-domain step writes the host's choice here (xmlstarlet) before defining.
+  os.ele("type", { arch: "x86_64", ...(g.machineType === undefined ? {} : { machine: g.machineType }) }).txt("hvm");
   if (g.firmware === "uefi") {
     // Windows 11 requires Secure Boot; libvirt picks an OVMF build with enrolled keys.
     const fw = os.ele("firmware");

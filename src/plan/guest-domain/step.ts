@@ -1,4 +1,5 @@
 import type { LabConfig } from "../../config/model";
+import { usoAskedFor } from "../../config/rules";
 import { scriptFile } from "../script/files";
 import { hostScript } from "../script/hostScript";
 import type { Step } from "../step";
@@ -6,6 +7,7 @@ import { DEFINITION_NS, NIC_ALIAS, domainXml } from "./domainXml";
 import { parseDomainOutput, type DomainOutput } from "./output";
 
 const CREATE = scriptFile(__dirname, "create.sh");
+const MACHINE_LIB = scriptFile(__dirname, "machine-lib.sh");
 const DELETE = scriptFile(__dirname, "delete.sh");
 
 /** Seconds a defined guest gets to reach `running`. */
@@ -38,6 +40,7 @@ export function guestDomainStep(cfg: LabConfig, after: { network: Step; guestDis
     create: hostScript({
       step: "guest-domain",
       file: CREATE,
+      libraries: [MACHINE_LIB],
       values: {
         ...target,
         NET: cfg.network.name,
@@ -46,7 +49,12 @@ export function guestDomainStep(cfg: LabConfig, after: { network: Step; guestDis
         ALIAS: NIC_ALIAS,
         DEFINITION_NS,
         DOMAIN_TYPE: cfg.libvirt.domainType,
-        MACHINE: g.machineType,
+        // Empty: the step picks the host's newest q35 type that keeps USO.
+        MACHINE: g.machineType ?? "",
+        // What the machine type can turn off is the device's USO; judged on the device's
+        // properties alone, so an offload or matrix change never touches this step (validation
+        // judges a named type against the whole stack, src/config/rules.ts).
+        USO_ASKED: usoAskedFor({ virtioNetFeatures: g.virtioNetFeatures, uso: {}, senders: [] }) ? "yes" : "no",
         FIRMWARE: g.firmware,
         TPM: g.tpm ? "yes" : "no",
         GUEST_ADDRESS: cfg.network.guestAddress ?? "",
@@ -62,7 +70,7 @@ export function guestDomainStep(cfg: LabConfig, after: { network: Step; guestDis
     triggers: [cfg.libvirt.uri, xml],
     documents: [{ file: "guest-domain.xml", content: xml }],
     effect: {
-      changes: `defines and starts domain ${g.name} (its NIC on tap ${g.tapName} in network ${cfg.network.name}, MTU ${cfg.network.mtu})`,
+      changes: `defines and starts domain ${g.name} (${g.machineType === undefined ? "the host's newest q35 machine type that keeps USO" : `machine type ${g.machineType}`}, its NIC on tap ${g.tapName} in network ${cfg.network.name}, MTU ${cfg.network.mtu})`,
       undo: `destroys and undefines domain ${g.name} with its UEFI variables (its disk is the guest-disk step's)`,
     },
     parse: parseDomainOutput,

@@ -108,3 +108,16 @@ describe("hostile values in guest-network", () => {
     });
   }
 });
+
+// Issue 18 item 7: while the adapter restarts it can be absent for a moment; Get-NetAdapter
+// then raised a terminating error under ErrorActionPreference Stop and ended the wait.
+describe("an adapter that is briefly absent", () => {
+  it("reads as not Up, and the wait goes on: every Get-NetAdapter of the script tolerates it", () => {
+    const cfg = everyStack().find((c) => c.guest.os === "windows")!;
+    const script = guestNetworkStep(cfg, transportFor(cfg), { guestOffloads: stepNamed("guest-offloads") }).guest!.script;
+    const calls = script.split("\n").filter((l) => /Get-NetAdapter\b(?!\w)/.test(l) && !l.trim().startsWith("#"));
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    for (const call of calls) expect(call, call).toContain("-ErrorAction SilentlyContinue");
+    expect(script).toContain("$state = [string](Get-NetAdapter -InterfaceIndex $adapter.ifIndex -ErrorAction SilentlyContinue).Status\n  if ($state -eq '') { $state = 'absent' }");
+  });
+});

@@ -9,6 +9,7 @@ import { expectGuestStepChecked, overSsh, stepNamed } from "../../../test/suppor
 import { expectInertLiteral, HOSTILE_POWERSHELL, inLiteral, parsePowershell, powershellParser } from "../../../test/support/powershellGrammar";
 import { boundValue, shellcheck } from "../../../test/support/shellcheck";
 import { everyStack, PROJECT } from "../../../test/support/stacks";
+import { netkvmRequest } from "../offload/request";
 import { transportFor } from "../transport";
 import type { NetkvmReadBack } from "./output";
 import { guestOffloadsStep } from "./step";
@@ -215,7 +216,7 @@ describe("the Windows script", () => {
     expect(script).toContain('"$($where): $($r.Keyword) requested $($r.Value), actual absent"');
     expect(script).toContain('"$($where): $($r.Keyword) requested $($r.Value), actual $value ($($p.DisplayValue))"');
     expect(script).toContain('"$($where): readiness requested ready, actual $readiness"');
-    expect(script).toContain('"$($where): NetKvm_Config.$($u.Field) requested $state, actual $got while the registry says $(Get-RegistryText $props $u.Keyword)"');
+    expect(script).toContain('"$($where): $name requested $wanted, actual $got while the registry says $(Get-RegistryText $props $r.Keyword)"');
     expect(script).toContain('"$($where): MtuSize requested $Mtu, actual $(');
     expect(script).toContain('"offload settings did not take: " + ($fail -join \'; \')');
   });
@@ -226,12 +227,12 @@ describe("the Windows script", () => {
   const script = scriptOf(cfg);
 
   it("2: USO as the driver has it, not as the registry says: the script reads UsoEnabledv4/v6", async () => {
-    expect(script).toContain("@{ Family = 'ipv4'; Keyword = '*UsoIPv4'; Field = 'UsoEnabledv4' }");
-    expect(script).toContain("@{ Family = 'ipv6'; Keyword = '*UsoIPv6'; Field = 'UsoEnabledv6' }");
-    expect(script).toContain("foreach ($u in $usoDriverFields) { $usoDriver[$u.Family] = Get-UsoDriverFlag $config $u.Field }");
+    expect(script).toContain("  '*UsoIPv4' = @{ Source = 'NetKvm_Config'; Field = 'UsoEnabledv4' }\n");
+    expect(script).toContain("  '*UsoIPv6' = @{ Source = 'NetKvm_Config'; Field = 'UsoEnabledv6' }\n");
+    expect(script).toContain("$usoDriver = [ordered]@{ ipv4 = Get-DriverFlag $config 'UsoEnabledv4'; ipv6 = Get-DriverFlag $config 'UsoEnabledv6' }");
     // A flag this build does not report is 'unverified' and fails nothing.
-    expect(script).toContain("if ($null -eq $Config -or -not $Config.Contains($Field)) { return 'unverified' }");
-    expect(script).toContain("if ($got -ne 'unverified' -and $got -ne $state) {");
+    expect(script).toContain("if ($null -eq $Config -or -not $Config.Contains($Field) -or $null -eq $Config[$Field]) { return 'unverified' }");
+    expect(script).toContain("if ($got -ne 'unverified' -and $got -ne $wanted) {");
     const tree = await parsePowershell(script);
     expect(tree.rootNode.hasError).toBe(false);
   });
@@ -349,4 +350,58 @@ describe("hostile strings in the Windows script", () => {
       expect(seen).toBe(3);
     });
   }
+});
+
+// Issue 18 item 5: every offload the stack sets is read back from the driver, by field name.
+describe("driver read-back of every offload", () => {
+  const everything = win({
+    uso: { ipv4: true, ipv6: true }, lso: { ipv4: true, ipv6: false }, rsc: { ipv4: true, ipv6: false },
+    checksum: { ipv4: "rxtx", tcpv4: "tx", tcpv6: "rx", udpv4: "rxtx", udpv6: "off" },
+  });
+  const script = scriptOf(everything);
+
+  it("maps each keyword the stack sets to the field that says what the driver does, by name", () => {
+    const keywords = netkvmRequest(everything.offloads).settings.map((s) => s.keyword);
+    expect(keywords).toHaveLength(11);
+    const table = script.slice(script.indexOf("$driverFields = @{"), script.indexOf("\n}\n", script.indexOf("$driverFields = @{")));
+    // Every keyword requested has a row; NetKvm_Config names (netkvm.mof), NDIS's capability names (MSFT_NetAdapter*Capabilities).
+    for (const k of keywords) expect(table, k).toContain(`  '${k}' = @{ Source = `);
+    expect(table).toContain("'*RscIPv4' = @{ Source = 'NetKvm_Config'; Field = 'RscEnabledv4' }");
+    expect(table).toContain("'*LsoV2IPv6' = @{ Source = 'LargeSendOffloadV2HardwareCapabilities'; Field = 'IPv6MaxOffloadSizeSupported' }");
+    expect(table).toContain("'*UDPChecksumOffloadIPv4' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv4TransmitUdpChecksumSupported'; Rx = 'IPv4ReceiveUdpChecksumSupported' }");
+    // By name, never by position: CimInstanceProperties[name], Contains(name).
+    expect(script).toContain("$p = $Capabilities.CimInstanceProperties[$Name]");
+    expect(script).not.toMatch(/CimInstanceProperties\[\d/);
+  });
+
+  it("reads the field names the NetKVM sources declare (netkvm.mof, tag mm322)", () => {
+    // NetKvm_Config as NetKVM/Common/netkvm.mof declares it (virtio-win/kvm-guest-drivers-windows
+    // commit 552b439b): the fields the script reads by name are there, and no LSO or checksum one.
+    const mof = ["NumOfQueues", "RxQueueSize", "TxQueueSize", "RscEnabledv4", "RscEnabledv6", "Standby", "MemoryKB", "InitTimeMs", "LazyAllocTimeMs", "UsoEnabledv4", "UsoEnabledv6"];
+    const read = [...script.matchAll(/Source = 'NetKvm_Config'; Field = '(\w+)'/g)].map((m) => m[1]);
+    expect(read.sort()).toEqual(["RscEnabledv4", "RscEnabledv6", "UsoEnabledv4", "UsoEnabledv6"]);
+    for (const f of read) expect(mof).toContain(f);
+  });
+
+  it("reads a signed 1-bit flag's -1 as on: any value but 0 is on, and an absent field is unverified", () => {
+    // NetKVM fills UsoEnabledv4/v6 from `int fUsov4 : 1` (ndis56common.h): on is -1.
+    expect(script).toContain("$(if ([long]$Config[$Field] -ne 0) { 'on' } else { 'off' })");
+    expect(script).not.toMatch(/\$Config\[\$Field\] -eq 1/);
+    expect(script).toContain("if ($null -eq $Config -or -not $Config.Contains($Field) -or $null -eq $Config[$Field]) { return 'unverified' }");
+  });
+
+  it("judges checksums as off/tx/rx/rxtx from transmit and receive, as the registry's 0-3", () => {
+    expect(script).toContain("@('off', 'tx', 'rx', 'rxtx')[([int][bool]$tx) + 2 * ([int][bool]$rx)]");
+    expect(script).toContain("if ($null -ne $Field.Tx) { return @('off', 'tx', 'rx', 'rxtx')[[int]$Value] }");
+    expect(script).toContain('$fail += "$($where): $name requested $wanted, actual $got while the registry says $(Get-RegistryText $props $r.Keyword)"');
+  });
+
+  it("prints each read-back and the NetKVM build, which the parser keeps", () => {
+    const printed = offloadsOf(mtu9000()).parse(netkvmOutput({
+      driver: [{ keyword: "*LsoV2IPv4", field: "LargeSendOffloadV2HardwareCapabilities.IPv4MaxOffloadSizeSupported", requested: "on", actual: "off" }],
+      netkvmBuild: "mm320+",
+    })) as NetkvmReadBack;
+    expect(printed.driver).toEqual([{ keyword: "*LsoV2IPv4", field: "LargeSendOffloadV2HardwareCapabilities.IPv4MaxOffloadSizeSupported", requested: "on", actual: "off" }]);
+    expect(printed.netkvmBuild).toBe("mm320+");
+  });
 });

@@ -28,6 +28,16 @@ const propertySchema = z.object({
 /** The driver's own USO flag (NetKvm_Config.UsoEnabledv4/v6); `unverified` before tag mm320. */
 const usoDriverState = z.enum(["on", "off", "unverified"]);
 
+/** One offload as the driver reports it (windows.ps1 $driverFields): which field, wanted, actual. */
+const driverStateSchema = z.object({
+  keyword: z.string(),
+  /** e.g. `NetKvm_Config.RscEnabledv4`, `LargeSendOffloadV2HardwareCapabilities.IPv4MaxOffloadSizeSupported`. */
+  field: z.string(),
+  requested: z.string(),
+  /** on/off, off/tx/rx/rxtx for checksums, or `unverified` where the build or Windows does not say. */
+  actual: z.string(),
+});
+
 const windowsSchema = z.object({
   adapter: z.string(),
   interfaceDescription: z.string().nullable(),
@@ -44,6 +54,9 @@ const windowsSchema = z.object({
   properties: z.array(propertySchema),
   setErrors: z.array(z.string()),
   usoDriver: z.object({ ipv4: usoDriverState, ipv6: usoDriverState }),
+  /** Every offload the stack set, read back from the driver; absent in outputs of older scripts. */
+  driver: z.array(driverStateSchema).optional(),
+  netkvmBuild: z.enum(["mm320+", "mm268-mm319", "before-mm268"]).optional(),
   netkvmConfig: wmiValues,
   netkvmDiag: wmiValues,
 });

@@ -9,6 +9,16 @@
 #
 # Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
 # device, or $null where the build lacks the field (before tag mm320, commit 552b439b).
+#
+# Get-NetKvmBuild: which NetKVM the guest runs, told by the WMI classes its driver registers
+# (the driver version, 100.x.y.z, encodes the virtio-win build, not the repository tag, and no
+# table maps one to the other): 'mm320+' when NetKvm_Config has UsoEnabledv4 (commit 552b439b,
+# tag mm320: the driver's own USO flags and NetKvm_Diag.tx.UdpOffload), 'mm268-mm319' when the
+# class exists without it (commit 634e6b46), 'before-mm268' when there is no NetKvm_Config.
+#
+# Get-DriverFlag CONFIG FIELD: 'on', 'off', or 'unverified' where the build lacks the field.
+# NetKVM fills UsoEnabledv4/v6 from signed 1-bit fields (int fUsov4 : 1 in ndis56common.h),
+# so "on" reads -1: any value other than 0 is on.
 function ConvertFrom-CimValue($Value) {
   if ($Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
     $flat = [ordered]@{}
@@ -26,6 +36,15 @@ function Get-NetKvmWmi($Adapter, [string]$Class) {
     if ($p.Name -ne 'InstanceName' -and $p.Name -ne 'Active') { $values[$p.Name] = ConvertFrom-CimValue $p.Value }
   }
   $values
+}
+function Get-NetKvmBuild {
+  try { $class = Get-CimClass -Namespace 'root\wmi' -ClassName 'NetKvm_Config' -ErrorAction Stop } catch { return 'before-mm268' }
+  if (@($class.CimClassProperties | Where-Object { $_.Name -eq 'UsoEnabledv4' }).Count -gt 0) { return 'mm320+' }
+  'mm268-mm319'
+}
+function Get-DriverFlag($Config, [string]$Field) {
+  if ($null -eq $Config -or -not $Config.Contains($Field) -or $null -eq $Config[$Field]) { return 'unverified' }
+  $(if ([long]$Config[$Field] -ne 0) { 'on' } else { 'off' })
 }
 function Get-UdpOffloadCount($Adapter) {
   $diag = Get-NetKvmWmi $Adapter 'NetKvm_Diag'

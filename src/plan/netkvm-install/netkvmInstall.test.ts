@@ -8,7 +8,8 @@ import { transportFor } from "../transport";
 import { netkvmInstallStep } from "./step";
 
 const guestDomain = stepNamed("guest-domain");
-const installOf = (cfg: LabConfig) => netkvmInstallStep(cfg, transportFor(cfg), { guestDomain });
+const guestCheck = stepNamed("guest-check");
+const installOf = (cfg: LabConfig) => netkvmInstallStep(cfg, transportFor(cfg), { guestDomain, guestCheck });
 const windowsStacks = () => everyStack().filter((c) => c.guest.os === "windows");
 
 beforeAll(async () => {
@@ -20,7 +21,7 @@ describe("the netkvm-install step (Windows only)", () => {
     it(`${cfg.stack}: guest script and host command match their golden files and parse`, async () => {
       const step = installOf(cfg);
       await expectGuestStepChecked(cfg, step);
-      expect(step.dependsOn).toEqual([guestDomain]);
+      expect(step.dependsOn).toEqual([guestDomain, guestCheck]);
       expect(step.effect.changes).toBe(`installs NetKVM from the virtio-win ISO in guest ${cfg.guest.name} with pnputil (it stays installed)`);
       expect(step.secretEnv).toEqual({});
       expect(installOf(overSsh(cfg)).secretEnv).toEqual({ OFFLOAD_LAB_GUEST_SSH_KEY: "guestSshPrivateKey" });
@@ -49,7 +50,7 @@ describe("the netkvm-install step (Windows only)", () => {
       "[Console]::Error.WriteLine('netkvm-install: NetKVM is installed but Windows must restart before it drives the adapter (pnputil exit 3010): restart the guest and run again')",
     );
     const out = JSON.stringify({
-      inf: "E:\\NetKVM\\w11\\amd64\\netkvm.inf", windows: "Microsoft Windows 11 Pro (build 26100)", pnputilExitCode: 3010,
+      inf: "E:\\NetKVM\\w11\\amd64\\netkvm.inf", infDriverVersion: "100.100.104.27100", isoLabel: "virtio-win-0.1.271", virtioWinVersion: "0.1.271", windows: "Microsoft Windows 11 Pro (build 26100)", pnputilExitCode: 3010,
       rebootRequired: true, pnputilOutput: "Driver package installed.", adapter: "Ethernet", driverVersion: "100.100.104.27100", driverDate: "5-14-2025",
     });
     expect(installOf(windowsStacks()[0]!).parse(out)).toMatchObject({ rebootRequired: true, driverVersion: "100.100.104.27100" });

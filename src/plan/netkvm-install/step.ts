@@ -17,7 +17,7 @@ export const DRIVER_WAIT_SECONDS = 120;
  * Windows only: installs NetKVM from the attached virtio-win ISO with pnputil before the
  * offloads are set. Windows that must restart first fails the step (exit 3) saying so.
  */
-export function netkvmInstallStep(cfg: LabConfig, transport: Transport, after: { guestDomain: Step }): Step<NetkvmInstallReadBack> {
+export function netkvmInstallStep(cfg: LabConfig, transport: Transport, after: { guestDomain: Step; guestCheck: Step }): Step<NetkvmInstallReadBack> {
   if (cfg.guest.os !== "windows") throw new Error(`netkvm-install is for a Windows guest; stack ${cfg.stack} has a ${cfg.guest.os} guest`);
   return guestStep(transport, {
     name: "netkvm-install",
@@ -31,7 +31,7 @@ export function netkvmInstallStep(cfg: LabConfig, transport: Transport, after: {
         parameters: { ...windowsAdapterParameters(cfg), DriverWaitSeconds: DRIVER_WAIT_SECONDS },
       }),
     },
-    dependsOn: [after.guestDomain],
+    dependsOn: [after.guestDomain, after.guestCheck],
     triggers: [canonicalJson({ virtioWinIso: cfg.guest.virtioWinIso ?? null })],
     effect: {
       changes: `installs NetKVM from the virtio-win ISO in guest ${cfg.guest.name} with pnputil (it stays installed)`,

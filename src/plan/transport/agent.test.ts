@@ -206,3 +206,25 @@ describe("8: a hostile domain name stays one value", () => {
     expect(shellcheck(guestStepCommand(t, "true"), "bash")).toEqual([]);
   });
 });
+
+// Issue 18 item 7: a status poll has its own timeout and is asked again, a bounded number of times.
+describe("guest-exec-status polls", () => {
+  it("give each poll virsh --timeout 10 and ask again after a failed poll", () => {
+    const r = runAgent("status-flaky", SCRIPT);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('hello from the guest ???~~~\n{"a":"x/y+z"}\n');
+    expect(r.stderr).toContain("guest_exec: poll 1 of 3 in linux-uso-lab failed, asking again: error: Guest agent is not responding");
+    const polls = r.calls.filter((c) => c.request.execute === "guest-exec-status");
+    expect(polls).toHaveLength(2);
+    expect(polls.every((c) => (c as Call & { timeout: number | null }).timeout === 10)).toBe(true);
+    // The ping and the exec keep virsh's own timeout: the agent is waited for by guest-ping.
+    expect(r.calls.filter((c) => c.request.execute !== "guest-exec-status").every((c) => (c as Call & { timeout: number | null }).timeout === null)).toBe(true);
+  });
+
+  it("fail the step after three failed polls, saying so", () => {
+    const r = runAgent("status-dead", SCRIPT);
+    expect(r.status).toBe(125);
+    expect(r.calls.filter((c) => c.request.execute === "guest-exec-status")).toHaveLength(3);
+    expect(r.stderr).toContain("guest-exec-status 32163 in linux-uso-lab failed 3 times (10 s each): error: Guest agent is not responding");
+  });
+});

@@ -19,6 +19,7 @@ try {
     if ($_ -is [System.Management.Automation.ErrorRecord]) { [Console]::Error.WriteLine("error: $_") }
     elseif ($_ -is [System.Management.Automation.WarningRecord]) { [Console]::Error.WriteLine("warning: $($_.Message)") }
     elseif ($_ -is [System.Management.Automation.InformationalRecord]) { [Console]::Error.WriteLine($_.Message) }
+    elseif ($_ -is [System.Management.Automation.InformationRecord]) { [Console]::Error.WriteLine("$($_.MessageData)") }
     else { [Console]::Out.WriteLine(($_ | Out-String).TrimEnd()) }
   }
 } catch {

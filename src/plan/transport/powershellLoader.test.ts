@@ -44,3 +44,23 @@ describe("the loader on the command line", () => {
     expect(POWERSHELL_ARGV.join(" ").length).toBeLessThan(8191);
   });
 });
+
+// Issue 18 item 7: Write-Host (and Write-Information) write an InformationRecord, which is not
+// an InformationalRecord (that is the base of warning, verbose and debug records); the loader
+// sent it to stdout, where it broke the step's one-JSON parse.
+describe("information records go to stderr", () => {
+  it("an InformationRecord is matched before the branch that writes to stdout, and written to stderr", async () => {
+    const lines = POWERSHELL_LOADER.split("\n");
+    const information = lines.findIndex((l) => l.includes("-is [System.Management.Automation.InformationRecord]"));
+    const toStdout = lines.findIndex((l) => l.includes("else { [Console]::Out.WriteLine("));
+    expect(information).toBeGreaterThan(0);
+    expect(information).toBeLessThan(toStdout);
+    expect(lines[information]).toContain('{ [Console]::Error.WriteLine("$($_.MessageData)") }');
+    // Every record kind the pipeline can carry besides output, each to stderr.
+    for (const kind of ["ErrorRecord", "WarningRecord", "InformationalRecord", "InformationRecord"]) {
+      const line = lines.find((l) => l.includes(`-is [System.Management.Automation.${kind}]`));
+      expect(line, kind).toContain("[Console]::Error.WriteLine(");
+    }
+    await expectParses(POWERSHELL_LOADER);
+  });
+});

@@ -11,8 +11,10 @@ import { scriptFile } from "../script/files";
  * Windows PowerShell started non-interactive with a redirected stderr writes the error,
  * warning, verbose, debug and progress streams to stderr as `#< CLIXML` (PowerShell/PowerShell
  * #5912, #16678). So the loader silences progress, merges every other stream into its own
- * pipeline and writes each record as one plain text line: errors and warnings to stderr,
- * anything else the script outputs to stdout. Both go out as UTF-8 without a BOM, whatever
+ * pipeline and writes each record as one plain text line: errors, warnings, verbose and debug
+ * records, and information records (what Write-Host and Write-Information write since
+ * PowerShell 5: an InformationRecord, which is not an InformationalRecord) to stderr; anything
+ * else the script outputs to stdout, which so carries only the step's one JSON document. Both go out as UTF-8 without a BOM, whatever
  * the console code page. `exit N` in the script ends powershell.exe with N; an uncaught
  * error prints its message and where it happened, and exits 1.
  *

@@ -17,8 +17,30 @@ OL_AGENT_STOP="{\"path\":\"/bin/kill\",\"arg\":[\"-TERM\"]}"
 # libvirt writes '/' as '\/'). The agent leaves out `out-data`/`err-data` when they are empty
 # and `exitcode` when a signal ended the process (it sends `signal` then).
 : "${OL_AGENT_URI:?}" "${OL_AGENT_DOMAIN:?}" "${OL_AGENT_TIMEOUT:?}" "${OL_AGENT_COMMAND:?}" "${OL_AGENT_STOP:?}"
+# A status poll is a short request: it gets its own timeout (virsh's default would wait as
+# long as libvirt's agent timeout, and a busy agent or a dropped reply would end the step at
+# once), and a failed poll is asked again, a bounded number of times, before the step fails.
+OL_AGENT_POLL_SECONDS=10
+OL_AGENT_POLL_TRIES=3
 ol_agent() {
   virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
+}
+# ol_agent_poll REQUEST: the reply on stdout; after OL_AGENT_POLL_TRIES failures, the last
+# error on stdout and status 1.
+ol_agent_poll() {
+  local try reply
+  for ((try = 1; ; try++)); do
+    if reply=$(virsh -q -c "$OL_AGENT_URI" qemu-agent-command --timeout "$OL_AGENT_POLL_SECONDS" "$OL_AGENT_DOMAIN" "$1" 2>&1); then
+      printf '%s\n' "$reply"
+      return 0
+    fi
+    if ((try >= OL_AGENT_POLL_TRIES)); then
+      printf '%s\n' "$reply"
+      return 1
+    fi
+    echo "guest_exec: poll $try of $OL_AGENT_POLL_TRIES in $OL_AGENT_DOMAIN failed, asking again: $reply" >&2
+    sleep 1
+  done
 }
 # A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
 ol_agent_field() {
@@ -52,8 +74,8 @@ guest_exec() {
   request=$(jq -nc --argjson pid "$pid" '{execute: "guest-exec-status", arguments: {pid: $pid}}')
   deadline=$((SECONDS + OL_AGENT_TIMEOUT))
   while :; do
-    status=$(ol_agent "$request" 2>&1) || {
-      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed: $status" >&2
+    status=$(ol_agent_poll "$request") || {
+      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed $OL_AGENT_POLL_TRIES times ($OL_AGENT_POLL_SECONDS s each): $status" >&2
       return 125
     }
     [[ $(ol_agent_field "$status" exited) == true ]] && break
@@ -99,6 +121,30 @@ guest_stop() {
   }
   echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }
+OL_TRANSPORT="qemu-guest-agent of linux-uso-lab via virsh -c qemu:///system"
+# ol_round_trip EXPECTED: runs the round-trip script read on stdin through guest_exec and
+# fails the step unless the guest printed exactly EXPECTED. The script itself travels on the
+# program's stdin (the Windows loader and `sh -s` both read it there, to its end), so its line
+# coming back proves at once that the transport delivers stdin, closes it, and returns stdout.
+# Everything after depends on that, and qemu-ga's delivery of guest-exec input-data on Windows
+# has never run here (docs/windows-guest.md). OL_TRANSPORT names the transport for the message.
+ol_round_trip() {
+  local expected=$1 got rc=0 err
+  err=$(mktemp)
+  got=$(guest_exec 2>"$err") || rc=$?
+  got=${got%$'\r'}
+  if [[ $rc -ne 0 || $got != "$expected" ]]; then
+    printf 'offload-lab: the first guest step could not run a one-line script through %s (exit %s, printed %q; stderr: %s)\n' \
+      "$OL_TRANSPORT" "$rc" "$got" "$(tr '\n' ' ' <"$err")" >&2
+    printf '%s\n' "offload-lab: the transport must deliver the script on the program's stdin, close it, and return its stdout. With guest.access agent: the QEMU guest agent must run in the guest (Windows: Get-Service QEMU-GA; install guest-agent\\qemu-ga-x86_64.msi from the virtio-win ISO, with vioserial) and pass guest-exec input-data to the program's stdin; if it does not, use guest.access ssh (docs/windows-guest.md). With ssh: the key, user and address must log in." >&2
+    rm -f -- "$err"
+    exit 1
+  fi
+  rm -f -- "$err"
+}
+ol_round_trip "offload-lab round trip: stdin in, stdout out" <<'OFFLOAD_LAB_ROUND_TRIP_32b2544b50b3f27b'
+echo 'offload-lab round trip: stdin in, stdout out'
+OFFLOAD_LAB_ROUND_TRIP_32b2544b50b3f27b
 guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_178c048c2e751600'
 # offload-lab guest-check (Linux guest): src/plan/guest-check/linux.sh, after the stack's values
 set -u

@@ -10,7 +10,8 @@ MAC=52:54:00:4e:4b:01
 ALIAS=ua-lab-nic
 DEFINITION_NS=urn:offload-lab:definition
 DOMAIN_TYPE=kvm
-MACHINE=pc-q35-8.2
+MACHINE=""
+USO_ASKED=yes
 FIRMWARE=uefi
 TPM=yes
 GUEST_ADDRESS=""
@@ -28,17 +29,72 @@ fail() { printf 'offload-lab: %s\n' "$*" >&2; exit 1; }
 note() { printf 'offload-lab: %s\n' "$*" >&2; }
 WORK=$(mktemp -d)
 trap 'rm -rf -- "$WORK"' EXIT
+# The guest's machine type, chosen on the KVM host: the newest q35 type that keeps virtio-net
+# USO. Upstream QEMU turns host_uso/guest_uso4/guest_uso6 off on machine types 8.1 and older
+# (hw_compat_8_1); RHEL's qemu-kvm turns USO off on pc-q35-rhel9.6.0 and older (RHEL-80313).
+# The same thresholds as src/config/machineType.ts, which judges a name before any host is
+# reached; these judge what the host really has, aliases resolved.
+#
+# ol_machines_from_help: `qemu-system-x86_64 -machine help` on stdin, names on stdout, one a line.
+# ol_machines_from_capabilities FILE: the x86_64 machine names of `virsh capabilities` XML.
+# ol_machine_uso NAME: prints keeps, off or unknown (an alias or another family).
+# ol_newest_uso_q35: names on stdin; prints the newest q35 type that keeps USO, or nothing.
+
+# shellcheck disable=SC2317 # a library: the tests call what the step does not
+ol_machines_from_help() {
+  # The first line is "Supported machines are:"; then "NAME  description".
+  awk 'NR > 1 && NF > 0 { print $1 }'
+}
+
+# shellcheck disable=SC2317
+ol_machines_from_capabilities() {
+  xmlstarlet sel -t -m "/capabilities/guest[arch/@name='x86_64']/arch//machine" -v . -n "$1" | sort -u
+}
+
+# ol_version_at_least HAVE WANT: whether dotted version HAVE >= WANT.
+# shellcheck disable=SC2317
+ol_version_at_least() {
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | sed -n 1p)" = "$2" ]
+}
+
+# shellcheck disable=SC2317
+ol_machine_uso() {
+  local name=$1 version
+  case $name in
+    pc-q35-rhel[0-9]*.[0-9]*.[0-9]* | pc-i440fx-rhel[0-9]*.[0-9]*.[0-9]*)
+      version=${name##*-rhel}
+      if ol_version_at_least "$version" 10.0.0; then echo keeps; else echo off; fi
+      ;;
+    pc-q35-[0-9]*.[0-9]* | pc-i440fx-[0-9]*.[0-9]*)
+      version=${name##*-}
+      if ol_version_at_least "$version" 8.2; then echo keeps; else echo off; fi
+      ;;
+    *) echo unknown ;;
+  esac
+}
+
+# shellcheck disable=SC2317
+ol_newest_uso_q35() {
+  local name
+  while IFS= read -r name; do
+    if [[ $name == pc-q35-* ]] && [ "$(ol_machine_uso "$name")" = keeps ]; then
+      # The version first, so sort -V orders the types; RHEL's (rhel10.0.0) and upstream's
+      # (10.0) never share a host.
+      printf '%s %s\n' "${name#pc-q35-}" "$name"
+    fi
+  done | sort -V | sed -n '$p' | cut -d ' ' -f 2
+}
 cat >"$WORK/guest-domain.xml" <<'OFFLOAD_LAB_DOCUMENT_END'
 <domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">
   <name>win-uso-lab</name>
   <uuid>022ad2ff-80a1-5ea7-a03d-2142ec33052d</uuid>
   <metadata>
-    <offloadlab:definition xmlns:offloadlab="urn:offload-lab:definition" digest="sha256:a0cc1f85dab0f4bd6cc9a66654ea9edc2968b87de8e97738ff1e319eca338ec4"/>
+    <offloadlab:definition xmlns:offloadlab="urn:offload-lab:definition" digest="sha256:5153557abac36506679f3456909bf7f999033ab8cf03033a510b8b68864afbe8"/>
   </metadata>
   <memory unit="MiB">8192</memory>
   <vcpu>4</vcpu>
   <os firmware="efi">
-    <type arch="x86_64" machine="pc-q35-8.2">hvm</type>
+    <type arch="x86_64">hvm</type>
     <firmware>
       <feature enabled="yes" name="secure-boot"/>
       <feature enabled="yes" name="enrolled-keys"/>
@@ -110,15 +166,40 @@ OFFLOAD_LAB_DOCUMENT_END
 # Defines and starts the guest from guest-domain.xml (built whole by xmlbuilder2), then proves
 # its NIC came up as configured: the tap's name, MTU and bridge on the host, and the virtio-net
 # properties inside QEMU. Prints one JSON document of what it read back.
+#
+# The machine type: MACHINE as configured, or (MACHINE empty) the newest q35 type of this
+# host's QEMU that keeps USO (machine-lib.sh), written into the XML before it is defined. With
+# USO_ASKED=yes a type that turns USO off is refused, aliases (q35) resolved first.
 : "${URI:?}" "${DOM:?}" "${NET:?}" "${TAP:?}" "${MTU:?}" "${MAC:?}" "${ALIAS:?}" "${DEFINITION_NS:?}"
-: "${DOMAIN_TYPE:?}" "${MACHINE:?}" "${FIRMWARE:?}" "${TPM:?}" "${START_TIMEOUT:?}"
+: "${DOMAIN_TYPE:?}" "${MACHINE?}" "${USO_ASKED:?}" "${FIRMWARE:?}" "${TPM:?}" "${START_TIMEOUT:?}"
+
+machine=$MACHINE
+machine_from=config
+if [ -z "$machine" ]; then
+  machine_from=host
+  virsh -c "$URI" capabilities >"$WORK/capabilities.xml" 2>"$WORK/err" \
+    || fail "cannot read the capabilities of $URI to choose a machine type: $(tr '\n' ' ' <"$WORK/err")"
+  ol_machines_from_capabilities "$WORK/capabilities.xml" >"$WORK/machines"
+  machine=$(ol_newest_uso_q35 <"$WORK/machines")
+  if [ -z "$machine" ]; then
+    [ "$USO_ASKED" = no ] || fail "QEMU at $URI offers no q35 machine type that keeps USO (upstream pc-q35-8.2 or newer, RHEL pc-q35-rhel10.0.0 or newer); it has: $(tr '\n' ' ' <"$WORK/machines")"
+    machine=q35
+  fi
+  note "machine type $machine: the newest q35 type of this host's QEMU that keeps USO (guest.machineType unset)"
+  xmlstarlet ed -L -i /domain/os/type -t attr -n machine -v "$machine" "$WORK/guest-domain.xml"
+fi
 
 # Fail before defining anything when this host's QEMU cannot give what the config asks for.
-virsh -c "$URI" domcapabilities --virttype "$DOMAIN_TYPE" --arch x86_64 --machine "$MACHINE" >"$WORK/caps.xml" 2>"$WORK/err" \
-  || fail "QEMU at $URI cannot run machine type $MACHINE as $DOMAIN_TYPE ($(tr '\n' ' ' <"$WORK/err")); list them with: virsh domcapabilities"
+virsh -c "$URI" domcapabilities --virttype "$DOMAIN_TYPE" --arch x86_64 --machine "$machine" >"$WORK/caps.xml" 2>"$WORK/err" \
+  || fail "QEMU at $URI cannot run machine type $machine as $DOMAIN_TYPE ($(tr '\n' ' ' <"$WORK/err")); list them with: virsh domcapabilities"
+# An alias (q35) is judged by the type it stands for, as libvirt names it.
+canonical=$(xmlstarlet sel -t -v /domainCapabilities/machine "$WORK/caps.xml" || true)
+if [ "$USO_ASKED" = yes ] && [ "$(ol_machine_uso "${canonical:-$machine}")" = off ]; then
+  fail "machine type $machine${canonical:+ ($canonical)} turns USO off (upstream QEMU 8.1 and older: hw_compat_8_1; RHEL pc-q35-rhel9.6.0 and older: RHEL-80313), and the stack asks for USO: leave guest.machineType unset or name pc-q35-8.2 / pc-q35-rhel10.0.0 or newer"
+fi
 if [ "$FIRMWARE" = uefi ] \
   && [ "$(xmlstarlet sel -t -v "count(/domainCapabilities/os/enum[@name='firmware']/value[.='efi'])" "$WORK/caps.xml")" = 0 ]; then
-  fail "libvirt finds no UEFI firmware for $MACHINE: install ovmf (Debian) / edk2-ovmf (RHEL), or set guest.firmware bios"
+  fail "libvirt finds no UEFI firmware for $machine: install ovmf (Debian) / edk2-ovmf (RHEL), or set guest.firmware bios"
 fi
 if [ "$TPM" = yes ] && ! command -v swtpm >/dev/null 2>&1; then
   fail "guest.tpm needs swtpm on the KVM host: install swtpm and swtpm-tools, or set guest.tpm false"
@@ -205,7 +286,11 @@ if [ -z "$address" ]; then
   virsh -c "$URI" -q net-dhcp-leases --network "$NET" --mac "$MAC" >"$WORK/leases" 2>/dev/null || true
   address=$(awk '{ print $5 }' "$WORK/leases" | cut -d/ -f1 | sed -n 1p)
 fi
+# The machine type the guest runs, as libvirt recorded it (an alias resolved).
+running_machine=$(xmlstarlet sel -t -v /domain/os/type/@machine "$WORK/live.xml" || true)
 jq -nc --arg domain "$DOM" --arg tap "$TAP" --argjson tapMtu "$tap_mtu" --arg bridge "$bridge" --arg mac "$MAC" \
-  --arg address "$address" --slurpfile device "$WORK/device.json" \
+  --arg address "$address" --slurpfile device "$WORK/device.json" --arg machine "${running_machine:-$machine}" \
+  --arg machineFrom "$machine_from" \
   '{domain: $domain, state: "running", tap: $tap, tapMtu: $tapMtu, bridge: $bridge, mac: $mac,
-    guestAddress: (if $address == "" then null else $address end), device: $device[0]}'
+    guestAddress: (if $address == "" then null else $address end), device: $device[0],
+    machineType: $machine, machineTypeFrom: $machineFrom}'

@@ -17,8 +17,30 @@ OL_AGENT_STOP="{\"path\":\"/bin/kill\",\"arg\":[\"-TERM\"]}"
 # libvirt writes '/' as '\/'). The agent leaves out `out-data`/`err-data` when they are empty
 # and `exitcode` when a signal ended the process (it sends `signal` then).
 : "${OL_AGENT_URI:?}" "${OL_AGENT_DOMAIN:?}" "${OL_AGENT_TIMEOUT:?}" "${OL_AGENT_COMMAND:?}" "${OL_AGENT_STOP:?}"
+# A status poll is a short request: it gets its own timeout (virsh's default would wait as
+# long as libvirt's agent timeout, and a busy agent or a dropped reply would end the step at
+# once), and a failed poll is asked again, a bounded number of times, before the step fails.
+OL_AGENT_POLL_SECONDS=10
+OL_AGENT_POLL_TRIES=3
 ol_agent() {
   virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
+}
+# ol_agent_poll REQUEST: the reply on stdout; after OL_AGENT_POLL_TRIES failures, the last
+# error on stdout and status 1.
+ol_agent_poll() {
+  local try reply
+  for ((try = 1; ; try++)); do
+    if reply=$(virsh -q -c "$OL_AGENT_URI" qemu-agent-command --timeout "$OL_AGENT_POLL_SECONDS" "$OL_AGENT_DOMAIN" "$1" 2>&1); then
+      printf '%s\n' "$reply"
+      return 0
+    fi
+    if ((try >= OL_AGENT_POLL_TRIES)); then
+      printf '%s\n' "$reply"
+      return 1
+    fi
+    echo "guest_exec: poll $try of $OL_AGENT_POLL_TRIES in $OL_AGENT_DOMAIN failed, asking again: $reply" >&2
+    sleep 1
+  done
 }
 # A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
 ol_agent_field() {
@@ -52,8 +74,8 @@ guest_exec() {
   request=$(jq -nc --argjson pid "$pid" '{execute: "guest-exec-status", arguments: {pid: $pid}}')
   deadline=$((SECONDS + OL_AGENT_TIMEOUT))
   while :; do
-    status=$(ol_agent "$request" 2>&1) || {
-      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed: $status" >&2
+    status=$(ol_agent_poll "$request") || {
+      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed $OL_AGENT_POLL_TRIES times ($OL_AGENT_POLL_SECONDS s each): $status" >&2
       return 125
     }
     [[ $(ol_agent_field "$status" exited) == true ]] && break

@@ -49,7 +49,9 @@ $adapter = Find-LabAdapter $AdapterName $AdapterMac
 if ($null -eq $adapter) { [Console]::Error.WriteLine("guest-network: $(Get-LabAdapterWanted $AdapterName $AdapterMac)"); exit 2 }
 $waited = 0
 while ($true) {
-  $state = [string](Get-NetAdapter -InterfaceIndex $adapter.ifIndex).Status
+  # Absent for a moment while the adapter restarts: that reads as not Up, and the wait goes on.
+  $state = [string](Get-NetAdapter -InterfaceIndex $adapter.ifIndex -ErrorAction SilentlyContinue).Status
+  if ($state -eq '') { $state = 'absent' }
   $addresses = @(Get-NetIPAddress -InterfaceIndex $adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue |
     Where-Object { $_.AddressState -eq 'Preferred' } | ForEach-Object { "$($_.IPAddress)/$($_.PrefixLength)" })
   # Find-NetRoute returns the source address and the route; only the route says which interface.

@@ -3,7 +3,7 @@ set -euo pipefail
 OL_AGENT_URI=qemu:///system
 OL_AGENT_DOMAIN=win-uso-lab
 OL_AGENT_TIMEOUT=300
-OL_AGENT_COMMAND="{\"path\":\"powershell.exe\",\"arg\":[\"-NoProfile\",\"-NonInteractive\",\"-ExecutionPolicy\",\"Bypass\",\"-EncodedCommand\",\"JABFAHIAcgBvAHIAQQBjAHQAaQBvAG4AUAByAGUAZgBlAHIAZQBuAGMAZQAgAD0AIAAnAFMAdABvAHAAJwAKACQAUAByAG8AZwByAGUAcwBzAFAAcgBlAGYAZQByAGUAbgBjAGUAIAA9ACAAJwBTAGkAbABlAG4AdABsAHkAQwBvAG4AdABpAG4AdQBlACcACgAkAFcAYQByAG4AaQBuAGcAUAByAGUAZgBlAHIAZQBuAGMAZQAgAD0AIAAnAEMAbwBuAHQAaQBuAHUAZQAnAAoAJABWAGUAcgBiAG8AcwBlAFAAcgBlAGYAZQByAGUAbgBjAGUAIAA9ACAAJwBTAGkAbABlAG4AdABsAHkAQwBvAG4AdABpAG4AdQBlACcACgAkAEQAZQBiAHUAZwBQAHIAZQBmAGUAcgBlAG4AYwBlACAAPQAgACcAUwBpAGwAZQBuAHQAbAB5AEMAbwBuAHQAaQBuAHUAZQAnAAoAJABJAG4AZgBvAHIAbQBhAHQAaQBvAG4AUAByAGUAZgBlAHIAZQBuAGMAZQAgAD0AIAAnAFMAaQBsAGUAbgB0AGwAeQBDAG8AbgB0AGkAbgB1AGUAJwAKACQAdQB0AGYAOAAgAD0AIABOAGUAdwAtAE8AYgBqAGUAYwB0ACAAUwB5AHMAdABlAG0ALgBUAGUAeAB0AC4AVQBUAEYAOABFAG4AYwBvAGQAaQBuAGcAIAAkAGYAYQBsAHMAZQAKACQAcwB0AGQAbwB1AHQAIAA9ACAATgBlAHcALQBPAGIAagBlAGMAdAAgAFMAeQBzAHQAZQBtAC4ASQBPAC4AUwB0AHIAZQBhAG0AVwByAGkAdABlAHIAIAAoAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBPAHAAZQBuAFMAdABhAG4AZABhAHIAZABPAHUAdABwAHUAdAAoACkAKQAsACAAJAB1AHQAZgA4AAoAJABzAHQAZABvAHUAdAAuAEEAdQB0AG8ARgBsAHUAcwBoACAAPQAgACQAdAByAHUAZQAKAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBTAGUAdABPAHUAdAAoACQAcwB0AGQAbwB1AHQAKQAKACQAcwB0AGQAZQByAHIAIAA9ACAATgBlAHcALQBPAGIAagBlAGMAdAAgAFMAeQBzAHQAZQBtAC4ASQBPAC4AUwB0AHIAZQBhAG0AVwByAGkAdABlAHIAIAAoAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBPAHAAZQBuAFMAdABhAG4AZABhAHIAZABFAHIAcgBvAHIAKAApACkALAAgACQAdQB0AGYAOAAKACQAcwB0AGQAZQByAHIALgBBAHUAdABvAEYAbAB1AHMAaAAgAD0AIAAkAHQAcgB1AGUACgBbAEMAbwBuAHMAbwBsAGUAXQA6ADoAUwBlAHQARQByAHIAbwByACgAJABzAHQAZABlAHIAcgApAAoAJABiAHUAZgBmAGUAcgAgAD0AIABOAGUAdwAtAE8AYgBqAGUAYwB0ACAAUwB5AHMAdABlAG0ALgBJAE8ALgBNAGUAbQBvAHIAeQBTAHQAcgBlAGEAbQAKAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBPAHAAZQBuAFMAdABhAG4AZABhAHIAZABJAG4AcAB1AHQAKAApAC4AQwBvAHAAeQBUAG8AKAAkAGIAdQBmAGYAZQByACkACgAkAGcAdQBlAHMAdABTAGMAcgBpAHAAdAAgAD0AIABbAHMAYwByAGkAcAB0AGIAbABvAGMAawBdADoAOgBDAHIAZQBhAHQAZQAoACQAdQB0AGYAOAAuAEcAZQB0AFMAdAByAGkAbgBnACgAJABiAHUAZgBmAGUAcgAuAFQAbwBBAHIAcgBhAHkAKAApACkAKQAKAHQAcgB5ACAAewAKACAAIAAmACAAJABnAHUAZQBzAHQAUwBjAHIAaQBwAHQAIAAqAD4AJgAxACAAfAAgAEYAbwByAEUAYQBjAGgALQBPAGIAagBlAGMAdAAgAHsACgAgACAAIAAgAGkAZgAgACgAJABfACAALQBpAHMAIABbAFMAeQBzAHQAZQBtAC4ATQBhAG4AYQBnAGUAbQBlAG4AdAAuAEEAdQB0AG8AbQBhAHQAaQBvAG4ALgBFAHIAcgBvAHIAUgBlAGMAbwByAGQAXQApACAAewAgAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBFAHIAcgBvAHIALgBXAHIAaQB0AGUATABpAG4AZQAoACIAZQByAHIAbwByADoAIAAkAF8AIgApACAAfQAKACAAIAAgACAAZQBsAHMAZQBpAGYAIAAoACQAXwAgAC0AaQBzACAAWwBTAHkAcwB0AGUAbQAuAE0AYQBuAGEAZwBlAG0AZQBuAHQALgBBAHUAdABvAG0AYQB0AGkAbwBuAC4AVwBhAHIAbgBpAG4AZwBSAGUAYwBvAHIAZABdACkAIAB7ACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AEUAcgByAG8AcgAuAFcAcgBpAHQAZQBMAGkAbgBlACgAIgB3AGEAcgBuAGkAbgBnADoAIAAkACgAJABfAC4ATQBlAHMAcwBhAGcAZQApACIAKQAgAH0ACgAgACAAIAAgAGUAbABzAGUAaQBmACAAKAAkAF8AIAAtAGkAcwAgAFsAUwB5AHMAdABlAG0ALgBNAGEAbgBhAGcAZQBtAGUAbgB0AC4AQQB1AHQAbwBtAGEAdABpAG8AbgAuAEkAbgBmAG8AcgBtAGEAdABpAG8AbgBhAGwAUgBlAGMAbwByAGQAXQApACAAewAgAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBFAHIAcgBvAHIALgBXAHIAaQB0AGUATABpAG4AZQAoACQAXwAuAE0AZQBzAHMAYQBnAGUAKQAgAH0ACgAgACAAIAAgAGUAbABzAGUAIAB7ACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AE8AdQB0AC4AVwByAGkAdABlAEwAaQBuAGUAKAAoACQAXwAgAHwAIABPAHUAdAAtAFMAdAByAGkAbgBnACkALgBUAHIAaQBtAEUAbgBkACgAKQApACAAfQAKACAAIAB9AAoAfQAgAGMAYQB0AGMAaAAgAHsACgAgACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AEUAcgByAG8AcgAuAFcAcgBpAHQAZQBMAGkAbgBlACgAIgAkACgAJABfAC4ARQB4AGMAZQBwAHQAaQBvAG4ALgBNAGUAcwBzAGEAZwBlACkAYABuACQAKAAkAF8ALgBTAGMAcgBpAHAAdABTAHQAYQBjAGsAVAByAGEAYwBlACkAIgApAAoAIAAgAGUAeABpAHQAIAAxAAoAfQAKAGUAeABpAHQAIAAwAAoA\"]}"
+OL_AGENT_COMMAND="{\"path\":\"powershell.exe\",\"arg\":[\"-NoProfile\",\"-NonInteractive\",\"-ExecutionPolicy\",\"Bypass\",\"-EncodedCommand\",\"JABFAHIAcgBvAHIAQQBjAHQAaQBvAG4AUAByAGUAZgBlAHIAZQBuAGMAZQAgAD0AIAAnAFMAdABvAHAAJwAKACQAUAByAG8AZwByAGUAcwBzAFAAcgBlAGYAZQByAGUAbgBjAGUAIAA9ACAAJwBTAGkAbABlAG4AdABsAHkAQwBvAG4AdABpAG4AdQBlACcACgAkAFcAYQByAG4AaQBuAGcAUAByAGUAZgBlAHIAZQBuAGMAZQAgAD0AIAAnAEMAbwBuAHQAaQBuAHUAZQAnAAoAJABWAGUAcgBiAG8AcwBlAFAAcgBlAGYAZQByAGUAbgBjAGUAIAA9ACAAJwBTAGkAbABlAG4AdABsAHkAQwBvAG4AdABpAG4AdQBlACcACgAkAEQAZQBiAHUAZwBQAHIAZQBmAGUAcgBlAG4AYwBlACAAPQAgACcAUwBpAGwAZQBuAHQAbAB5AEMAbwBuAHQAaQBuAHUAZQAnAAoAJABJAG4AZgBvAHIAbQBhAHQAaQBvAG4AUAByAGUAZgBlAHIAZQBuAGMAZQAgAD0AIAAnAFMAaQBsAGUAbgB0AGwAeQBDAG8AbgB0AGkAbgB1AGUAJwAKACQAdQB0AGYAOAAgAD0AIABOAGUAdwAtAE8AYgBqAGUAYwB0ACAAUwB5AHMAdABlAG0ALgBUAGUAeAB0AC4AVQBUAEYAOABFAG4AYwBvAGQAaQBuAGcAIAAkAGYAYQBsAHMAZQAKACQAcwB0AGQAbwB1AHQAIAA9ACAATgBlAHcALQBPAGIAagBlAGMAdAAgAFMAeQBzAHQAZQBtAC4ASQBPAC4AUwB0AHIAZQBhAG0AVwByAGkAdABlAHIAIAAoAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBPAHAAZQBuAFMAdABhAG4AZABhAHIAZABPAHUAdABwAHUAdAAoACkAKQAsACAAJAB1AHQAZgA4AAoAJABzAHQAZABvAHUAdAAuAEEAdQB0AG8ARgBsAHUAcwBoACAAPQAgACQAdAByAHUAZQAKAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBTAGUAdABPAHUAdAAoACQAcwB0AGQAbwB1AHQAKQAKACQAcwB0AGQAZQByAHIAIAA9ACAATgBlAHcALQBPAGIAagBlAGMAdAAgAFMAeQBzAHQAZQBtAC4ASQBPAC4AUwB0AHIAZQBhAG0AVwByAGkAdABlAHIAIAAoAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBPAHAAZQBuAFMAdABhAG4AZABhAHIAZABFAHIAcgBvAHIAKAApACkALAAgACQAdQB0AGYAOAAKACQAcwB0AGQAZQByAHIALgBBAHUAdABvAEYAbAB1AHMAaAAgAD0AIAAkAHQAcgB1AGUACgBbAEMAbwBuAHMAbwBsAGUAXQA6ADoAUwBlAHQARQByAHIAbwByACgAJABzAHQAZABlAHIAcgApAAoAJABiAHUAZgBmAGUAcgAgAD0AIABOAGUAdwAtAE8AYgBqAGUAYwB0ACAAUwB5AHMAdABlAG0ALgBJAE8ALgBNAGUAbQBvAHIAeQBTAHQAcgBlAGEAbQAKAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBPAHAAZQBuAFMAdABhAG4AZABhAHIAZABJAG4AcAB1AHQAKAApAC4AQwBvAHAAeQBUAG8AKAAkAGIAdQBmAGYAZQByACkACgAkAGcAdQBlAHMAdABTAGMAcgBpAHAAdAAgAD0AIABbAHMAYwByAGkAcAB0AGIAbABvAGMAawBdADoAOgBDAHIAZQBhAHQAZQAoACQAdQB0AGYAOAAuAEcAZQB0AFMAdAByAGkAbgBnACgAJABiAHUAZgBmAGUAcgAuAFQAbwBBAHIAcgBhAHkAKAApACkAKQAKAHQAcgB5ACAAewAKACAAIAAmACAAJABnAHUAZQBzAHQAUwBjAHIAaQBwAHQAIAAqAD4AJgAxACAAfAAgAEYAbwByAEUAYQBjAGgALQBPAGIAagBlAGMAdAAgAHsACgAgACAAIAAgAGkAZgAgACgAJABfACAALQBpAHMAIABbAFMAeQBzAHQAZQBtAC4ATQBhAG4AYQBnAGUAbQBlAG4AdAAuAEEAdQB0AG8AbQBhAHQAaQBvAG4ALgBFAHIAcgBvAHIAUgBlAGMAbwByAGQAXQApACAAewAgAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBFAHIAcgBvAHIALgBXAHIAaQB0AGUATABpAG4AZQAoACIAZQByAHIAbwByADoAIAAkAF8AIgApACAAfQAKACAAIAAgACAAZQBsAHMAZQBpAGYAIAAoACQAXwAgAC0AaQBzACAAWwBTAHkAcwB0AGUAbQAuAE0AYQBuAGEAZwBlAG0AZQBuAHQALgBBAHUAdABvAG0AYQB0AGkAbwBuAC4AVwBhAHIAbgBpAG4AZwBSAGUAYwBvAHIAZABdACkAIAB7ACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AEUAcgByAG8AcgAuAFcAcgBpAHQAZQBMAGkAbgBlACgAIgB3AGEAcgBuAGkAbgBnADoAIAAkACgAJABfAC4ATQBlAHMAcwBhAGcAZQApACIAKQAgAH0ACgAgACAAIAAgAGUAbABzAGUAaQBmACAAKAAkAF8AIAAtAGkAcwAgAFsAUwB5AHMAdABlAG0ALgBNAGEAbgBhAGcAZQBtAGUAbgB0AC4AQQB1AHQAbwBtAGEAdABpAG8AbgAuAEkAbgBmAG8AcgBtAGEAdABpAG8AbgBhAGwAUgBlAGMAbwByAGQAXQApACAAewAgAFsAQwBvAG4AcwBvAGwAZQBdADoAOgBFAHIAcgBvAHIALgBXAHIAaQB0AGUATABpAG4AZQAoACQAXwAuAE0AZQBzAHMAYQBnAGUAKQAgAH0ACgAgACAAIAAgAGUAbABzAGUAaQBmACAAKAAkAF8AIAAtAGkAcwAgAFsAUwB5AHMAdABlAG0ALgBNAGEAbgBhAGcAZQBtAGUAbgB0AC4AQQB1AHQAbwBtAGEAdABpAG8AbgAuAEkAbgBmAG8AcgBtAGEAdABpAG8AbgBSAGUAYwBvAHIAZABdACkAIAB7ACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AEUAcgByAG8AcgAuAFcAcgBpAHQAZQBMAGkAbgBlACgAIgAkACgAJABfAC4ATQBlAHMAcwBhAGcAZQBEAGEAdABhACkAIgApACAAfQAKACAAIAAgACAAZQBsAHMAZQAgAHsAIABbAEMAbwBuAHMAbwBsAGUAXQA6ADoATwB1AHQALgBXAHIAaQB0AGUATABpAG4AZQAoACgAJABfACAAfAAgAE8AdQB0AC0AUwB0AHIAaQBuAGcAKQAuAFQAcgBpAG0ARQBuAGQAKAApACkAIAB9AAoAIAAgAH0ACgB9ACAAYwBhAHQAYwBoACAAewAKACAAIABbAEMAbwBuAHMAbwBsAGUAXQA6ADoARQByAHIAbwByAC4AVwByAGkAdABlAEwAaQBuAGUAKAAiACQAKAAkAF8ALgBFAHgAYwBlAHAAdABpAG8AbgAuAE0AZQBzAHMAYQBnAGUAKQBgAG4AJAAoACQAXwAuAFMAYwByAGkAcAB0AFMAdABhAGMAawBUAHIAYQBjAGUAKQAiACkACgAgACAAZQB4AGkAdAAgADEACgB9AAoAZQB4AGkAdAAgADAACgA=\"]}"
 OL_AGENT_STOP="{\"path\":\"taskkill.exe\",\"arg\":[\"/F\",\"/T\",\"/PID\"]}"
 # guest_exec through the QEMU guest agent with `virsh qemu-agent-command`: `guest-ping` until
 # the agent answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status`
@@ -17,8 +17,30 @@ OL_AGENT_STOP="{\"path\":\"taskkill.exe\",\"arg\":[\"/F\",\"/T\",\"/PID\"]}"
 # libvirt writes '/' as '\/'). The agent leaves out `out-data`/`err-data` when they are empty
 # and `exitcode` when a signal ended the process (it sends `signal` then).
 : "${OL_AGENT_URI:?}" "${OL_AGENT_DOMAIN:?}" "${OL_AGENT_TIMEOUT:?}" "${OL_AGENT_COMMAND:?}" "${OL_AGENT_STOP:?}"
+# A status poll is a short request: it gets its own timeout (virsh's default would wait as
+# long as libvirt's agent timeout, and a busy agent or a dropped reply would end the step at
+# once), and a failed poll is asked again, a bounded number of times, before the step fails.
+OL_AGENT_POLL_SECONDS=10
+OL_AGENT_POLL_TRIES=3
 ol_agent() {
   virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
+}
+# ol_agent_poll REQUEST: the reply on stdout; after OL_AGENT_POLL_TRIES failures, the last
+# error on stdout and status 1.
+ol_agent_poll() {
+  local try reply
+  for ((try = 1; ; try++)); do
+    if reply=$(virsh -q -c "$OL_AGENT_URI" qemu-agent-command --timeout "$OL_AGENT_POLL_SECONDS" "$OL_AGENT_DOMAIN" "$1" 2>&1); then
+      printf '%s\n' "$reply"
+      return 0
+    fi
+    if ((try >= OL_AGENT_POLL_TRIES)); then
+      printf '%s\n' "$reply"
+      return 1
+    fi
+    echo "guest_exec: poll $try of $OL_AGENT_POLL_TRIES in $OL_AGENT_DOMAIN failed, asking again: $reply" >&2
+    sleep 1
+  done
 }
 # A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
 ol_agent_field() {
@@ -52,8 +74,8 @@ guest_exec() {
   request=$(jq -nc --argjson pid "$pid" '{execute: "guest-exec-status", arguments: {pid: $pid}}')
   deadline=$((SECONDS + OL_AGENT_TIMEOUT))
   while :; do
-    status=$(ol_agent "$request" 2>&1) || {
-      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed: $status" >&2
+    status=$(ol_agent_poll "$request") || {
+      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed $OL_AGENT_POLL_TRIES times ($OL_AGENT_POLL_SECONDS s each): $status" >&2
       return 125
     }
     [[ $(ol_agent_field "$status" exited) == true ]] && break
@@ -99,7 +121,7 @@ guest_stop() {
   }
   echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_3e42ab3992e3ca20'
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_8794993ba2e9c9cd'
 # offload-lab guest-offloads (Windows guest): src/plan/guest-offloads/windows.ps1, with the stack's values as its parameters
 # The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
 #
@@ -136,6 +158,16 @@ function Get-AdvancedProperties($Adapter) {
 #
 # Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
 # device, or $null where the build lacks the field (before tag mm320, commit 552b439b).
+#
+# Get-NetKvmBuild: which NetKVM the guest runs, told by the WMI classes its driver registers
+# (the driver version, 100.x.y.z, encodes the virtio-win build, not the repository tag, and no
+# table maps one to the other): 'mm320+' when NetKvm_Config has UsoEnabledv4 (commit 552b439b,
+# tag mm320: the driver's own USO flags and NetKvm_Diag.tx.UdpOffload), 'mm268-mm319' when the
+# class exists without it (commit 634e6b46), 'before-mm268' when there is no NetKvm_Config.
+#
+# Get-DriverFlag CONFIG FIELD: 'on', 'off', or 'unverified' where the build lacks the field.
+# NetKVM fills UsoEnabledv4/v6 from signed 1-bit fields (int fUsov4 : 1 in ndis56common.h),
+# so "on" reads -1: any value other than 0 is on.
 function ConvertFrom-CimValue($Value) {
   if ($Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
     $flat = [ordered]@{}
@@ -153,6 +185,15 @@ function Get-NetKvmWmi($Adapter, [string]$Class) {
     if ($p.Name -ne 'InstanceName' -and $p.Name -ne 'Active') { $values[$p.Name] = ConvertFrom-CimValue $p.Value }
   }
   $values
+}
+function Get-NetKvmBuild {
+  try { $class = Get-CimClass -Namespace 'root\wmi' -ClassName 'NetKvm_Config' -ErrorAction Stop } catch { return 'before-mm268' }
+  if (@($class.CimClassProperties | Where-Object { $_.Name -eq 'UsoEnabledv4' }).Count -gt 0) { return 'mm320+' }
+  'mm268-mm319'
+}
+function Get-DriverFlag($Config, [string]$Field) {
+  if ($null -eq $Config -or -not $Config.Contains($Field) -or $null -eq $Config[$Field]) { return 'unverified' }
+  $(if ([long]$Config[$Field] -ne 0) { 'on' } else { 'off' })
 }
 function Get-UdpOffloadCount($Adapter) {
   $diag = Get-NetKvmWmi $Adapter 'NetKvm_Diag'
@@ -186,9 +227,9 @@ param(
 )
 # The offload profile for a Windows guest: every NetKVM advanced property with -NoRestart,
 # then one adapter restart, a wait until the matrix can run, and a read-back printed as one
-# JSON document. The read-back trusts the driver over the registry: NetKVM clears USO without
-# a word (NDIS before 6.83, failover, no VIRTIO_NET_F_HOST_USO) and ignores out-of-range
-# registry values, so its own NetKvm_Config.UsoEnabledv4/v6 decide where the driver has them;
+# JSON document. The read-back trusts the driver over the registry for every offload it sets
+# ($driverFields below): NetKVM clears LSO, checksums and USO without a word when the host
+# lacks the feature, and ignores out-of-range registry values;
 # and with <mtu> in the domain XML the device sets the MTU, so the adapter's MtuSize and the IP
 # NlMtu are checked. A keyword this driver does not have, a value that did not stick, a driver
 # flag or MTU that disagrees, or a guest that is not ready fails the step here, with the
@@ -196,11 +237,58 @@ param(
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
-# The NetKVM keyword of each USO family and the NetKvm_Config field with the driver's own flag.
-$usoDriverFields = @(
-  @{ Family = 'ipv4'; Keyword = '*UsoIPv4'; Field = 'UsoEnabledv4' },
-  @{ Family = 'ipv6'; Keyword = '*UsoIPv6'; Field = 'UsoEnabledv6' }
-)
+# Where the driver itself says whether each offload it was asked for is on (not the
+# registry, which NetKVM reads once and overrides without a word: no VIRTIO_NET_F_HOST_TSO4/6
+# clears LSO, no VIRTIO_NET_F_CSUM clears the transmit checksums, no HOST_USO / NDIS before
+# 6.83 / failover clears USO; NetKVM/Common/ParaNdis_Common.cpp). By field name, never by
+# position:
+# - NetKvm_Config (root\wmi, NetKVM/Common/netkvm.mof): UsoEnabledv4/v6 (tag mm320 and later,
+#   from the driver's Offload.flags.fUsov4/6) and RscEnabledv4/v6 (mm268 and later, from the
+#   offload configuration it reports to NDIS).
+# - NDIS's copy of what NetKVM reports as its capabilities (NetKVM/wlh/ParaNdis6_Oid.cpp
+#   FillOffloadStructure, from the same flags after the host's features cleared them):
+#   Get-NetAdapterLso's LargeSendOffloadV2HardwareCapabilities (MaxOffloadSizeSupported is 0
+#   when LSO is off) and Get-NetAdapterChecksumOffload's ChecksumOffloadHardwareCapabilities
+#   (transmit and receive, per protocol). NetKvm_Config has no LSO or checksum field.
+$driverFields = @{
+  '*UsoIPv4' = @{ Source = 'NetKvm_Config'; Field = 'UsoEnabledv4' }
+  '*UsoIPv6' = @{ Source = 'NetKvm_Config'; Field = 'UsoEnabledv6' }
+  '*RscIPv4' = @{ Source = 'NetKvm_Config'; Field = 'RscEnabledv4' }
+  '*RscIPv6' = @{ Source = 'NetKvm_Config'; Field = 'RscEnabledv6' }
+  '*LsoV2IPv4' = @{ Source = 'LargeSendOffloadV2HardwareCapabilities'; Field = 'IPv4MaxOffloadSizeSupported' }
+  '*LsoV2IPv6' = @{ Source = 'LargeSendOffloadV2HardwareCapabilities'; Field = 'IPv6MaxOffloadSizeSupported' }
+  '*IPChecksumOffloadIPv4' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv4TransmitIpChecksumSupported'; Rx = 'IPv4ReceiveIpChecksumSupported' }
+  '*TCPChecksumOffloadIPv4' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv4TransmitTcpChecksumSupported'; Rx = 'IPv4ReceiveTcpChecksumSupported' }
+  '*TCPChecksumOffloadIPv6' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv6TransmitTcpChecksumSupported'; Rx = 'IPv6ReceiveTcpChecksumSupported' }
+  '*UDPChecksumOffloadIPv4' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv4TransmitUdpChecksumSupported'; Rx = 'IPv4ReceiveUdpChecksumSupported' }
+  '*UDPChecksumOffloadIPv6' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv6TransmitUdpChecksumSupported'; Rx = 'IPv6ReceiveUdpChecksumSupported' }
+}
+# The NetKVM registry value each driver state stands for: 0/1 for the pairs, 0 off, 1 Tx,
+# 2 Rx, 3 Rx+Tx for the checksums.
+function Get-WantedState($Field, [string]$Value) {
+  if ($null -ne $Field.Tx) { return @('off', 'tx', 'rx', 'rxtx')[[int]$Value] }
+  $(if ($Value -eq '0') { 'off' } else { 'on' })
+}
+# One capability of NDIS's copy, by name; $null where Windows or the driver lacks it.
+function Get-CapabilityValue($Capabilities, [string]$Name) {
+  if ($null -eq $Capabilities) { return $null }
+  $p = $Capabilities.CimInstanceProperties[$Name]
+  $(if ($null -eq $p) { $null } else { $p.Value })
+}
+# The driver's state for one keyword: 'on'/'off' (pairs), 'off'/'tx'/'rx'/'rxtx' (checksums),
+# or 'unverified' where the build or Windows does not say.
+function Get-DriverState($Field, $Config, $Lso, $Checksum) {
+  if ($Field.Source -eq 'NetKvm_Config') { return Get-DriverFlag $Config $Field.Field }
+  if ($Field.Source -eq 'LargeSendOffloadV2HardwareCapabilities') {
+    $size = Get-CapabilityValue $Lso $Field.Field
+    if ($null -eq $size) { return 'unverified' }
+    return $(if ([long]$size -gt 0) { 'on' } else { 'off' })
+  }
+  $tx = Get-CapabilityValue $Checksum $Field.Tx
+  $rx = Get-CapabilityValue $Checksum $Field.Rx
+  if ($null -eq $tx -or $null -eq $rx) { return 'unverified' }
+  @('off', 'tx', 'rx', 'rxtx')[([int][bool]$tx) + 2 * ([int][bool]$rx)]
+}
 
 # What the matrix needs after a restart, not only link Up: a preferred IPv4 address (DHCP
 # done, duplicate address detection over) and the host answering.
@@ -212,11 +300,6 @@ function Get-Readiness($Adapter, [string]$HostAddress) {
   try { $reply = (New-Object System.Net.NetworkInformation.Ping).Send($HostAddress, 1000) } catch { $reply = $null }
   if ($null -eq $reply -or [string]$reply.Status -ne 'Success') { return "host $HostAddress does not answer" }
   'ready'
-}
-# The driver's own USO flag; 'unverified' where this build does not report it (before tag mm320).
-function Get-UsoDriverFlag($Config, [string]$Field) {
-  if ($null -eq $Config -or -not $Config.Contains($Field)) { return 'unverified' }
-  $(if ([int]$Config[$Field] -ne 0) { 'on' } else { 'off' })
 }
 function Get-RegistryText($Properties, [string]$Keyword) {
   $p = $Properties[$Keyword]
@@ -275,17 +358,22 @@ $properties = @(foreach ($r in $requested) {
 if ($readiness -ne 'ready') { $fail += "$($where): readiness requested ready, actual $readiness" }
 
 $config = Get-NetKvmWmi $adapter 'NetKvm_Config'
-$usoDriver = [ordered]@{}
-foreach ($u in $usoDriverFields) { $usoDriver[$u.Family] = Get-UsoDriverFlag $config $u.Field }
-foreach ($u in $usoDriverFields) {
-  $wanted = @($Settings | Where-Object { $_.Keyword -eq $u.Keyword })[0]
-  if ($null -eq $wanted) { continue }
-  $state = $(if ($wanted.Value -eq '1') { 'on' } else { 'off' })
-  $got = $usoDriver[$u.Family]
-  if ($got -ne 'unverified' -and $got -ne $state) {
-    $fail += "$($where): NetKvm_Config.$($u.Field) requested $state, actual $got while the registry says $(Get-RegistryText $props $u.Keyword)"
+$lsoCaps = $null
+$checksumCaps = $null
+try { $lsoCaps = (Get-NetAdapterLso -Name $adapter.Name -ErrorAction Stop).LargeSendOffloadV2HardwareCapabilities } catch { $lsoCaps = $null }
+try { $checksumCaps = (Get-NetAdapterChecksumOffload -Name $adapter.Name -ErrorAction Stop).ChecksumOffloadHardwareCapabilities } catch { $checksumCaps = $null }
+$driver = @(foreach ($r in $Settings) {
+  $field = $driverFields[$r.Keyword]
+  if ($null -eq $field) { continue }
+  $wanted = Get-WantedState $field $r.Value
+  $got = Get-DriverState $field $config $lsoCaps $checksumCaps
+  $name = $(if ($null -ne $field.Tx) { "$($field.Source).$($field.Tx)/$($field.Rx)" } else { "$($field.Source).$($field.Field)" })
+  if ($got -ne 'unverified' -and $got -ne $wanted) {
+    $fail += "$($where): $name requested $wanted, actual $got while the registry says $(Get-RegistryText $props $r.Keyword)"
   }
-}
+  [ordered]@{ keyword = $r.Keyword; field = $name; requested = $wanted; actual = $got }
+})
+$usoDriver = [ordered]@{ ipv4 = Get-DriverFlag $config 'UsoEnabledv4'; ipv6 = Get-DriverFlag $config 'UsoEnabledv6' }
 $ipInterface = @(Get-NetIPInterface -InterfaceIndex $adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue)[0]
 $ipMtu = $(if ($null -ne $ipInterface) { [long]$ipInterface.NlMtu } else { $null })
 # The device's MTU (VIRTIO_NET_F_MTU) wins over *JumboPacket: check what the adapter really has.
@@ -306,6 +394,8 @@ $readBack = [ordered]@{
   properties = $properties
   setErrors = $setErrors
   usoDriver = $usoDriver
+  driver = $driver
+  netkvmBuild = Get-NetKvmBuild
   netkvmConfig = $config
   netkvmDiag = Get-NetKvmWmi $adapter 'NetKvm_Diag'
 }
@@ -315,4 +405,4 @@ if ($fail.Count -gt 0) {
   exit 1
 }
 } @offloadLabParameters
-OFFLOAD_LAB_GUEST_SCRIPT_3e42ab3992e3ca20
+OFFLOAD_LAB_GUEST_SCRIPT_8794993ba2e9c9cd

@@ -34,6 +34,16 @@ function Get-AdvancedProperties($Adapter) {
 #
 # Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
 # device, or $null where the build lacks the field (before tag mm320, commit 552b439b).
+#
+# Get-NetKvmBuild: which NetKVM the guest runs, told by the WMI classes its driver registers
+# (the driver version, 100.x.y.z, encodes the virtio-win build, not the repository tag, and no
+# table maps one to the other): 'mm320+' when NetKvm_Config has UsoEnabledv4 (commit 552b439b,
+# tag mm320: the driver's own USO flags and NetKvm_Diag.tx.UdpOffload), 'mm268-mm319' when the
+# class exists without it (commit 634e6b46), 'before-mm268' when there is no NetKvm_Config.
+#
+# Get-DriverFlag CONFIG FIELD: 'on', 'off', or 'unverified' where the build lacks the field.
+# NetKVM fills UsoEnabledv4/v6 from signed 1-bit fields (int fUsov4 : 1 in ndis56common.h),
+# so "on" reads -1: any value other than 0 is on.
 function ConvertFrom-CimValue($Value) {
   if ($Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
     $flat = [ordered]@{}
@@ -51,6 +61,15 @@ function Get-NetKvmWmi($Adapter, [string]$Class) {
     if ($p.Name -ne 'InstanceName' -and $p.Name -ne 'Active') { $values[$p.Name] = ConvertFrom-CimValue $p.Value }
   }
   $values
+}
+function Get-NetKvmBuild {
+  try { $class = Get-CimClass -Namespace 'root\wmi' -ClassName 'NetKvm_Config' -ErrorAction Stop } catch { return 'before-mm268' }
+  if (@($class.CimClassProperties | Where-Object { $_.Name -eq 'UsoEnabledv4' }).Count -gt 0) { return 'mm320+' }
+  'mm268-mm319'
+}
+function Get-DriverFlag($Config, [string]$Field) {
+  if ($null -eq $Config -or -not $Config.Contains($Field) -or $null -eq $Config[$Field]) { return 'unverified' }
+  $(if ([long]$Config[$Field] -ne 0) { 'on' } else { 'off' })
 }
 function Get-UdpOffloadCount($Adapter) {
   $diag = Get-NetKvmWmi $Adapter 'NetKvm_Diag'
@@ -84,9 +103,9 @@ param(
 )
 # The offload profile for a Windows guest: every NetKVM advanced property with -NoRestart,
 # then one adapter restart, a wait until the matrix can run, and a read-back printed as one
-# JSON document. The read-back trusts the driver over the registry: NetKVM clears USO without
-# a word (NDIS before 6.83, failover, no VIRTIO_NET_F_HOST_USO) and ignores out-of-range
-# registry values, so its own NetKvm_Config.UsoEnabledv4/v6 decide where the driver has them;
+# JSON document. The read-back trusts the driver over the registry for every offload it sets
+# ($driverFields below): NetKVM clears LSO, checksums and USO without a word when the host
+# lacks the feature, and ignores out-of-range registry values;
 # and with <mtu> in the domain XML the device sets the MTU, so the adapter's MtuSize and the IP
 # NlMtu are checked. A keyword this driver does not have, a value that did not stick, a driver
 # flag or MTU that disagrees, or a guest that is not ready fails the step here, with the
@@ -94,11 +113,58 @@ param(
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
-# The NetKVM keyword of each USO family and the NetKvm_Config field with the driver's own flag.
-$usoDriverFields = @(
-  @{ Family = 'ipv4'; Keyword = '*UsoIPv4'; Field = 'UsoEnabledv4' },
-  @{ Family = 'ipv6'; Keyword = '*UsoIPv6'; Field = 'UsoEnabledv6' }
-)
+# Where the driver itself says whether each offload it was asked for is on (not the
+# registry, which NetKVM reads once and overrides without a word: no VIRTIO_NET_F_HOST_TSO4/6
+# clears LSO, no VIRTIO_NET_F_CSUM clears the transmit checksums, no HOST_USO / NDIS before
+# 6.83 / failover clears USO; NetKVM/Common/ParaNdis_Common.cpp). By field name, never by
+# position:
+# - NetKvm_Config (root\wmi, NetKVM/Common/netkvm.mof): UsoEnabledv4/v6 (tag mm320 and later,
+#   from the driver's Offload.flags.fUsov4/6) and RscEnabledv4/v6 (mm268 and later, from the
+#   offload configuration it reports to NDIS).
+# - NDIS's copy of what NetKVM reports as its capabilities (NetKVM/wlh/ParaNdis6_Oid.cpp
+#   FillOffloadStructure, from the same flags after the host's features cleared them):
+#   Get-NetAdapterLso's LargeSendOffloadV2HardwareCapabilities (MaxOffloadSizeSupported is 0
+#   when LSO is off) and Get-NetAdapterChecksumOffload's ChecksumOffloadHardwareCapabilities
+#   (transmit and receive, per protocol). NetKvm_Config has no LSO or checksum field.
+$driverFields = @{
+  '*UsoIPv4' = @{ Source = 'NetKvm_Config'; Field = 'UsoEnabledv4' }
+  '*UsoIPv6' = @{ Source = 'NetKvm_Config'; Field = 'UsoEnabledv6' }
+  '*RscIPv4' = @{ Source = 'NetKvm_Config'; Field = 'RscEnabledv4' }
+  '*RscIPv6' = @{ Source = 'NetKvm_Config'; Field = 'RscEnabledv6' }
+  '*LsoV2IPv4' = @{ Source = 'LargeSendOffloadV2HardwareCapabilities'; Field = 'IPv4MaxOffloadSizeSupported' }
+  '*LsoV2IPv6' = @{ Source = 'LargeSendOffloadV2HardwareCapabilities'; Field = 'IPv6MaxOffloadSizeSupported' }
+  '*IPChecksumOffloadIPv4' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv4TransmitIpChecksumSupported'; Rx = 'IPv4ReceiveIpChecksumSupported' }
+  '*TCPChecksumOffloadIPv4' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv4TransmitTcpChecksumSupported'; Rx = 'IPv4ReceiveTcpChecksumSupported' }
+  '*TCPChecksumOffloadIPv6' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv6TransmitTcpChecksumSupported'; Rx = 'IPv6ReceiveTcpChecksumSupported' }
+  '*UDPChecksumOffloadIPv4' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv4TransmitUdpChecksumSupported'; Rx = 'IPv4ReceiveUdpChecksumSupported' }
+  '*UDPChecksumOffloadIPv6' = @{ Source = 'ChecksumOffloadHardwareCapabilities'; Tx = 'IPv6TransmitUdpChecksumSupported'; Rx = 'IPv6ReceiveUdpChecksumSupported' }
+}
+# The NetKVM registry value each driver state stands for: 0/1 for the pairs, 0 off, 1 Tx,
+# 2 Rx, 3 Rx+Tx for the checksums.
+function Get-WantedState($Field, [string]$Value) {
+  if ($null -ne $Field.Tx) { return @('off', 'tx', 'rx', 'rxtx')[[int]$Value] }
+  $(if ($Value -eq '0') { 'off' } else { 'on' })
+}
+# One capability of NDIS's copy, by name; $null where Windows or the driver lacks it.
+function Get-CapabilityValue($Capabilities, [string]$Name) {
+  if ($null -eq $Capabilities) { return $null }
+  $p = $Capabilities.CimInstanceProperties[$Name]
+  $(if ($null -eq $p) { $null } else { $p.Value })
+}
+# The driver's state for one keyword: 'on'/'off' (pairs), 'off'/'tx'/'rx'/'rxtx' (checksums),
+# or 'unverified' where the build or Windows does not say.
+function Get-DriverState($Field, $Config, $Lso, $Checksum) {
+  if ($Field.Source -eq 'NetKvm_Config') { return Get-DriverFlag $Config $Field.Field }
+  if ($Field.Source -eq 'LargeSendOffloadV2HardwareCapabilities') {
+    $size = Get-CapabilityValue $Lso $Field.Field
+    if ($null -eq $size) { return 'unverified' }
+    return $(if ([long]$size -gt 0) { 'on' } else { 'off' })
+  }
+  $tx = Get-CapabilityValue $Checksum $Field.Tx
+  $rx = Get-CapabilityValue $Checksum $Field.Rx
+  if ($null -eq $tx -or $null -eq $rx) { return 'unverified' }
+  @('off', 'tx', 'rx', 'rxtx')[([int][bool]$tx) + 2 * ([int][bool]$rx)]
+}
 
 # What the matrix needs after a restart, not only link Up: a preferred IPv4 address (DHCP
 # done, duplicate address detection over) and the host answering.
@@ -110,11 +176,6 @@ function Get-Readiness($Adapter, [string]$HostAddress) {
   try { $reply = (New-Object System.Net.NetworkInformation.Ping).Send($HostAddress, 1000) } catch { $reply = $null }
   if ($null -eq $reply -or [string]$reply.Status -ne 'Success') { return "host $HostAddress does not answer" }
   'ready'
-}
-# The driver's own USO flag; 'unverified' where this build does not report it (before tag mm320).
-function Get-UsoDriverFlag($Config, [string]$Field) {
-  if ($null -eq $Config -or -not $Config.Contains($Field)) { return 'unverified' }
-  $(if ([int]$Config[$Field] -ne 0) { 'on' } else { 'off' })
 }
 function Get-RegistryText($Properties, [string]$Keyword) {
   $p = $Properties[$Keyword]
@@ -173,17 +234,22 @@ $properties = @(foreach ($r in $requested) {
 if ($readiness -ne 'ready') { $fail += "$($where): readiness requested ready, actual $readiness" }
 
 $config = Get-NetKvmWmi $adapter 'NetKvm_Config'
-$usoDriver = [ordered]@{}
-foreach ($u in $usoDriverFields) { $usoDriver[$u.Family] = Get-UsoDriverFlag $config $u.Field }
-foreach ($u in $usoDriverFields) {
-  $wanted = @($Settings | Where-Object { $_.Keyword -eq $u.Keyword })[0]
-  if ($null -eq $wanted) { continue }
-  $state = $(if ($wanted.Value -eq '1') { 'on' } else { 'off' })
-  $got = $usoDriver[$u.Family]
-  if ($got -ne 'unverified' -and $got -ne $state) {
-    $fail += "$($where): NetKvm_Config.$($u.Field) requested $state, actual $got while the registry says $(Get-RegistryText $props $u.Keyword)"
+$lsoCaps = $null
+$checksumCaps = $null
+try { $lsoCaps = (Get-NetAdapterLso -Name $adapter.Name -ErrorAction Stop).LargeSendOffloadV2HardwareCapabilities } catch { $lsoCaps = $null }
+try { $checksumCaps = (Get-NetAdapterChecksumOffload -Name $adapter.Name -ErrorAction Stop).ChecksumOffloadHardwareCapabilities } catch { $checksumCaps = $null }
+$driver = @(foreach ($r in $Settings) {
+  $field = $driverFields[$r.Keyword]
+  if ($null -eq $field) { continue }
+  $wanted = Get-WantedState $field $r.Value
+  $got = Get-DriverState $field $config $lsoCaps $checksumCaps
+  $name = $(if ($null -ne $field.Tx) { "$($field.Source).$($field.Tx)/$($field.Rx)" } else { "$($field.Source).$($field.Field)" })
+  if ($got -ne 'unverified' -and $got -ne $wanted) {
+    $fail += "$($where): $name requested $wanted, actual $got while the registry says $(Get-RegistryText $props $r.Keyword)"
   }
-}
+  [ordered]@{ keyword = $r.Keyword; field = $name; requested = $wanted; actual = $got }
+})
+$usoDriver = [ordered]@{ ipv4 = Get-DriverFlag $config 'UsoEnabledv4'; ipv6 = Get-DriverFlag $config 'UsoEnabledv6' }
 $ipInterface = @(Get-NetIPInterface -InterfaceIndex $adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue)[0]
 $ipMtu = $(if ($null -ne $ipInterface) { [long]$ipInterface.NlMtu } else { $null })
 # The device's MTU (VIRTIO_NET_F_MTU) wins over *JumboPacket: check what the adapter really has.
@@ -204,6 +270,8 @@ $readBack = [ordered]@{
   properties = $properties
   setErrors = $setErrors
   usoDriver = $usoDriver
+  driver = $driver
+  netkvmBuild = Get-NetKvmBuild
   netkvmConfig = $config
   netkvmDiag = Get-NetKvmWmi $adapter 'NetKvm_Diag'
 }

@@ -2,8 +2,8 @@
 # offload-lab host-offloads: src/plan/host-offloads/delete.sh, after the stack's values
 set -euo pipefail
 STATE_DIR=/var/lib/offload-lab/state
-DEVICES=(tap0)
-OWNERS=(b3a979a40245a245)
+DEVICES=()
+OWNERS=()
 # What every host script may call. Config values are bound above this by the generated
 # preamble; tool output goes to files under $WORK (under pipefail a reader that stops early,
 # like head or grep -q, could fail a pipeline through the writer's SIGPIPE).

@@ -57,6 +57,16 @@ if (-not (Test-Path -LiteralPath $inf)) {
   [Console]::Error.WriteLine("netkvm-install: $inf is missing: this virtio-win ISO has no NetKVM for $($os.Caption) (build $build)")
   exit 2
 }
+# What is installed, for the fingerprint: the INF's DriverVer (date,version: the version the
+# adapter reports once the driver loads) and the ISO's volume label, which virtio-win builds
+# name virtio-win-<version> (null when the label says no version).
+$infVersion = $null
+foreach ($line in [System.IO.File]::ReadAllLines($inf)) {
+  if ($line -match '^\s*DriverVer\s*=\s*[^,]*,\s*([0-9.]+)') { $infVersion = $Matches[1]; break }
+}
+$isoLabel = $null
+try { $isoLabel = [string](Get-Volume -DriveLetter $drive.Name -ErrorAction Stop).FileSystemLabel } catch { $isoLabel = $null }
+$virtioWinVersion = $(if ($isoLabel -match 'virtio-win-([0-9][0-9.]*[0-9])') { $Matches[1] } else { $null })
 # Windows PowerShell turns a native command's stderr into a terminating error under 'Stop'.
 $ErrorActionPreference = 'Continue'
 $pnputil = (& pnputil.exe /add-driver $inf /install 2>&1 | Out-String).Trim()
@@ -85,6 +95,9 @@ if (-not $rebootRequired -and ($null -eq $adapter -or $adapter.DriverFileName -n
 }
 $result = [ordered]@{
   inf = $inf
+  infDriverVersion = $infVersion
+  isoLabel = $isoLabel
+  virtioWinVersion = $virtioWinVersion
   windows = "$($os.Caption) (build $build)"
   pnputilExitCode = $code
   rebootRequired = $rebootRequired
