@@ -9,6 +9,7 @@ export const variant = lab.variant;
 export const os = lab.os;
 export const mtu = lab.mtu;
 export const uso = lab.uso;
+export const factors = lab.factors;
 export const host = lab.host;
 export const network = lab.network;
 export const guest = lab.guest;

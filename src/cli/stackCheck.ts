@@ -9,7 +9,6 @@ import { parseStackDoc, withSettings } from "../engine/workingCopy";
 import { UsageError } from "./errors";
 
 /** The settings only the engine's working copy carries; the stack settings' schema does not know them. */
-const ENGINE_ONLY = ["hostName"];
 
 /** A committed `secure:` value that is no passphrase ciphertext: a placeholder a sandbox or pool fills in. */
 const CIPHERTEXT = /^v1:/;
@@ -38,7 +37,6 @@ export function checkStackTarget(project: string, target: StackTarget): LabConfi
     throw e;
   }
   const merged = withSettings(doc, targetSettings(target));
-  for (const k of ENGINE_ONLY) delete merged.config?.[`offload-lab:${k}`];
   if (target.host) merged.config = { ...merged.config, [HOST_KEY]: { secure: "v1:set-by-the-host" } };
   const settings = settingsFromStackYaml(stringify(merged));
   const cfg = validateLab(engineStackName(target), settings);

@@ -90,6 +90,8 @@ export interface LabConfig {
   /** e.g. `mtu9000-uso-on`: the factors a cell id carries. */
   readonly variant: string;
   readonly host: HostConfig;
+  /** The host's name in a pool (`offload-lab:hostName`); unset: the host's own hostname. */
+  readonly hostName?: string;
   readonly libvirt: LabSettings["libvirt"];
   readonly network: NetworkConfig;
   readonly guest: GuestConfig;

@@ -245,6 +245,8 @@ export const labSchema = z.strictObject({
   matrix: matrixSchema.prefault({}),
   capture: captureSchema.prefault({}),
   benchmark: benchmarkSchema.prefault({}),
+  /** The KVM host's name in a host pool (set by `sweep --hosts`): every output names its host. */
+  hostName: matching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, "must be a host name for stacks: letters, digits, '_', '-' (no dot), at most 40").optional(),
   hostSshPrivateKey: secret.optional(),
   guestSshPrivateKey: secret.optional(),
 });

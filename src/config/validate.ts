@@ -69,6 +69,7 @@ export function validateLab(stack: string, raw: RawSettings): LabConfig {
     stack,
     variant: variantOf(s),
     host: s.host,
+    hostName: s.hostName,
     libvirt: s.libvirt,
     network,
     guest: {

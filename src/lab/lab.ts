@@ -8,7 +8,7 @@ import type { DomainOutput } from "../plan/guest-domain/output";
 import type { GuestNetworkReadBack } from "../plan/guest-network/output";
 import type { GuestOffloadsReadBack } from "../plan/guest-offloads/output";
 import type { HostReadBack } from "../plan/host-offloads/output";
-import type { HostReadiness } from "../plan/host-readiness/output";
+import { hostIdentity, type HostReadiness } from "../plan/host-readiness/output";
 import type { Iperf3Server } from "../plan/iperf3-server/output";
 import type { NetkvmInstallReadBack } from "../plan/netkvm-install/output";
 import type { NetworkOutput } from "../plan/network/output";
@@ -87,7 +87,8 @@ export function buildLab(cfg: LabConfig) {
     })
     .apply((e) => labFingerprint(cfg, e));
   return {
-    host: host.outputs.readiness,
+    // Every output names its host: the readiness facts with who the host is.
+    host: host.outputs.readiness.apply((r) => ({ ...r, identity: hostIdentity(cfg, r) })),
     network: network.outputs.network,
     guest: pulumi.output(guest.outputs),
     offloadReadback: pulumi.output(offloads.outputs),

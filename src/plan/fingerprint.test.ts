@@ -33,9 +33,10 @@ describe("the lab's fingerprint", () => {
     const domain = { ...parseDomainOutput(recorded("guest-domain")), machineType: "pc-q35-10.0", machineTypeFrom: "host" as const };
     const chosen = labFingerprint(cfg, evidence({ domain }));
     expect(chosen.machineType).toBe("pc-q35-10.0");
-    // An output recorded before the step reported it falls back to the configured name.
-    expect(labFingerprint(cfg, evidence()).machineType).toBe("q35");
-    expect(chosen.digest).not.toBe(labFingerprint(cfg, evidence()).digest);
+    // The recorded run named q35, which libvirt resolved to this QEMU's newest q35 type.
+    expect(labFingerprint(cfg, evidence()).machineType).toBe("pc-q35-10.0");
+    const other = { ...parseDomainOutput(recorded("guest-domain")), machineType: "pc-q35-9.2" };
+    expect(labFingerprint(cfg, evidence({ domain: other })).digest).not.toBe(chosen.digest);
   });
 
   it("records the virtio-win version netkvm-install installed; null when the lab did not install NetKVM", () => {

@@ -3,7 +3,7 @@ import { fingerprint, type EnvironmentFingerprint } from "../results/fingerprint
 import type { DomainOutput } from "./guest-domain/output";
 import type { GuestOffloadsReadBack } from "./guest-offloads/output";
 import type { HostReadBack } from "./host-offloads/output";
-import type { HostReadiness } from "./host-readiness/output";
+import { hostIdentity, type HostReadiness } from "./host-readiness/output";
 import type { Iperf3Server } from "./iperf3-server/output";
 import type { NetkvmInstallReadBack } from "./netkvm-install/output";
 
@@ -34,12 +34,16 @@ export function labFingerprint(cfg: LabConfig, e: LabEvidence): EnvironmentFinge
   for (const d of e.hostOffloads.devices) {
     for (const f of d.features) offloads[`${d.role}.${f.feature}`] = f.actual;
   }
+  const host = hostIdentity(cfg, e.host);
   return fingerprint({
+    hostName: host.name,
+    hostAddress: host.address,
+    cpuModel: host.cpuModel,
     hostKernel: e.host.kernel,
     qemuVersion: e.host.qemu,
     libvirtVersion: e.host.libvirt,
     // What the guest really runs: the host's choice when guest.machineType is unset, an alias resolved.
-    machineType: e.domain.machineType ?? cfg.guest.machineType ?? null,
+    machineType: e.domain.machineType,
     // Known when the lab installed NetKVM from the ISO (its volume label); else null.
     virtioWinVersion: e.netkvmInstall?.virtioWinVersion ?? null,
     netkvmDriverVersion: g.os === "windows" ? g.driverVersion : null,

@@ -6,6 +6,10 @@ import { createHash } from "node:crypto";
  * Unknown values are null; nothing here is read from a machine.
  */
 export interface FingerprintInput {
+  /** The host's name and address (a pool's hosts are told apart) and its CPU model. */
+  readonly hostName: string | null;
+  readonly hostAddress: string | null;
+  readonly cpuModel: string | null;
   readonly hostKernel: string | null;
   readonly qemuVersion: string | null;
   readonly libvirtVersion: string | null;
@@ -35,6 +39,9 @@ export function fingerprint(input: FingerprintInput): EnvironmentFingerprint {
       .map((k) => [k, input.offloads[k] ?? null]),
   );
   const normalised: FingerprintInput = {
+    hostName: clean(input.hostName),
+    hostAddress: clean(input.hostAddress),
+    cpuModel: clean(input.cpuModel),
     hostKernel: clean(input.hostKernel),
     qemuVersion: clean(input.qemuVersion),
     libvirtVersion: clean(input.libvirtVersion),

@@ -95,7 +95,7 @@ describe("the compiled Pulumi program", () => {
     const r = spawnSync("node", ["-e", script], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const { exports, registered } = JSON.parse(r.stdout.trim().split("\n").pop()!) as { exports: string[]; registered: string[] };
-    expect(exports).toEqual(["cells", "fingerprint", "guest", "host", "iperf3Server", "mtu", "network", "offloadReadback", "os", "stack", "summary", "uso", "variant"]);
+    expect(exports).toEqual(["cells", "factors", "fingerprint", "guest", "host", "iperf3Server", "mtu", "network", "offloadReadback", "os", "stack", "summary", "uso", "variant"]);
     expect(registered.filter((x) => x.startsWith("command:local:Command ")).map((x) => x.split(" ")[1]).sort()).toEqual(
       ["benchmark", "guest-check", "guest-disk", "guest-domain", "guest-network", "guest-offloads", "host-offloads", "host-readiness", "iperf3-server", "network"],
     );

@@ -46,7 +46,10 @@ describe("a stack's outputs", () => {
     // The same verdicts the end-to-end test asserts on the live run.
     expectUsoLabOutputs(o, { uso: "on", mtu: 1500, payloadBytes: 1472, senders: ["plain", "gso"], repetitions: 2 });
     expect(o.summary).toHaveLength(2);
-    expect(o.fingerprint).toMatchObject({ machineType: "q35", qemuVersion: expect.stringMatching(/^10\./), digest: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(o.fingerprint).toMatchObject({ machineType: "pc-q35-10.0", qemuVersion: expect.stringMatching(/^10\./), digest: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    // Every output names its host, and the variant's factors are data.
+    expect(o.host).toMatchObject({ identity: { name: expect.any(String), address: "10.203.77.2", qemu: "10.0.2", cpuModel: expect.any(String) } });
+    expect(o.factors).toEqual({ os: "linux", mtu: 1500, uso: true, arms: false, host: (o.host as { identity: { name: string } }).identity.name });
     expect(run.secretOutputs).toEqual([]);
   });
 

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { type FingerprintInput, fingerprint } from "../../src/results/fingerprint";
 
 const input: FingerprintInput = {
+  hostName: "kvm-a",
+  hostAddress: "10.0.0.5",
+  cpuModel: "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
   hostKernel: "6.12.0-55.el10.x86_64",
   qemuVersion: "QEMU emulator version 10.0.0",
   libvirtVersion: "11.0.0",

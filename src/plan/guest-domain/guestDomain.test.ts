@@ -123,9 +123,14 @@ describe("the guest-domain step", () => {
     const cfg = everyStack().find((c) => c.stack === "sandbox-uso-on")!;
     const recorded = fs.readFileSync(path.join(PROJECT, "test", "fixtures", "stdout", "sandbox-uso-on", "guest-domain.out"), "utf8");
     const step = guestDomainStep(cfg, after);
+    // The MAC is derived from the engine's stack name, which names the sandbox host it ran on.
+    const mac = (JSON.parse(recorded) as { mac: string }).mac;
+    expect(mac).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
     expect(step.parse(recorded)).toEqual({
-      domain: "sandbox-lab", state: "running", tap: "tap0", tapMtu: 1500, bridge: "olbr0", mac: "52:54:00:e8:0c:a5", guestAddress: "10.77.0.10",
-      device: { host_mtu: 1500, mac: "52:54:00:e8:0c:a5", mq: false, host_uso: true },
+      domain: "sandbox-lab", state: "running", tap: "tap0", tapMtu: 1500, bridge: "olbr0", mac, guestAddress: "10.77.0.10",
+      device: { host_mtu: 1500, mac, mq: false, host_uso: true },
+      // The stack names q35; libvirt resolved it to this QEMU's newest q35 type.
+      machineType: "pc-q35-10.0", machineTypeFrom: "config",
     });
     // A domain whose address is not known yet.
     expect(step.parse(recorded.replace('"10.77.0.10"', "null")).guestAddress).toBeNull();

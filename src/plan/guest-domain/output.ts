@@ -16,11 +16,10 @@ const schema = z.object({
   device: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])),
   /**
    * The machine type the guest runs, as libvirt recorded it (an alias such as q35 resolved),
-   * and whether the stack named it or the host's QEMU chose it. Absent in outputs recorded
-   * before the step reported it.
+   * and whether the stack named it or the host's QEMU chose it.
    */
-  machineType: z.string().optional(),
-  machineTypeFrom: z.enum(["config", "host"]).optional(),
+  machineType: z.string(),
+  machineTypeFrom: z.enum(["config", "host"]),
 });
 
 /** What the guest-domain step reports: the running guest and its NIC as the host and QEMU see them. */

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { LabConfig } from "../../config/model";
+import type { HostIdentity } from "../../results/factors";
 import { parseStepJson } from "../script/stepJson";
 
 const schema = z.object({
@@ -11,6 +13,10 @@ const schema = z.object({
   emulator: z.string(),
   /** This QEMU's virtio-net has the USO properties (QEMU >= 8.2). */
   qemuHostUso: z.boolean(),
+  /** `uname -n` of the KVM host. */
+  hostname: z.string(),
+  /** The first CPU's model name, null where /proc/cpuinfo has none. */
+  cpuModel: z.string().nullable(),
 });
 
 /** What the host-readiness step reports: the versions every result of this host depends on. */
@@ -18,4 +24,19 @@ export type HostReadiness = z.output<typeof schema>;
 
 export function parseHostReadiness(stdout: string): HostReadiness {
   return parseStepJson("host-readiness", schema, stdout);
+}
+
+/**
+ * Which host the results came from: its pool name (or its own hostname), the address the lab
+ * reached it at, and what a result depends on of it. Every cell of one run is from this host.
+ */
+export function hostIdentity(cfg: LabConfig, r: HostReadiness): HostIdentity {
+  return {
+    name: cfg.hostName ?? r.hostname,
+    address: cfg.host.connection === "ssh" ? cfg.host.address : null,
+    kernel: r.kernel,
+    qemu: r.qemu,
+    libvirt: r.libvirt,
+    cpuModel: r.cpuModel,
+  };
 }

@@ -31,9 +31,9 @@ describe("the iperf3-server step", () => {
   it("reads the output recorded from a real run", () => {
     const cfg = everyStack().find((c) => c.stack === "sandbox-uso-on")!;
     const recorded = fs.readFileSync(path.join(PROJECT, "test", "fixtures", "stdout", "sandbox-uso-on", "iperf3-server.out"), "utf8");
-    expect(iperf3ServerStep(cfg, { network }).parse(recorded)).toEqual({
-      pid: 14175, address: "10.77.0.1", port: 12345, version: "iperf 3.12 (cJSON 1.7.15)", manager: "daemon",
-    });
+    const parsed = iperf3ServerStep(cfg, { network }).parse(recorded);
+    expect(parsed).toEqual(JSON.parse(recorded));
+    expect(parsed).toMatchObject({ address: "10.77.0.1", port: 12345, version: expect.stringMatching(/^iperf 3\./), manager: "daemon" });
   });
 
   it("names the step when its stdout is not its JSON", () => {

@@ -57,6 +57,11 @@ if [ -n "$USO_WANTED" ]; then
     fail "the stack asks for $USO_WANTED, set through <qemu:override>, which needs libvirt >= $MIN_LIBVIRT (this host: libvirt $libvirt, QEMU $qemu)"
   fi
 fi
+# Who this host is, for telling hosts of a pool apart: its name and its CPU (the same variant
+# on another CPU model is another measurement).
+cpu_model=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo 2>/dev/null | sed -n 1p)
 jq -nc --arg kernel "$(uname -r)" --arg libvirt "$libvirt" --arg libvirtClient "$(field 'Using library' | sed 's/^libvirt *//')" \
   --arg qemu "$qemu" --arg hypervisor "$hypervisor" --arg emulator "$emulator" --argjson qemuHostUso "$host_uso" \
-  '{kernel: $kernel, libvirt: $libvirt, libvirtClient: $libvirtClient, qemu: $qemu, hypervisor: $hypervisor, emulator: $emulator, qemuHostUso: $qemuHostUso}'
+  --arg hostname "$(uname -n)" --arg cpuModel "$cpu_model" \
+  '{kernel: $kernel, libvirt: $libvirt, libvirtClient: $libvirtClient, qemu: $qemu, hypervisor: $hypervisor, emulator: $emulator,
+    qemuHostUso: $qemuHostUso, hostname: $hostname, cpuModel: (if $cpuModel == "" then null else $cpuModel end)}'
