@@ -1,4 +1,5 @@
-import { cmpPayload, cmpStr, METRICS, METRIC_LABEL, SENDER_ORDER, type CellFlag, type Group, type Metric } from "./compare";
+import { SENDERS } from "../config/features";
+import { cmpPayload, cmpStr, METRICS, METRIC_LABEL, type CellFlag, type Group, type Metric } from "./compare";
 import { counted, fmtHost, fmtUso } from "./format";
 import { MEASURES, MEASURE_LABEL, type Measure } from "./measures";
 import type { ReportModel } from "./model";
@@ -117,7 +118,7 @@ function verdictCharts(rows: readonly VerdictRow[]): VerdictChart[] {
 export function chartData(model: ReportModel): ChartData {
   const { groups } = model.analysis;
   const categories = [...new Map(groups.map((g) => [categoryKey(g), { mtu: g.mtu, payloadBytes: g.payloadBytes, sender: g.sender, bitrate: g.bitrate, host: g.host }])).values()]
-    .sort((a, b) => a.mtu - b.mtu || cmpPayload(a.payloadBytes, b.payloadBytes) || SENDER_ORDER.indexOf(a.sender) - SENDER_ORDER.indexOf(b.sender) ||
+    .sort((a, b) => a.mtu - b.mtu || cmpPayload(a.payloadBytes, b.payloadBytes) || SENDERS.indexOf(a.sender) - SENDERS.indexOf(b.sender) ||
       cmpStr(a.bitrate, b.bitrate) || cmpStr(a.host ?? "", b.host ?? ""));
   const { labels, title } = labelling(categories, [
     { name: "MTU", text: (c) => `MTU ${c.mtu}`, always: true },

@@ -1,3 +1,4 @@
+import { SENDERS } from "../config/features";
 import type { Sender, UsoVerdict } from "../results/cell";
 import { implausibleNumbers } from "../results/plausible";
 import { DIGITS, excludesZero } from "./format";
@@ -181,14 +182,13 @@ export function cmpPayload(a: number | null, b: number | null): number {
   return (a ?? Infinity) - (b ?? Infinity) || 0;
 }
 
-export const SENDER_ORDER: readonly Sender[] = ["plain", "gso", "uso"];
 
 const usoRank = (u: boolean | null): number => (u === null ? 2 : Number(u));
 
 function compareGroups(a: Group, b: Group): number {
   return (
     cmpStr(a.os, b.os) || a.mtu - b.mtu || usoRank(a.uso) - usoRank(b.uso) || cmpStr(a.variant, b.variant) ||
-    cmpStr(a.host ?? "", b.host ?? "") || SENDER_ORDER.indexOf(a.sender) - SENDER_ORDER.indexOf(b.sender) ||
+    cmpStr(a.host ?? "", b.host ?? "") || SENDERS.indexOf(a.sender) - SENDERS.indexOf(b.sender) ||
     cmpPayload(a.payloadBytes, b.payloadBytes) || cmpStr(a.bitrate, b.bitrate)
   );
 }

@@ -1,5 +1,6 @@
+import { SENDERS } from "../config/features";
 import type { Sender } from "../results/cell";
-import { cmpPayload, cmpStr, SENDER_ORDER, type CellRow } from "./compare";
+import { cmpPayload, cmpStr, type CellRow } from "./compare";
 import { fmtUso } from "./format";
 import type { Measure } from "./measures";
 import { judge, RATIO_DIGITS, shown } from "./precision";
@@ -69,6 +70,6 @@ export function hostComparisons(rows: readonly CellRow[]): HostComparison[] {
     }
   }
   return out.sort((a, b) =>
-    cmpStr(a.variant, b.variant) || cmpStr(fmtUso(a.uso), fmtUso(b.uso)) || SENDER_ORDER.indexOf(a.sender) - SENDER_ORDER.indexOf(b.sender) ||
+    cmpStr(a.variant, b.variant) || cmpStr(fmtUso(a.uso), fmtUso(b.uso)) || SENDERS.indexOf(a.sender) - SENDERS.indexOf(b.sender) ||
     cmpPayload(a.payloadBytes, b.payloadBytes) || cmpStr(a.bitrate, b.bitrate) || cmpStr(a.host, b.host));
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { SENDERS } from "../config/features";
 import type { ImportedCell } from "../results/importIperf3";
 
 /**
@@ -52,7 +53,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 const VERDICTS = ["yes", "no", "not-exercised", "unverified", "unknown"];
-const SENDERS = ["plain", "gso", "uso"];
 const isNum = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
 const numOrNull = (v: unknown): boolean => v === null || v === undefined || isNum(v);
 
@@ -66,7 +66,7 @@ function checkCell(raw: unknown, where: string): ReportCell {
   need("variant", (v) => typeof v === "string", "a string");
   need("error", (v) => v === null || v === undefined || typeof v === "string", "a string or null");
   need("status", (v) => v === "ok" || v === "failed" || v === "invalid", '"ok", "failed" or "invalid"');
-  need("sender", (v) => v === undefined || SENDERS.includes(v as string), `absent or one of ${SENDERS.join(", ")}`);
+  need("sender", (v) => v === undefined || (SENDERS as readonly unknown[]).includes(v), `absent or one of ${SENDERS.join(", ")}`);
   need("payloadBytes", (v) => v === null || isNum(v), "a number, or null when unknown");
   need("mtu", isNum, "a number");
   need("bitrate", (v) => typeof v === "string", "a string");

@@ -1,6 +1,7 @@
+import { SENDERS } from "../config/features";
 import { IPV4_UDP_HEADER_BYTES } from "../config/features";
 import type { Sender, UsoVerdict } from "../results/cell";
-import { cmpPayload, cmpStr, SENDER_ORDER, type Analysis, type CellFlag, type CellRow, type Group } from "./compare";
+import { cmpPayload, cmpStr, type Analysis, type CellFlag, type CellRow, type Group } from "./compare";
 import { fmtHost, plural } from "./format";
 import type { HostComparison } from "./hosts";
 import { compareLoss, fmtAttribution, fmtLossDiff, type LossComparison } from "./loss";
@@ -207,7 +208,7 @@ export function verdictRows(analysis: Analysis, target: PrecisionTarget = DEFAUL
   }
   return out.sort((a, b) =>
     cmpStr(a.os, b.os) || a.mtu - b.mtu || MEASURES.indexOf(a.measure) - MEASURES.indexOf(b.measure) || cmpStr(a.bitrate, b.bitrate) ||
-    SENDER_ORDER.indexOf(a.sender) - SENDER_ORDER.indexOf(b.sender) || cmpPayload(a.payloadBytes, b.payloadBytes) || cmpStr(a.host ?? "", b.host ?? ""));
+    SENDERS.indexOf(a.sender) - SENDERS.indexOf(b.sender) || cmpPayload(a.payloadBytes, b.payloadBytes) || cmpStr(a.host ?? "", b.host ?? ""));
 }
 
 /** The rows as the stopping rule takes them: only `uso` rows need samples. */
