@@ -22,14 +22,24 @@ function credentialsOf(cfg: LabConfig): Record<string, string> {
  * of systemd >= 252 imports them at boot when it runs in a VM. The firmware hands QEMU's SMBIOS
  * tables to the guest (SeaBIOS does with direct kernel boot too), so the key is given per domain
  * and never baked into the shared image. libvirt passes a <sysinfo> only with <os><smbios
- * mode='sysinfo'/> (smbiosElement), and escapes a value's commas for QEMU's -smbios; xmlbuilder2
- * escapes it for XML.
+ * mode='sysinfo'/> (smbiosElement), and escapes a value's commas for QEMU's -smbios; the value
+ * is escaped for XML by xmlbuilder2 after exactText.
  */
 export function credentialsSysinfo(domain: XMLBuilder, credentials: Readonly<Record<string, string>>): void {
   const entries = Object.entries(credentials);
   if (entries.length === 0) return;
   const oem = domain.ele("sysinfo", { type: "smbios" }).ele("oemStrings");
-  for (const [name, value] of entries) oem.ele("entry").txt(`io.systemd.credential:${name}=${value}`);
+  for (const [name, value] of entries) oem.ele("entry").txt(exactText(`io.systemd.credential:${name}=${value}`));
+}
+
+/**
+ * Text that xmlbuilder2 (4.x) writes back exactly: it escapes `<`, `>` and a bare `&`, but
+ * keeps `&amp;`, `&lt;`, `&gt;`, `&apos;` and `&quot;` as entity references (its
+ * nonEntityAmpersandRegex), so a key comment `a&amp;b` would reach the guest as `a&b`.
+ * Escaping every `&` first leaves it only entity references to keep.
+ */
+function exactText(text: string): string {
+  return text.replace(/&/g, "&amp;");
 }
 
 /** What makes libvirt pass the domain's <sysinfo> to QEMU. */
