@@ -4,7 +4,7 @@ import { stringify, YAMLError } from "yaml";
 import type { LabConfig } from "../config/model";
 import { listStacks, settingsFromStackYaml, stackFilePath } from "../config/stackFile";
 import { validateLab } from "../config/validate";
-import { engineStackName, HOST_KEY, targetSettings, type StackTarget } from "../engine/target";
+import { engineStackName, GUEST_KEY, HOST_KEY, lentGuestKey, targetSettings, type StackTarget } from "../engine/target";
 import { parseStackDoc, withSettings } from "../engine/workingCopy";
 import { UsageError } from "./errors";
 
@@ -36,8 +36,9 @@ export function checkStackTarget(project: string, target: StackTarget): LabConfi
     if (e instanceof YAMLError) throw new UsageError(`${file}: not valid YAML: ${e.message.split("\n")[0]}`);
     throw e;
   }
-  const merged = withSettings(doc, targetSettings(target));
+  const merged = withSettings(doc, targetSettings(target, doc));
   if (target.host) merged.config = { ...merged.config, [HOST_KEY]: { secure: "v1:set-by-the-host" } };
+  if (lentGuestKey(target, doc) !== null) merged.config = { ...merged.config, [GUEST_KEY]: { secure: "v1:set-by-the-host" } };
   const settings = settingsFromStackYaml(stringify(merged));
   const cfg = validateLab(engineStackName(target), settings);
   for (const [key, value] of Object.entries(merged.config ?? {})) {
@@ -46,6 +47,7 @@ export function checkStackTarget(project: string, target: StackTarget): LabConfi
       throw new UsageError(
         `${file}: ${key} holds the placeholder ${JSON.stringify(secure)}, not a secret: ` +
           (key === HOST_KEY ? "run the stack on a sandbox or pool host (sweep --sandbox, --hosts FILE --host NAME), or " : "") +
+          (key === GUEST_KEY ? "run the stack on a sandbox (sweep --sandbox), which lends its guest key pair, or " : "") +
           `set it with: pulumi config set --secret ${key.replace(/^offload-lab:/, "")} < FILE`,
       );
     }

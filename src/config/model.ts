@@ -46,7 +46,13 @@ export interface GuestConfig {
   readonly initrd?: string;
   readonly cmdline?: string;
   readonly access: "agent" | "ssh";
-  readonly ssh: { readonly user: string; readonly port: number; readonly address?: string };
+  readonly ssh: {
+    readonly user: string;
+    readonly port: number;
+    readonly address?: string;
+    /** root's public key, which the domain hands a Linux guest as a systemd credential at boot. */
+    readonly authorizedKey?: string;
+  };
   /** When unset, guest scripts find the adapter by its MAC address. */
   readonly adapterName?: string;
   readonly linuxInterface?: string;

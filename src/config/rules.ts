@@ -232,6 +232,19 @@ export const CROSS_RULES: readonly CrossRule[] = [
       ? [problem("guest.ssh.address", undefined, "is required when guest.access is ssh and network.guestAddress is unset (adopt mode leaves the guest's address to DHCP)")]
       : []),
   },
+  {
+    // The credential is systemd's (>= 252) and provisions root's authorized_keys only.
+    reads: ["guest.os", "guest.ssh"],
+    check: (s) => {
+      const key = s.guest.ssh?.authorizedKey;
+      if (key === undefined) return [];
+      if (s.guest.os === "windows") {
+        return [problem("guest.ssh.authorizedKey", key, "is only for a Linux guest with systemd >= 252, which writes it to root's authorized_keys at boot; a Windows guest's key goes into its image (administrators_authorized_keys)")];
+      }
+      const user = s.guest.ssh?.user ?? "root";
+      return user === "root" ? [] : [problem("guest.ssh.authorizedKey", key, `is root's key (the systemd credential ssh.authorized_keys.root), but guest.ssh.user is ${user}: log in as root, or put ${user}'s key into the guest image`)];
+    },
+  },
   senderForOs("gso", "linux", "is for a Linux guest only (iperf3 >= 3.21 --gsro uses Linux UDP_SEGMENT); a Windows guest takes plain or uso"),
   senderHasPayload("gso", "linux"),
   senderForOs("uso", "windows", "is for a Windows guest only (UDP_SEND_MSG_SIZE); a Linux guest takes plain or gso"),

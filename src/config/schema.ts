@@ -9,6 +9,7 @@ import {
   VIRTIO_NET_FEATURES,
 } from "./features";
 import { SecretValue } from "./secret";
+import { isSshPublicKeyLine, SSH_PUBLIC_KEY_ALLOWED } from "./sshPublicKey";
 
 // Every message here says what is allowed; the formatter adds the key and the value given.
 
@@ -181,6 +182,11 @@ export const guestSchema = z.strictObject({
       user: userName.default("root"),
       port: port.default(22),
       address: ipv4.optional(),
+      /**
+       * root's key in a Linux guest, given per lab: the domain carries it as the systemd
+       * credential ssh.authorized_keys.root (src/plan/guest-domain/domainXml.ts).
+       */
+      authorizedKey: z.string({ error: SSH_PUBLIC_KEY_ALLOWED }).refine(isSshPublicKeyLine, { error: SSH_PUBLIC_KEY_ALLOWED }).optional(),
     })
     .optional(),
   adapterName: matching(

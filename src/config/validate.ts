@@ -93,7 +93,12 @@ export function validateLab(stack: string, raw: RawSettings): LabConfig {
       initrd: g.initrd,
       cmdline: g.cmdline,
       access: g.access,
-      ssh: { user: g.ssh?.user ?? (windows ? "Administrator" : "root"), port: g.ssh?.port ?? 22, address: g.ssh?.address ?? network.guestAddress },
+      ssh: {
+        user: g.ssh?.user ?? (windows ? "Administrator" : "root"),
+        port: g.ssh?.port ?? 22,
+        address: g.ssh?.address ?? network.guestAddress,
+        authorizedKey: g.ssh?.authorizedKey,
+      },
       adapterName: g.adapterName,
       linuxInterface: g.linuxInterface,
       iperf3Path: g.iperf3Path ?? (windows ? "C:\\iperf3\\iperf3.exe" : "iperf3"),

@@ -4,7 +4,7 @@ import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automa
 import { stackFilePath } from "../config/stackFile";
 import { labStack } from "../lab/stackProgram";
 import { backendUrl, engineEnvironment } from "./environment";
-import { engineStackName, HOST_KEY, targetSettings, type StackTarget } from "./target";
+import { engineStackName, GUEST_KEY, HOST_KEY, lentGuestKey, targetSettings, type StackTarget } from "./target";
 import { isPassphraseFailure, missingPassphrase, passphraseEnvironment, passphraseSource, wrongPassphrase } from "./passphrase";
 import { parseStackDoc, writeProjectOnly, writeWorkingCopy } from "./workingCopy";
 
@@ -52,7 +52,8 @@ async function setSecret(stack: Stack, key: string, value: string): Promise<void
  * A stack of the project driven by the Automation API with the lab as an inline program: the
  * SDK serves the program itself, so no Node.js language host plugin is needed. The engine
  * works on a working copy of the committed stack settings (src/engine/workingCopy.ts) with
- * the target's host and runId set in and the host's key encrypted in as a secret; the stack is
+ * the target's host and runId set in and the host's key encrypted in as a secret (and a guest
+ * key pair the host lends, src/engine/target.ts); the stack is
  * created on first use with the passphrase secrets provider.
  */
 export async function labStackOf(projectDir: string, target: StackTarget | string): Promise<Stack> {
@@ -64,7 +65,7 @@ export async function labStackOf(projectDir: string, target: StackTarget | strin
   // `pulumi` from PATH (scripts/pulumi-cli.sh puts the pinned build there); never installed from here.
   const pulumiCommand = await PulumiCommand.get();
   const open = (keepSalt: boolean) => {
-    const workDir = writeWorkingCopy(projectDir, backend, name, committed, targetSettings(t), keepSalt);
+    const workDir = writeWorkingCopy(projectDir, backend, name, committed, targetSettings(t, committed), keepSalt);
     return LocalWorkspace.createOrSelectStack(
       { stackName: name, projectName: "offload-lab", program: async () => labStack() },
       { workDir, envVars, pulumiCommand, secretsProvider: "passphrase" },
@@ -81,6 +82,8 @@ export async function labStackOf(projectDir: string, target: StackTarget | strin
       stack = await open(false);
     }
     if (t.host) await setSecret(stack, HOST_KEY, t.host.privateKey());
+    const guestKey = lentGuestKey(t, committed);
+    if (guestKey !== null) await setSecret(stack, GUEST_KEY, guestKey.privateKey());
     return stack;
   });
 }

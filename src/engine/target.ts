@@ -1,4 +1,5 @@
-import { hostSettings, hostStackName, type LabHost } from "../hosts/pool";
+import { hostSettings, hostStackName, type GuestKeyPair, type LabHost } from "../hosts/pool";
+import type { StackDoc } from "./workingCopy";
 
 // What names and settings a run's engine stack gets, without the Pulumi SDK: the CLI checks a
 // target before anything loads the engine.
@@ -14,15 +15,36 @@ export interface StackTarget {
 }
 
 export const HOST_KEY = "offload-lab:hostSshPrivateKey";
+/** The secret the ssh transport logs in to the guest with (src/plan/transport/ssh.ts). */
+export const GUEST_KEY = "offload-lab:guestSshPrivateKey";
+/** Where the guest's public key goes: the domain hands it a Linux guest at boot (src/plan/guest-domain/domainXml.ts). */
+export const GUEST_AUTHORIZED_KEY = "offload-lab:guest.ssh.authorizedKey";
 
 export function engineStackName(target: StackTarget): string {
   return hostStackName(target.stack, target.host ?? null);
 }
 
-/** The plain settings a target puts over the committed ones in the working copy. */
-export function targetSettings(target: StackTarget): Record<string, unknown> {
+/**
+ * The guest key pair the target's host lends this stack: only a host that has one (a sandbox),
+ * only to a stack whose Linux guest it reaches over SSH. A stack that names its own
+ * authorizedKey keeps it (and its own guestSshPrivateKey): the committed settings win.
+ */
+export function lentGuestKey(target: StackTarget, committed: StackDoc): GuestKeyPair | null {
+  const key = target.host?.guestKey;
+  const guest = committed.config?.["offload-lab:guest"] as { os?: unknown; access?: unknown; ssh?: { authorizedKey?: unknown } } | undefined;
+  if (key === undefined || guest?.access !== "ssh" || guest.os !== "linux" || guest.ssh?.authorizedKey !== undefined) return null;
+  return key;
+}
+
+/**
+ * The plain settings a target puts over the committed ones in the working copy; the secrets
+ * (the host's key, a lent guest key's private half) the engine encrypts in separately.
+ */
+export function targetSettings(target: StackTarget, committed: StackDoc = {}): Record<string, unknown> {
+  const guestKey = lentGuestKey(target, committed);
   return {
     ...(target.host ? hostSettings(target.host) : {}),
+    ...(guestKey !== null ? { [GUEST_AUTHORIZED_KEY]: guestKey.publicKey } : {}),
     ...(target.runId !== undefined ? { "offload-lab:benchmark.runId": target.runId } : {}),
   };
 }

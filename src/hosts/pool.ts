@@ -18,6 +18,19 @@ export interface LabHost {
   privateKey(): string;
   /** Where the key comes from, for messages: never the key itself. */
   readonly keySource: string;
+  /**
+   * A key pair for the guests of its stacks that reach their guest over SSH (a sandbox makes
+   * one): src/engine/target.ts lends it to such a stack.
+   */
+  readonly guestKey?: GuestKeyPair;
+}
+
+/** An SSH key pair a host lends to its stacks' Linux guests. */
+export interface GuestKeyPair {
+  /** One public key line (`ssh-ed25519 AAAA… comment`), as guest.ssh.authorizedKey takes it. */
+  readonly publicKey: string;
+  /** The private key (OpenSSH format), read when a stack needs it. */
+  privateKey(): string;
 }
 
 /** The user's mistake in a pool file or a host choice: printed as it is, exit 2. */

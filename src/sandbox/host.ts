@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { LabHost } from "../hosts/pool";
+import type { GuestKeyPair, LabHost } from "../hosts/pool";
+import { makeGuestKey } from "./guestKey";
 import { Libvirtd } from "./libvirtd";
 import { NAMESPACE_PREFIX, rootVethOf, SANDBOX_PORT, sandboxAddresses, sandboxHostName } from "./addresses";
 import { Namespace, namespaceName, run } from "./netns";
@@ -26,6 +27,8 @@ export class SandboxHost {
     readonly sshd: Sshd,
     /** The key a stack logs in with (OpenSSH format, ed25519). */
     readonly privateKey: string,
+    /** The key pair its stacks' guests are reached with over SSH (sandbox-ssh). */
+    readonly guestKey: GuestKeyPair,
     private readonly rootVeth: string,
     private readonly owned: SandboxSlot,
   ) {}
@@ -44,6 +47,7 @@ export class SandboxHost {
       port: SANDBOX_PORT,
       privateKey: () => key,
       keySource: "the sandbox's own key, made when it started",
+      guestKey: this.guestKey,
     };
   }
 
@@ -73,7 +77,7 @@ export class SandboxHost {
       const publicKey = fs.readFileSync(path.join(keyDir, "id.pub"), "utf8");
       fs.rmSync(keyDir, { recursive: true, force: true });
       const sshd = Sshd.start(lv, sandbox, SANDBOX_PORT, publicKey);
-      return new SandboxHost(slot, ns, lv, sshd, privateKey, rootVeth, owned);
+      return new SandboxHost(slot, ns, lv, sshd, privateKey, makeGuestKey(dir), rootVeth, owned);
     } catch (e) {
       // Whatever was made is in the record, even a libvirtd that started but never answered.
       owned.removeRecorded();

@@ -125,6 +125,20 @@ describe("the plan render prints", () => {
     expect(out).toContain("  guest-domain: defines and starts domain win-uso-lab (the host's newest q35 machine type that keeps USO, its NIC on tap tap0 in network default, MTU 9000)");
   });
 
+  it("renders sandbox-ssh without a sandbox, saying the domain then hands the guest no key", async () => {
+    const r = await render("sandbox-ssh", path.join(tmp, "w4"));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("  in guest sandbox-lab, through ssh root@10.77.0.10:22 from the host: guest-check, guest-offloads, guest-network");
+    expect(r.out).toContain("  guest.ssh.authorizedKey is unset, so the domain hands the guest no key: its image must already let the key of guestSshPrivateKey in as root; a sandbox lends its own key pair (sweep --sandbox)");
+    const manifest = JSON.parse(fs.readFileSync(path.join(tmp, "w4", "manifest.json"), "utf8")) as { steps: { name: string; secretEnv: Record<string, string> }[] };
+    const withKey = manifest.steps.filter((s) => s.secretEnv.OFFLOAD_LAB_GUEST_SSH_KEY !== undefined).map((s) => s.name);
+    expect(withKey).toEqual(["guest-check", "guest-offloads", "guest-network", "benchmark"]);
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN3lpradHIH2+MP1bTNy6yA3ywW5rtj1dTozMOlj712h qe at lab";
+    const cfg = loadStack(ROOT, "sandbox-ssh");
+    const keyed = { ...cfg, guest: { ...cfg.guest, ssh: { ...cfg.guest.ssh, authorizedKey: key } } };
+    expect(renderSummary(keyed, planLab(keyed))).toContain("  the domain hands the guest root's key at boot (guest.ssh.authorizedKey: ssh-ed25519 qe at lab), as a systemd credential");
+  });
+
   it("lists what destroy undoes for every step with a delete script, dependents first", () => {
     for (const stack of listStacks(ROOT)) {
       const cfg = loadStack(ROOT, stack);

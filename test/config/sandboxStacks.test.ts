@@ -21,3 +21,21 @@ describe("the sandbox stacks are the Linux USO stacks on the sandbox host", () =
     expect(withoutHostAndName(sandbox)).toEqual(withoutHostAndName(loadStack(ROOT, `linux-uso-${uso}`)));
   });
 });
+
+describe("sandbox-ssh is sandbox-uso-on reached over SSH, small", () => {
+  it("differs from sandbox-uso-on only in guest access, its key, one repetition (and the MAC its name derives)", () => {
+    const ssh = loadStack(ROOT, "sandbox-ssh");
+    const agent = loadStack(ROOT, "sandbox-uso-on");
+    expect(ssh.guest.access).toBe("ssh");
+    expect(ssh.guest.ssh).toEqual({ user: "root", port: 22, address: "10.77.0.10", authorizedKey: undefined });
+    expect(ssh.secrets.guestSshPrivateKey).toEqual({ key: "offload-lab:guestSshPrivateKey" });
+    expect(ssh.matrix).toMatchObject({ payloads: [1472], senders: ["plain", "gso"], repetitions: 1 });
+    const same = (c: LabConfig) => {
+      const { stack: _s, secrets: _k, guest, matrix, ...rest } = c;
+      const { access: _a, mac: _m, ...sameGuest } = guest;
+      const { repetitions: _r, ...sameMatrix } = matrix;
+      return { ...rest, guest: sameGuest, matrix: sameMatrix };
+    };
+    expect(same(ssh)).toEqual(same(agent));
+  });
+});

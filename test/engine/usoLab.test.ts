@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
@@ -119,6 +120,73 @@ describe.skipIf(skip !== null)("the USO lab on the real engine and the sandbox h
       for (const f of [...readback.guest.features, ...readback.host.devices.flatMap((d) => d.features)]) {
         expect(f.actual.split(" ")[0], f.feature).toBe(f.requested);
       }
+      expect((outputs.fingerprint as { iperf3Guest: string | null }).iperf3Guest).toMatch(/^iperf 3\.2\d/);
+    });
+
+    it("pulumi destroy leaves nothing on the host", async () => {
+      const d = await timed(`${name} destroy`, () => stacks.get(name)!.destroy({ onOutput: collect }));
+      expect(d.summary.resourceChanges?.delete).toBeGreaterThan(0);
+      expectSandboxLabGone(sandbox.host.lv);
+    }, 600_000);
+  });
+
+  // Issue 19: the same lab with every guest step and the benchmark's cells carried over SSH
+  // (guest.access ssh), the guest's root key lent by the sandbox and handed to the guest at boot
+  // as a systemd credential. One up and one destroy, on this file's sandbox.
+  describe("sandbox-ssh: the guest reached over SSH, up, matrix, destroy", () => {
+    const name = "sandbox-ssh";
+    let outputs: Record<string, unknown>;
+    let sshLog: string;
+    let authorizedKeys: string;
+    let credential: string;
+
+    beforeAll(async () => {
+      const stack = await labStackOf(PROJECT_DIR, { stack: name, host: sandbox.labHost });
+      stacks.set(name, stack);
+      const up = await timed(`${name} up`, () => stack.up({ onOutput: collect }));
+      outputs = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
+      // A witness apart from SSH: the guest agent (its channel is in every domain) reads sshd's
+      // journal and root's authorized_keys; libvirt gives the running domain's XML.
+      const agent = (file: string, args: string[]) => {
+        const started = JSON.parse(sandbox.host.lv.virsh(["qemu-agent-command", SANDBOX_DOMAIN,
+          JSON.stringify({ execute: "guest-exec", arguments: { path: file, arg: args, "capture-output": true } })])) as { return: { pid: number } };
+        for (;;) {
+          const status = JSON.parse(sandbox.host.lv.virsh(["qemu-agent-command", SANDBOX_DOMAIN,
+            JSON.stringify({ execute: "guest-exec-status", arguments: { pid: started.return.pid } })])).return as { exited: boolean; "out-data"?: string };
+          if (status.exited) return Buffer.from(status["out-data"] ?? "", "base64").toString("utf8");
+          execFileSync("sleep", ["0.5"]);
+        }
+      };
+      sshLog = agent("/usr/bin/journalctl", ["--no-pager", "-o", "cat", "-u", "ssh.service"]);
+      authorizedKeys = agent("/bin/cat", ["/root/.ssh/authorized_keys"]);
+      const xml = path.join(sandbox.host.lv.dir, "ssh-domain.xml");
+      fs.writeFileSync(xml, sandbox.host.lv.virsh(["dumpxml", SANDBOX_DOMAIN]));
+      credential = execFileSync("xmlstarlet", ["sel", "-t", "-v", "/domain/sysinfo/oemStrings/entry", xml], { encoding: "utf8" });
+    }, 1_800_000);
+
+    it("ran every step of the plan, the guest's over SSH with the sandbox's guest key, which the domain handed root at boot", async () => {
+      const cfg = loadStack(PROJECT_DIR, name);
+      const plan = planLab(cfg);
+      expect(plan.transport.kind).toBe("ssh");
+      expect((await commands(stacks.get(name)!)).map(stepOf).sort()).toEqual(plan.steps.map((s) => s.name).sort());
+      const publicKey = sandbox.labHost.guestKey!.publicKey;
+      expect(credential).toBe(`io.systemd.credential:ssh.authorized_keys.root=${publicKey}`);
+      expect(authorizedKeys.trim()).toBe(publicKey);
+      // sshd logs each login with the key's fingerprint: each guest step and each cell logged
+      // in (twice: guest_exec waits for sshd with a first login), all from the host's bridge address.
+      const fingerprint = execFileSync("ssh-keygen", ["-l", "-f", "-"], { input: publicKey, encoding: "utf8" }).split(" ")[1]!;
+      const logins = sshLog.split("\n").filter((l) => l.startsWith("Accepted publickey for root from 10.77.0.1 "));
+      expect(logins.length, sshLog).toBeGreaterThanOrEqual(2 * (plan.steps.filter((s) => s.runsOn === "guest").length + 2));
+      for (const l of logins) expect(l).toContain(`ED25519 ${fingerprint}`);
+      expect(sshLog).not.toMatch(/Failed|Invalid user/);
+    });
+
+    it("measured the gso cell with USO engaged and the plain cell not exercised, from the outputs alone", () => {
+      for (const c of outputs.cells as CellResult[]) {
+        console.log(`${name} ${c.id}: ${(c.throughputBps! / 1e6).toFixed(1)} Mbit/s, ${c.evidence.largeFrames} large frames of ${c.evidence.totalFrames}, USO ${c.evidence.usoEngaged}`);
+      }
+      expectUsoLabOutputs(outputs, { uso: "on", mtu: 1500, payloadBytes: 1472, senders: ["plain", "gso"], repetitions: 1 });
+      expect((outputs.cells as CellResult[]).find((c) => c.sender === "gso")!.evidence.usoEngaged).toBe("yes");
       expect((outputs.fingerprint as { iperf3Guest: string | null }).iperf3Guest).toMatch(/^iperf 3\.2\d/);
     });
 

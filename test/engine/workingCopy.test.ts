@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,6 +8,8 @@ import {
   checkoutPassphraseFile, ensureCheckoutPassphrase, isPassphraseFailure, missingPassphrase, passphraseEnvironment, passphraseSource, wrongPassphrase,
 } from "../../src/engine/passphrase";
 import { engineStackName, targetSettings } from "../../src/engine/stack";
+import { lentGuestKey } from "../../src/engine/target";
+import { checkStackTarget } from "../../src/cli/stackCheck";
 import { parseStackDoc, withSettings, workingCopyDir, writeWorkingCopy } from "../../src/engine/workingCopy";
 import { fakeHost } from "../support/fakeSweepWorkspace";
 
@@ -111,5 +114,51 @@ describe("the one passphrase source", () => {
     expect(isPassphraseFailure(new Error("error: could not create secrets manager for new stack: incorrect passphrase"))).toBe(true);
     expect(isPassphraseFailure(new Error("error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables"))).toBe(true);
     expect(isPassphraseFailure(new Error("error: exit status 1: running \"...\""))).toBe(false);
+  });
+});
+
+describe("a host's guest key pair (a sandbox's), lent to a stack that reaches its Linux guest over SSH", () => {
+  // A real key pair, so the working copy's settings pass the config's own key check.
+  const keyDir = fs.mkdtempSync(path.join(tmp, "guest-key-"));
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sandbox guest", "-f", path.join(keyDir, "id")]);
+  const guestKey = { publicKey: fs.readFileSync(path.join(keyDir, "id.pub"), "utf8").trimEnd(), privateKey: () => "PRIVATE-GUEST-KEY-7c1e" };
+  const host = { ...fakeHost("sandbox-0"), guestKey };
+
+  it("puts the public key into the working copy of sandbox-ssh as guest.ssh.authorizedKey, never the private one", () => {
+    const dir = project();
+    const committed = snapshot(path.join(dir, "stacks"));
+    const doc = parseStackDoc(committed["Pulumi.sandbox-ssh.yaml"]!);
+    const target = { stack: "sandbox-ssh", host };
+    expect(lentGuestKey(target, doc)).toBe(guestKey);
+    const work = writeWorkingCopy(dir, "file:///state", engineStackName(target), doc, targetSettings(target, doc));
+    const text = fs.readFileSync(path.join(work, "Pulumi.sandbox-ssh.sandbox-0.yaml"), "utf8");
+    const copy = parse(text) as { config: Record<string, { ssh?: unknown; access?: unknown }> };
+    expect(copy.config["offload-lab:guest"]!.ssh).toEqual({ authorizedKey: guestKey.publicKey });
+    expect(copy.config["offload-lab:guest"]!.access).toBe("ssh");
+    expect(text).not.toContain("PRIVATE-GUEST-KEY");
+    expect(snapshot(path.join(dir, "stacks"))).toEqual(committed);
+    // What up checks first: the lent key and the placeholder secret it replaces pass.
+    const cfg = checkStackTarget(dir, target);
+    expect(cfg.guest.ssh.authorizedKey).toBe(guestKey.publicKey);
+  });
+
+  it("lends nothing to a stack that uses the agent, to a host without a pair, or over a stack's own key", () => {
+    const doc = parseStackDoc(fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.sandbox-uso-on.yaml"), "utf8"));
+    expect(lentGuestKey({ stack: "sandbox-uso-on", host }, doc)).toBeNull();
+    expect(Object.keys(targetSettings({ stack: "sandbox-uso-on", host }, doc))).not.toContain("offload-lab:guest.ssh.authorizedKey");
+    const ssh = parseStackDoc(fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.sandbox-ssh.yaml"), "utf8"));
+    expect(lentGuestKey({ stack: "sandbox-ssh", host: fakeHost("kvm-a") }, ssh)).toBeNull();
+    const own = withSettings(ssh, { "offload-lab:guest.ssh.authorizedKey": "ssh-ed25519 OWN" });
+    expect(lentGuestKey({ stack: "sandbox-ssh", host }, own)).toBeNull();
+  });
+
+  it("without a sandbox, up of sandbox-ssh names the guest key's placeholder and how to fill it", () => {
+    const dir = project();
+    const doc = fs.readFileSync(path.join(dir, "stacks", "Pulumi.sandbox-ssh.yaml"), "utf8");
+    // A pool host lends no guest key: the host key is set, the guest's placeholder is what is left.
+    expect(() => checkStackTarget(dir, { stack: "sandbox-ssh", host: fakeHost("kvm-a") })).toThrow(
+      /Pulumi\.sandbox-ssh\.yaml: offload-lab:guestSshPrivateKey holds the placeholder "set-by-the-sandbox", not a secret: run the stack on a sandbox \(sweep --sandbox\), which lends its guest key pair, or set it with: pulumi config set --secret guestSshPrivateKey < FILE/,
+    );
+    expect(doc).toContain("set-by-the-sandbox");
   });
 });

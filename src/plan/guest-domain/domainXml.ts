@@ -8,6 +8,45 @@ export const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
 /** A user alias (`ua-` prefix) is what <qemu:override> addresses the NIC by. */
 export const NIC_ALIAS = "ua-lab-nic";
 
+/** The systemd credential systemd-tmpfiles writes to root's authorized_keys (tmpfiles.d/provision.conf). */
+export const ROOT_AUTHORIZED_KEYS_CREDENTIAL = "ssh.authorized_keys.root";
+
+/** The systemd credentials the guest gets at boot: root's SSH key when the stack gives one. */
+function credentialsOf(cfg: LabConfig): Record<string, string> {
+  const key = cfg.guest.ssh.authorizedKey;
+  return key === undefined ? {} : { [ROOT_AUTHORIZED_KEYS_CREDENTIAL]: key };
+}
+
+/**
+ * Systemd credentials as SMBIOS OEM strings (type 11), `io.systemd.credential:NAME=VALUE`: PID 1
+ * of systemd >= 252 imports them at boot when it runs in a VM. The firmware hands QEMU's SMBIOS
+ * tables to the guest (SeaBIOS does with direct kernel boot too), so the key is given per domain
+ * and never baked into the shared image. libvirt passes a <sysinfo> only with <os><smbios
+ * mode='sysinfo'/> (smbiosElement), and escapes a value's commas for QEMU's -smbios; the value
+ * is escaped for XML by xmlbuilder2 after exactText.
+ */
+export function credentialsSysinfo(domain: XMLBuilder, credentials: Readonly<Record<string, string>>): void {
+  const entries = Object.entries(credentials);
+  if (entries.length === 0) return;
+  const oem = domain.ele("sysinfo", { type: "smbios" }).ele("oemStrings");
+  for (const [name, value] of entries) oem.ele("entry").txt(exactText(`io.systemd.credential:${name}=${value}`));
+}
+
+/**
+ * Text that xmlbuilder2 (4.x) writes back exactly: it escapes `<`, `>` and a bare `&`, but
+ * keeps `&amp;`, `&lt;`, `&gt;`, `&apos;` and `&quot;` as entity references (its
+ * nonEntityAmpersandRegex), so a key comment `a&amp;b` would reach the guest as `a&b`.
+ * Escaping every `&` first leaves it only entity references to keep.
+ */
+function exactText(text: string): string {
+  return text.replace(/&/g, "&amp;");
+}
+
+/** What makes libvirt pass the domain's <sysinfo> to QEMU. */
+export function smbiosElement(os: XMLBuilder, credentials: Readonly<Record<string, string>>): void {
+  if (Object.keys(credentials).length > 0) os.ele("smbios", { mode: "sysinfo" });
+}
+
 function osElement(cfg: LabConfig, domain: XMLBuilder): void {
   const g = cfg.guest;
   const os = domain.ele("os", g.firmware === "uefi" ? { firmware: "efi" } : {});
@@ -26,6 +65,7 @@ function osElement(cfg: LabConfig, domain: XMLBuilder): void {
   } else {
     os.ele("boot", { dev: "hd" });
   }
+  smbiosElement(os, credentialsOf(cfg));
 }
 
 function featuresElement(cfg: LabConfig, domain: XMLBuilder): void {
@@ -130,6 +170,7 @@ function buildDomain(cfg: LabConfig, digest: string | undefined): string {
   }
   domain.ele("memory", { unit: "MiB" }).txt(String(g.memoryMiB));
   domain.ele("vcpu").txt(String(g.vcpus));
+  credentialsSysinfo(domain, credentialsOf(cfg));
   osElement(cfg, domain);
   featuresElement(cfg, domain);
   if (cfg.libvirt.domainType === "kvm") domain.ele("cpu", { mode: "host-passthrough" });

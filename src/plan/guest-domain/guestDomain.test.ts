@@ -177,6 +177,35 @@ describe.skipIf(!hasTool("virt-xml-validate") || !hasTool("xmllint"))("generated
       .toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  // An input like a path, made once by `ssh-keygen -t ed25519 -C qe@lab-host`; its comment is
+  // the user's and may hold anything but control characters.
+  const ROOT_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN3lpradHIH2+MP1bTNy6yA3ywW5rtj1dTozMOlj712h qe@lab-host";
+  const withKey = (authorizedKey: string) => validateLab("t", { ...linuxBase, guest: { ...linuxBase.guest, ssh: { authorizedKey } } });
+
+  it("hands root's key to the guest as a systemd credential in an SMBIOS OEM string, and passes virt-xml-validate", () => {
+    const xml = domainXml(withKey(ROOT_KEY));
+    expectGolden("guest-domain/with-authorized-key/guest-domain.xml", xml);
+    expect(schemaProblems(xml)).toBe("");
+    expect(xpath(xml, "string(/domain/sysinfo[@type='smbios']/oemStrings/entry)")).toBe(`io.systemd.credential:ssh.authorized_keys.root=${ROOT_KEY}`);
+    expect(xpath(xml, "count(/domain/sysinfo/oemStrings/entry)")).toBe("1");
+    // Without it libvirt never passes <sysinfo> to QEMU.
+    expect(xpath(xml, "string(/domain/os/smbios/@mode)")).toBe("sysinfo");
+  });
+
+  it("carries no <sysinfo> and no <smbios> when the stack gives no key", () => {
+    const xml = domainXml(validateLab("t", linuxBase));
+    expect(xpath(xml, "count(//sysinfo | //smbios)")).toBe("0");
+  });
+
+  it("escapes a key comment full of XML specials, and it comes back exactly", () => {
+    const key = `${ROOT_KEY.split(" ").slice(0, 2).join(" ")} a'b"c<d>&e ]]> <!-- x --> &amp; $(id), é`;
+    const xml = domainXml(withKey(key));
+    expect(schemaProblems(xml)).toBe("");
+    expect(xml).not.toContain("<d>");
+    expect(xpath(xml, "string(/domain/sysinfo/oemStrings/entry)")).toBe(`io.systemd.credential:ssh.authorized_keys.root=${key}`);
+    expect(xpath(xml, "count(/domain/sysinfo/oemStrings/entry)")).toBe("1");
+  });
+
   it("escapes hostile paths and command lines, and they come back exactly", () => {
     const hostile = `/x/a'b"c<d>&e $(touch /tmp/pwn) \`id\` ;|é`;
     const cfg = validateLab("t", {

@@ -239,6 +239,32 @@ mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
 ln -sf /etc/systemd/system/qemu-guest-agent.service \
   "$ROOT/etc/systemd/system/multi-user.target.wants/qemu-guest-agent.service"
 
+# SSH for guest.access ssh, with no password logins and no lab's key in this shared image: a
+# lab's guest gets root's key at boot as the systemd credential ssh.authorized_keys.root, which
+# its domain carries in an SMBIOS OEM string (type 11, io.systemd.credential:…), PID 1 imports
+# and systemd-tmpfiles-setup writes to /root/.ssh/authorized_keys (tmpfiles.d/provision.conf,
+# systemd >= 252). Clones must not share a host key: the image has none, and sshd makes its
+# ed25519 key on its first start (one type only: an RSA key takes seconds under TCG).
+grep -q '^f^ /root/.ssh/authorized_keys .* ssh.authorized_keys.root$' "$ROOT/usr/lib/tmpfiles.d/provision.conf" \
+  || die "systemd's tmpfiles.d/provision.conf does not provision root's authorized_keys from the credential ssh.authorized_keys.root"
+rm -f "$ROOT"/etc/ssh/ssh_host_*
+cat >"$ROOT/etc/ssh/sshd_config.d/offload-lab.conf" <<'EOF'
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitEmptyPasswords no
+EOF
+mkdir -p "$ROOT/etc/systemd/system/ssh.service.d"
+cat >"$ROOT/etc/systemd/system/ssh.service.d/offload-lab-host-key.conf" <<'EOF'
+[Service]
+ExecStartPre=
+ExecStartPre=/bin/sh -c 'test -s /etc/ssh/ssh_host_ed25519_key || exec /usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key'
+ExecStartPre=/usr/sbin/sshd -t
+EOF
+in_root systemctl enable ssh.service >/dev/null 2>&1
+[[ $(in_root systemctl is-enabled ssh.service) == enabled ]] || die "ssh.service is not enabled"
+
 # Fast boot: nothing periodic, nothing waiting for the network to be "online", no persistent
 # journal, none of the pseudo filesystems and early services a test guest never uses.
 mkdir -p "$ROOT/etc/systemd/journald.conf.d"
@@ -304,10 +330,12 @@ jq -n --arg hash "$HASH" --arg suite "$SUITE" --arg pinSuite "$PIN_SUITE" --arg 
   --arg linuxImage "$(version_of "linux-image-$KVER")" --arg iperf3 "$(version_of iperf3)" \
   --arg libiperf0 "$(version_of libiperf0)" --arg qemuGuestAgent "$(version_of qemu-guest-agent)" \
   --arg libc6 "$(version_of libc6)" --arg ethtool "$(version_of ethtool)" --arg iproute2 "$(version_of iproute2)" \
+  --arg systemd "$(version_of systemd)" --arg opensshServer "$(version_of openssh-server)" \
   '{hash: $hash, suite: $suite, pinSuite: $pinSuite, mirror: $mirror, kernel: $kernel, network: $network,
     rawMiB: $rawMiB, usedMiB: $usedMiB,
     versions: {"linux-image": $linuxImage, iperf3: $iperf3, libiperf0: $libiperf0,
-               "qemu-guest-agent": $qemuGuestAgent, libc6: $libc6, ethtool: $ethtool, iproute2: $iproute2}}' \
+               "qemu-guest-agent": $qemuGuestAgent, libc6: $libc6, ethtool: $ethtool, iproute2: $iproute2,
+               systemd: $systemd, "openssh-server": $opensshServer}}' \
   >"$OUT/manifest.json"
 : >"$OUT/complete"
 rm -rf "$CACHE"

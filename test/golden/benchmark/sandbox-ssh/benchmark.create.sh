@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# offload-lab benchmark: src/plan/benchmark/benchmark.sh, after the stack's values
+set -euo pipefail
+TRANSPORT="guest_exec() { sh -s; }"
+ADDR=10.77.0.1
+PORT=12345
+TAP=tap0
+MTU=1500
+CAPTURE=1
+SNAPLEN=128
+MAX_PACKETS=1000000
+CAPTURE_START_SECONDS=5
+GRACE=30
+USO_RECEIVER_PY="# The host side of the Windows uso sender (windows-uso-cell.ps1). uso-receiver-lib.sh runs
+# it as python3 -c TEXT ADDRESS PORT MAGIC: the host has no copy of this file. iperf3's
+# server cannot take that sender: it accepts UDP only after a TCP control exchange (cookie,
+# JSON parameters) and reads its own datagram header. So a uso cell gets this receiver
+# instead, on the iperf3 port's UDP side (free between iperf3 tests). Python 3 from the Debian
+# archive, standard library only. Each datagram is: an 8-byte big-endian sequence number,
+# MAGIC (8 bytes), and when the payload has room, the sender's clock at the send (8 bytes,
+# big-endian microseconds). It counts the lab's datagrams, their bytes, the highest sequence,
+# out-of-order arrivals and the jitter of RFC 3550 (as iperf3 does, from those send times),
+# and on TERM prints them as one JSON document (output.ts reads it beside the sender's report).
+#
+# Loss must mean loss: the socket asks for an 8 MiB receive buffer with SO_RCVBUFFORCE (the
+# host side runs as root), which net.core.rmem_max does not cap (SO_RCVBUF alone is capped
+# there, 416 KiB on RHEL's defaults); without the privilege it falls back to SO_RCVBUF. It
+# reports which option took and the buffer the kernel really gave (getsockopt).
+# Strings in single quotes: the loop binds this text in double quotes, where each double quote
+# would need a backslash.
+import json, signal, socket, struct, sys, time
+magic = sys.argv[3].encode()
+header = 8 + len(magic)
+REQUESTED = 8 << 20
+# SO_RCVBUFFORCE is 33 on Linux (asm-generic/socket.h); Python names it only where the C
+# library header does.
+SO_RCVBUFFORCE = getattr(socket, 'SO_RCVBUFFORCE', 33)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, REQUESTED)
+    option = 'SO_RCVBUFFORCE'
+except PermissionError:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, REQUESTED)
+    option = 'SO_RCVBUF'
+sock.bind((sys.argv[1], int(sys.argv[2])))
+seen = {'datagrams': 0, 'bytes': 0, 'maxSequence': -1, 'outOfOrder': 0, 'first': None, 'last': None,
+        'jitter': None, 'transit': None}
+def finish(*_):
+    span = 0.0 if seen['first'] is None else seen['last'] - seen['first']
+    out = {k: seen[k] for k in ('datagrams', 'bytes', 'maxSequence', 'outOfOrder')}
+    out['seconds'] = span
+    out['jitterMs'] = None if seen['jitter'] is None else seen['jitter'] * 1000.0
+    out['requestedBufferBytes'] = REQUESTED
+    # What the kernel gave: it doubles the request for its bookkeeping (socket(7)).
+    out['bufferBytes'] = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    out['bufferOption'] = option
+    print(json.dumps(out), flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, finish)
+print('listening', file=sys.stderr, flush=True)
+while True:
+    data = sock.recv(65535)
+    if len(data) < header or data[8:header] != magic:
+        continue
+    now = time.monotonic()
+    sequence = struct.unpack_from('>Q', data)[0]
+    if sequence < seen['maxSequence']:
+        seen['outOfOrder'] += 1
+    else:
+        seen['maxSequence'] = sequence
+    if len(data) >= header + 8:
+        # RFC 3550 6.4.1: J += (|D| - J) / 16, D the change in transit time between arrivals.
+        transit = now - struct.unpack_from('>Q', data, header)[0] / 1e6
+        if seen['transit'] is not None:
+            d = abs(transit - seen['transit'])
+            j = seen['jitter'] or 0.0
+            seen['jitter'] = j + (d - j) / 16.0
+        seen['transit'] = transit
+    if seen['first'] is None:
+        seen['first'] = now
+    seen['last'] = now
+    seen['datagrams'] += 1
+    seen['bytes'] += len(data)
+"
+USO_MAGIC=offlab01
+CELL_IDS=(udp-1472B-plain-mtu1500-uso-on-r1 udp-1472B-gso-mtu1500-uso-on-r1)
+CELL_SECONDS=(2 2)
+CELL_PAYLOADS=(1472 1472)
+CELL_SENDERS=(plain gso)
+CELL_SCRIPTS=("# offload-lab cell udp-1472B-plain-mtu1500-uso-on-r1
+exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000
+" "# offload-lab cell udp-1472B-gso-mtu1500-uso-on-r1
+exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000 --gsro
+")
+# What every host script may call. Config values are bound above this by the generated
+# preamble; tool output goes to files under $WORK (under pipefail a reader that stops early,
+# like head or grep -q, could fail a pipeline through the writer's SIGPIPE).
+export LC_ALL=C
+# shellcheck disable=SC2317 # shared by every host step: a step that never calls it leaves it unreachable
+fail() { printf 'offload-lab: %s\n' "$*" >&2; exit 1; }
+# shellcheck disable=SC2317 # likewise
+note() { printf 'offload-lab: %s\n' "$*" >&2; }
+WORK=$(mktemp -d)
+trap 'rm -rf -- "$WORK"' EXIT
+# What the host sees of one cell on the guest's tap: the tap's receive counter (every frame the
+# guest sent) and a bounded capture of the guest's large frames. Frames the guest sends arrive
+# on the tap's receive side; only those longer than MTU + 14 (BPF `greater` is >=) pass the
+# kernel's filter, so an ordinary cell copies nothing to user space and takes no CPU from the
+# measurement. CAP_TOOL is the capture program, or empty with CAP_NOTE saying why there is none.
+: "${TAP:?}" "${PORT:?}" "${MTU:?}" "${CAPTURE:?}" "${SNAPLEN:?}" "${MAX_PACKETS:?}" "${CAPTURE_START_SECONDS:?}"
+# Set before the loop installs its EXIT trap, which reads it.
+CAP_PID=""
+CAP_TOOL=""
+CAP_NOTE=""
+if [ "$CAPTURE" = 1 ]; then
+  if [ ! -e "/sys/class/net/$TAP" ]; then CAP_NOTE="no interface $TAP on the host"
+  elif command -v tcpdump >/dev/null; then CAP_TOOL=tcpdump
+  else CAP_NOTE="tcpdump is not installed on the host"
+  fi
+else
+  CAP_NOTE="capture disabled"
+fi
+[ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
+CAP_FILTER="udp dst port $PORT and greater $((MTU + 15))"
+
+# rx_frames: the tap's receive counter, -1 when it cannot be read.
+rx_frames() { cat "/sys/class/net/$TAP/statistics/rx_packets" 2>/dev/null || echo -1; }
+
+# start_capture ID: the large frames of the guest's flow, bounded by packet count.
+start_capture() {
+  local id=$1 i
+  CAP_PID=""
+  [ -n "$CAP_TOOL" ] || return 0
+  # -Z root: tcpdump would otherwise drop to its own user and fail to write into WORK.
+  # --immediate-mode: without it the last ring block (up to a second of frames) is still
+  # in the kernel when the cell ends, and a stopped tcpdump never reads it.
+  tcpdump -i "$TAP" -Q in -n -s "$SNAPLEN" -c "$MAX_PACKETS" --immediate-mode -Z root -w "$WORK/$id.pcap" "$CAP_FILTER" \
+    2>"$WORK/$id.capture.log" &
+  CAP_PID=$!
+  for ((i = 0; i < CAPTURE_START_SECONDS * 50; i++)); do
+    grep -q "listening on" "$WORK/$id.capture.log" 2>/dev/null && return 0
+    kill -0 "$CAP_PID" 2>/dev/null || break
+    sleep 0.02
+  done
+  echo "capture for $id did not start: $(tail -n 3 "$WORK/$id.capture.log" 2>/dev/null | tr '\n' ' ')" >&2
+  kill -KILL "$CAP_PID" 2>/dev/null || true
+  wait "$CAP_PID" 2>/dev/null || true
+  CAP_PID=""
+  rm -f "$WORK/$id.pcap"
+}
+
+stop_capture() {
+  local i
+  [ -n "$CAP_PID" ] || return 0
+  kill -INT "$CAP_PID" 2>/dev/null || true
+  for ((i = 0; i < 250; i++)); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.02; done
+  kill -KILL "$CAP_PID" 2>/dev/null || true
+  wait "$CAP_PID" 2>/dev/null || true
+  CAP_PID=""
+}
+
+# count_frames ID PAYLOAD TOTAL: the large frames' lengths, each carrying
+# ceil((len - 42) / payload) datagrams, beside the TOTAL frames the tap received. A capture
+# tcpdump cannot read leaves no counts (capture_json says so): the cell is still reported.
+count_frames() {
+  local id=$1 payload=$2 total=$3
+  [ -f "$WORK/$id.pcap" ] || return 0
+  tcpdump -r "$WORK/$id.pcap" -n -e -q >"$WORK/$id.frames" 2>/dev/null || return 0
+  sed -n 's/.* IPv4, length \([0-9]*\): .*/\1/p' "$WORK/$id.frames" \
+    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson total "$total" \
+      --argjson max "$MAX_PACKETS" \
+      '{tool: $tool, counts: {largeFrames: length, largestFrame: (max // 0),
+        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), totalFrames: $total,
+        capped: (length >= $max)}}' \
+      >"$WORK/$id.capture.json"
+}
+
+# capture_json ID: the cell's capture, or why there is none.
+capture_json() {
+  local id=$1 note=$CAP_NOTE
+  if [ -s "$WORK/$id.capture.json" ]; then
+    cat "$WORK/$id.capture.json"
+    return 0
+  fi
+  if [ -z "$note" ]; then
+    if [ -f "$WORK/$id.pcap" ]; then note="the capture could not be read"; else note="the capture did not start"; fi
+  fi
+  jq -nc --arg tool "$CAP_TOOL" --arg note "$note" '{tool: $tool, note: $note}'
+}
+# The uso sender's receiver on the KVM host (uso-receiver.py, bound as USO_RECEIVER_PY), for
+# the cells whose sender is `uso`: uso_receiver_start ID / uso_receiver_stop around the cell,
+# uso_receiver_json ID for its line. What it counted lands in $WORK/ID.receiver.json.
+: "${USO_RECEIVER_PY:?}" "${USO_MAGIC:?}" "${ADDR:?}" "${PORT:?}"
+# Set before the loop installs its EXIT trap, which reads it.
+RECV_PID=""
+
+# uso_receiver_start ID: the receiver on $ADDR:$PORT (UDP), up within 5 s or noted.
+uso_receiver_start() {
+  local id=$1 i
+  if ! command -v python3 >/dev/null; then
+    echo "python3 is not installed on the host: the uso receiver cannot run" >"$WORK/$id.receiver.log"
+    return 0
+  fi
+  python3 -c "$USO_RECEIVER_PY" "$ADDR" "$PORT" "$USO_MAGIC" >"$WORK/$id.receiver.json" 2>"$WORK/$id.receiver.log" &
+  RECV_PID=$!
+  for ((i = 0; i < 250; i++)); do
+    grep -q listening "$WORK/$id.receiver.log" 2>/dev/null && return 0
+    kill -0 "$RECV_PID" 2>/dev/null || break
+    sleep 0.02
+  done
+  echo "uso receiver for $id did not start: $(tail -n 3 "$WORK/$id.receiver.log" | tr '\n' ' ')" >&2
+  kill -KILL "$RECV_PID" 2>/dev/null || true
+  RECV_PID=""
+}
+
+uso_receiver_stop() {
+  [ -n "$RECV_PID" ] || return 0
+  kill -TERM "$RECV_PID" 2>/dev/null || true
+  wait "$RECV_PID" 2>/dev/null || true
+  RECV_PID=""
+}
+
+# uso_receiver_json ID: what the receiver counted, or null (why is in the step's stderr).
+uso_receiver_json() {
+  local id=$1
+  if [ -s "$WORK/$id.receiver.json" ] && jq -e . "$WORK/$id.receiver.json" >/dev/null 2>&1; then
+    jq -c . "$WORK/$id.receiver.json"
+  else
+    echo null
+  fi
+}
+# The matrix, run from the KVM host, one cell after another: per cell the tap's counter and a
+# capture of the guest's large frames (capture-lib.sh), the uso receiver for a `uso` cell
+# (uso-receiver-lib.sh), and the cell's guest script through the transport under a deadline.
+# A failed cell is data, never a failed step. At the end one JSON line per cell, in plan order:
+# id, exitCode, base64 of the guest's stdout and of its stderr's tail, capture, and receiver
+# for a `uso` cell (output.ts is its schema).
+#
+# The cells, one index each: CELL_IDS, CELL_SECONDS (the cell's duration), CELL_PAYLOADS,
+# CELL_SENDERS and CELL_SCRIPTS (its guest script, in the guest's language). TRANSPORT is the
+# transport's bash, defining guest_exec and guest_stop (src/plan/transport/): a cell runs it in
+# a bash of its own, so the cell's deadline ends the whole process group it started.
+: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}"
+: "${CELL_IDS[@]:?}" "${CELL_SECONDS[@]:?}" "${CELL_PAYLOADS[@]:?}" "${CELL_SENDERS[@]:?}" "${CELL_SCRIPTS[@]:?}"
+
+cleanup() {
+  if [ -n "$CAP_PID" ]; then kill -KILL "$CAP_PID" 2>/dev/null || true; fi
+  if [ -n "$RECV_PID" ]; then kill -KILL "$RECV_PID" 2>/dev/null || true; fi
+  rm -rf -- "$WORK"
+}
+trap cleanup EXIT
+# A signal ends the loop through exit, so the EXIT trap still stops the capture.
+trap 'exit 143' TERM INT HUP
+
+ss -Hltn "sport = :$PORT" >"$WORK/listening" 2>/dev/null || true
+if [ ! -s "$WORK/listening" ]; then
+  echo "warning: nothing listens on port $PORT on this host: the cells will report the iperf3 error" >&2
+fi
+
+# run_cell INDEX
+run_cell() {
+  local i=$1 rc=0 before after
+  local id=${CELL_IDS[$i]} seconds=${CELL_SECONDS[$i]} payload=${CELL_PAYLOADS[$i]} sender=${CELL_SENDERS[$i]}
+  echo "cell $((i + 1))/${#CELL_IDS[@]}: $id" >&2
+  start_capture "$id"
+  # iperf3's server cannot read the uso sender's datagrams: its own receiver counts them.
+  if [ "$sender" = uso ]; then uso_receiver_start "$id"; fi
+  before=$(rx_frames)
+  # timeout signals its whole process group: the transport and everything it started.
+  export OL_GUEST_PID_FILE="$WORK/$id.pid"
+  printf '%s' "${CELL_SCRIPTS[$i]}" | timeout -k 5 "$((seconds + GRACE))" bash -c "$TRANSPORT"$'\n''guest_exec' \
+    >"$WORK/$id.out" 2>"$WORK/$id.err" || rc=$?
+  after=$(rx_frames)
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    # Only the host side was ended: stop the guest's sender too, or the next cell meets
+    # "the server is busy running a test".
+    # shellcheck disable=SC2016 # $1 is guest_stop's argument, expanded by the inner bash
+    timeout -k 5 60 bash -c "$TRANSPORT"$'\n''guest_stop "$1"' guest_stop "$OL_GUEST_PID_FILE" 2>>"$WORK/$id.err" || true
+  fi
+  uso_receiver_stop
+  stop_capture
+  echo "$rc" >"$WORK/$id.rc"
+  [ "$rc" = 0 ] || echo "cell $id: guest exit code $rc" >&2
+  if [ "$before" -ge 0 ] && [ "$after" -ge "$before" ]; then count_frames "$id" "$payload" "$((after - before))"; fi
+}
+
+# print_cell ID: the cell's line. base64 keeps the guest's bytes exact; files keep them off
+# the command line.
+print_cell() {
+  local id=$1
+  base64 -w0 <"$WORK/$id.out" >"$WORK/$id.out.b64"
+  tail -c 4000 "$WORK/$id.err" | base64 -w0 >"$WORK/$id.err.b64"
+  jq -nc --arg id "$id" --argjson exitCode "$(cat "$WORK/$id.rc")" --rawfile out "$WORK/$id.out.b64" \
+    --rawfile err "$WORK/$id.err.b64" --argjson capture "$(capture_json "$id")" --argjson receiver "$(uso_receiver_json "$id")" \
+    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture} + (if $receiver == null then {} else {receiver: $receiver} end)'
+}
+
+for i in "${!CELL_IDS[@]}"; do run_cell "$i"; done
+for id in "${CELL_IDS[@]}"; do print_cell "$id"; done
