@@ -88,6 +88,8 @@ export interface MatrixConfig {
   readonly senders: readonly SenderKind[];
   readonly order: "listed" | "shuffled";
   readonly shuffleSeed: number;
+  /** In-lab arms: every cell in both USO arms, off then on, switched by the benchmark. */
+  readonly usoArms: boolean;
 }
 
 /** The whole lab of one stack, validated, with every default and derived value filled in. */

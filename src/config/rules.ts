@@ -133,10 +133,10 @@ const tapGuestReceiveOffloads: CrossRule = {
  * for USO; an alias such as q35 is resolved and judged on the host (guest-domain).
  */
 const machineTypeKeepsUso: CrossRule = {
-  reads: ["guest.machineType", "guest.virtioNetFeatures", "guestOffloads.uso", "matrix.senders"],
+  reads: ["guest.machineType", "guest.virtioNetFeatures", "guestOffloads.uso", "matrix.senders", "matrix.usoArms"],
   check: (s) => {
     const machine = s.guest.machineType;
-    if (machine === undefined || !usoAskedFor({ virtioNetFeatures: s.guest.virtioNetFeatures ?? {}, uso: s.guestOffloads.uso ?? {}, senders: s.matrix.senders })) return [];
+    if (machine === undefined || !usoAskedFor({ virtioNetFeatures: s.guest.virtioNetFeatures ?? {}, uso: s.guestOffloads.uso ?? {}, senders: s.matrix.senders, arms: s.matrix.usoArms })) return [];
     const verdict = machineUsoVerdict(machine);
     return verdict.keepsUso === false ? [problem("guest.machineType", machine, `turns USO off: ${verdict.why}; the stack asks for USO, so leave guest.machineType unset (the host's newest q35 type that keeps it is chosen) or name one that keeps it`)] : [];
   },
@@ -147,15 +147,60 @@ export interface UsoRequest {
   readonly virtioNetFeatures: Readonly<Partial<Record<VirtioNetFeature, "on" | "off">>>;
   readonly uso: { readonly ipv4?: boolean; readonly ipv6?: boolean };
   readonly senders: readonly SenderKind[];
+  /** matrix.usoArms: the benchmark switches the guest's USO on for every other cell. */
+  readonly arms: boolean;
 }
 
-/** Whether the stack asks for USO anywhere: a USO device property, the guest's USO, or a segmenting sender. */
+/** Whether the stack asks for USO anywhere: a USO device property, the guest's USO, a segmenting sender, or in-lab arms. */
 export function usoAskedFor(r: UsoRequest): boolean {
   const f = r.virtioNetFeatures;
   return f.host_uso === "on" || f.guest_uso4 === "on" || f.guest_uso6 === "on"
     || r.uso.ipv4 === true || r.uso.ipv6 === true
-    || r.senders.some((sender) => sender !== "plain");
+    || r.senders.some((sender) => sender !== "plain")
+    || r.arms;
 }
+
+/**
+ * With in-lab arms the benchmark owns the guest's USO: it switches it before every cell and
+ * reads it back. A guestOffloads.uso would be set once by guest-offloads and then overridden by
+ * the first cell's switch, so a stack that says both says two things at once.
+ */
+const armsOwnUso: CrossRule = {
+  reads: ["matrix.usoArms", "guestOffloads.uso"],
+  check: (s) => {
+    const uso = s.guestOffloads.uso;
+    if (!s.matrix.usoArms || uso === undefined || (uso.ipv4 === undefined && uso.ipv6 === undefined)) return [];
+    return [problem("guestOffloads.uso", uso,
+      "must be unset when matrix.usoArms is true: the benchmark owns the guest's USO then, switching it off and on before each cell and reading it back; a value here would be overridden by the first cell")];
+  },
+};
+
+/**
+ * A round (benchmark.round, set by `sweep --budget`) narrows the matrix: each of its rows must be
+ * a row the matrix plans — one of its payloads, one of its senders planned for that payload
+ * (a segmenting sender only up to MTU − 28), one of its bitrates — and listed once.
+ */
+const roundRowsInMatrix: CrossRule = {
+  reads: ["benchmark.round", "matrix.payloads", "matrix.senders", "matrix.bitrates", "network.mtu", "guestOffloads.mtu"],
+  check: (s, network) => {
+    const rows = s.benchmark.round?.rows ?? [];
+    const payloads = s.matrix.payloads ?? defaultPayloads(network.mtu);
+    const limit = (s.guestOffloads.mtu ?? network.mtu) - IPV4_UDP_HEADER_BYTES;
+    const seen = new Set<string>();
+    return rows.flatMap((row, i) => {
+      const key = `benchmark.round.rows.${i}`;
+      const name = JSON.stringify([row.payload, row.sender, row.bitrate]);
+      const out: ConfigProblem[] = [];
+      if (!payloads.includes(row.payload)) out.push(problem(`${key}.payload`, row.payload, `must be one of matrix.payloads: ${payloads.join(", ")}`));
+      if (!s.matrix.senders.includes(row.sender)) out.push(problem(`${key}.sender`, row.sender, `must be one of matrix.senders: ${s.matrix.senders.join(", ")}`));
+      else if (row.sender !== "plain" && row.payload > limit) out.push(problem(`${key}.sender`, row.sender, `is not planned for payload ${row.payload}: a segmenting sender runs only up to MTU − 28 = ${limit}`));
+      if (!s.matrix.bitrates.includes(row.bitrate)) out.push(problem(`${key}.bitrate`, row.bitrate, `must be one of matrix.bitrates: ${s.matrix.bitrates.join(", ")}`));
+      if (seen.has(name)) out.push(problem(key, row, "must not repeat a row of the round (payload, sender and bitrate)"));
+      seen.add(name);
+      return out;
+    });
+  },
+};
 
 export const CROSS_RULES: readonly CrossRule[] = [
   {
@@ -252,6 +297,8 @@ export const CROSS_RULES: readonly CrossRule[] = [
   usoPayloadFitsNetkvm,
   tapGuestReceiveOffloads,
   machineTypeKeepsUso,
+  armsOwnUso,
+  roundRowsInMatrix,
 ];
 
 /** Whether one of two dotted paths is the other or inside it. */

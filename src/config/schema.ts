@@ -206,6 +206,8 @@ export const iperf3Schema = z.strictObject({
   binary: matching(/^[A-Za-z0-9_./-]+$/, "must be a command name or path of letters, digits, '_', '.', '/', '-'").default("iperf3"),
 });
 
+const bitrate = matching(/^(0|[1-9][0-9]*(\.[0-9]+)?[KMG]?)$/, "must be an iperf3 bitrate such as 1G, 500M or 0 (unlimited)");
+
 export const matrixSchema = z.strictObject({
   payloads: z
     .array(wholeNumber(UDP_PAYLOAD_MIN, UDP_PAYLOAD_MAX), { error: "must be a list of UDP payload sizes in bytes" })
@@ -214,7 +216,7 @@ export const matrixSchema = z.strictObject({
   repetitions: wholeNumber(1, 100).default(3),
   durationSeconds: wholeNumber(1, 3600).default(10),
   bitrates: z
-    .array(matching(/^(0|[1-9][0-9]*(\.[0-9]+)?[KMG]?)$/, "must be an iperf3 bitrate such as 1G, 500M or 0 (unlimited)"))
+    .array(bitrate)
     .min(1, { error: "must list at least one bitrate" })
     .default(["1G"]),
   senders: z
@@ -224,17 +226,43 @@ export const matrixSchema = z.strictObject({
     .default(["plain"]),
   order: oneOf(["listed", "shuffled"] as const).default("listed"),
   shuffleSeed: wholeNumber(0, 2 ** 31 - 1).default(1),
+  /**
+   * In-lab arms: every cell runs in both USO arms in one booted lab, off then on (a pair per
+   * repetition), the guest's USO switched and read back by the benchmark before each cell.
+   */
+  usoArms: bool.default(false),
 });
 
 export const captureSchema = z.strictObject({
-  enabled: bool.default(true),
+  // The tap's counters are read for every cell whatever this says: they cost nothing. This is
+  // the tcpdump capture of the large frames, for the largest frame and datagrams per frame.
+  frames: bool.default(true),
   // Only frames above MTU + 14 are kept: USO on at 1 Gbit/s makes ~2000 of them a second.
   maxPackets: wholeNumber(10, 1000000).default(1000000),
   snapLength: wholeNumber(64, 262144).default(128),
 });
 
+/** One row of a round: a payload, sender and bitrate of the matrix, and how many repetitions (pairs with usoArms) to add. */
+const roundRow = z.strictObject({
+  payload: wholeNumber(UDP_PAYLOAD_MIN, UDP_PAYLOAD_MAX),
+  sender: oneOf(SENDERS),
+  bitrate,
+  repetitions: wholeNumber(1, 100),
+});
+
 export const benchmarkSchema = z.strictObject({
   runId: matching(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 characters of letters, digits, '_', '.', '-'").default("1"),
+  /**
+   * A round of `sweep --budget`: the matrix narrowed to these rows, each with its own number of
+   * repetitions, numbered on from `firstRepetition` (so a row's pairs stay distinct across the
+   * rounds of one boot). Read by the benchmark step alone: a round replaces nothing else.
+   */
+  round: z
+    .strictObject({
+      firstRepetition: wholeNumber(1, 100000).default(1),
+      rows: z.array(roundRow, { error: "must be a list of rows { payload, sender, bitrate, repetitions }" }).min(1, { error: "must list at least one row" }),
+    })
+    .optional(),
 });
 
 /** The stack's settings, each a key under the `offload-lab:` namespace. */

@@ -42,7 +42,9 @@ function defaultMac(stack: string, guest: string): string {
   return ["52", "54", "00", ...[0, 1, 2].map((i) => h[i]!.toString(16).padStart(2, "0"))].join(":");
 }
 
+/** `mtu1500-uso-on`; a stack with in-lab arms carries both arms: `mtu1500-uso-arms`. */
 function variantOf(s: LabSettings): string {
+  if (s.matrix.usoArms) return `mtu${s.network.mtu}-uso-arms`;
   const uso = s.guestOffloads.uso?.ipv4;
   return `mtu${s.network.mtu}-uso-${uso === undefined ? "default" : uso ? "on" : "off"}`;
 }

@@ -32,5 +32,6 @@ export function cellResult(cell: Cell, run: Iperf3Run, evidence: CellEvidence): 
     fragmented: cell.fragmented,
     stalled: run.stalled,
     evidence,
+    ...(cell.arm === undefined ? {} : { arm: cell.arm, pair: cell.pair }),
   };
 }

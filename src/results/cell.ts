@@ -98,8 +98,16 @@ export interface CellResult {
    * pair k of arm off ran right before pair k of arm on, on the same boot).
    */
   readonly pair?: number;
+  /**
+   * In-lab arms: the switch's read-back JSON as the guest printed it right after switching, e.g.
+   * `{"interface":"eth0","requested":"on","actual":"on","setErrors":""}` (uso-switch.sh; NetKVM's
+   * registry and driver flags from uso-switch.ps1).
+   */
+  readonly armReadBack?: string;
   /** Loss attribution at the receiver, when the lab counted it. */
   readonly receiver?: ReceiverCounters;
+  /** The cell's wall time on the host, its USO switch included: what one more sample of one arm costs. */
+  readonly wallSeconds?: number;
 }
 
 /**
@@ -119,16 +127,22 @@ export interface Cell {
   readonly mtu: number;
   /** payload > MTU − 28: every datagram leaves the guest as IP fragments. */
   readonly fragmented: boolean;
+  /** The guest's USO as the cell runs: its arm with in-lab arms, else the stack's guestOffloads.uso. */
   readonly usoRequested: boolean;
+  /** In-lab arms: the arm the benchmark switches the guest to before this cell. */
+  readonly arm?: Arm;
+  /** In-lab arms: the pair (the repetition) it belongs to; its off cell runs right before its on cell. */
+  readonly pair?: number;
 }
 
 /**
  * The cell id, the one format for the lab's cells and imported runs: payload, sender, the
- * bitrate only when the matrix lists several (null: left out), variant, repetition.
- * `payload-unknown` for an imported run that failed before it said its payload.
+ * bitrate only when the matrix lists several (null: left out), variant, repetition, and with
+ * in-lab arms the arm (`-off`, `-on`). `payload-unknown` for an imported run that failed
+ * before it said its payload.
  */
-export function cellId(variant: string, payloadBytes: number | null, sender: Sender, bitrate: string | null, repetition: number): string {
+export function cellId(variant: string, payloadBytes: number | null, sender: Sender, bitrate: string | null, repetition: number, arm?: Arm): string {
   const payload = payloadBytes === null ? "payload-unknown" : `${payloadBytes}B`;
   const rate = bitrate === null ? "" : `-b${bitrate}`;
-  return `udp-${payload}-${sender}${rate}-${variant}-r${repetition}`;
+  return `udp-${payload}-${sender}${rate}-${variant}-r${repetition}${arm === undefined ? "" : `-${arm}`}`;
 }

@@ -1,9 +1,11 @@
 # shellcheck shell=bash
-# What the host sees of one cell on the guest's tap: the tap's receive counter (every frame the
-# guest sent) and a bounded capture of the guest's large frames. Frames the guest sends arrive
-# on the tap's receive side; only those longer than MTU + 14 (BPF `greater` is >=) pass the
-# kernel's filter, so an ordinary cell copies nothing to user space and takes no CPU from the
-# measurement. CAP_TOOL is the capture program, or empty with CAP_NOTE saying why there is none.
+# The optional capture of one cell (capture.frames): a bounded tcpdump of the guest's large
+# frames on the tap, for the largest frame and the datagrams per frame. Frames the guest sends
+# arrive on the tap's receive side; only those longer than MTU + 14 (BPF `greater` is >=) pass
+# the kernel's filter, so an ordinary cell copies nothing to user space. With USO on every frame
+# of a segmenting sender is a super-frame and is copied (64 bytes each): the counters
+# (counters-lib.sh) are the evidence at no cost, this is the detail. CAP_TOOL is the capture
+# program, or empty with CAP_NOTE saying why there is none.
 : "${TAP:?}" "${PORT:?}" "${MTU:?}" "${CAPTURE:?}" "${SNAPLEN:?}" "${MAX_PACKETS:?}" "${CAPTURE_START_SECONDS:?}"
 # Set before the loop installs its EXIT trap, which reads it.
 CAP_PID=""
@@ -14,14 +16,9 @@ if [ "$CAPTURE" = 1 ]; then
   elif command -v tcpdump >/dev/null; then CAP_TOOL=tcpdump
   else CAP_NOTE="tcpdump is not installed on the host"
   fi
-else
-  CAP_NOTE="capture disabled"
+  [ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
 fi
-[ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
 CAP_FILTER="udp dst port $PORT and greater $((MTU + 15))"
-
-# rx_frames: the tap's receive counter, -1 when it cannot be read.
-rx_frames() { cat "/sys/class/net/$TAP/statistics/rx_packets" 2>/dev/null || echo -1; }
 
 # start_capture ID: the large frames of the guest's flow, bounded by packet count.
 start_capture() {
@@ -56,25 +53,27 @@ stop_capture() {
   CAP_PID=""
 }
 
-# count_frames ID PAYLOAD TOTAL: the large frames' lengths, each carrying
-# ceil((len - 42) / payload) datagrams, beside the TOTAL frames the tap received. A capture
-# tcpdump cannot read leaves no counts (capture_json says so): the cell is still reported.
+# count_frames ID PAYLOAD: the large frames' lengths, each carrying ceil((len - 42) / payload)
+# datagrams. A capture tcpdump cannot read leaves no counts (capture_json says so): the cell is
+# still reported.
 count_frames() {
-  local id=$1 payload=$2 total=$3
+  local id=$1 payload=$2
   [ -f "$WORK/$id.pcap" ] || return 0
   tcpdump -r "$WORK/$id.pcap" -n -e -q >"$WORK/$id.frames" 2>/dev/null || return 0
   sed -n 's/.* IPv4, length \([0-9]*\): .*/\1/p' "$WORK/$id.frames" \
-    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson total "$total" \
-      --argjson max "$MAX_PACKETS" \
+    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson max "$MAX_PACKETS" \
       '{tool: $tool, counts: {largeFrames: length, largestFrame: (max // 0),
-        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), totalFrames: $total,
-        capped: (length >= $max)}}' \
+        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), capped: (length >= $max)}}' \
       >"$WORK/$id.capture.json"
 }
 
-# capture_json ID: the cell's capture, or why there is none.
+# capture_json ID: the cell's capture, why there is none, or null when capture.frames is off.
 capture_json() {
   local id=$1 note=$CAP_NOTE
+  if [ "$CAPTURE" != 1 ]; then
+    echo null
+    return 0
+  fi
   if [ -s "$WORK/$id.capture.json" ]; then
     cat "$WORK/$id.capture.json"
     return 0

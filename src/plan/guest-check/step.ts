@@ -14,12 +14,13 @@ const WINDOWS = scriptFile(__dirname, "windows.ps1");
 
 /**
  * What guest-check requires of a Windows guest beyond NetKVM and iperf3: the build that has
- * UDP_SEND_MSG_SIZE (19041, Windows 10 2004) when the stack sends with `uso` or sets the
- * guest's USO, and whether the lab installs NetKVM itself (then its absence is not a lack).
+ * UDP_SEND_MSG_SIZE (19041, Windows 10 2004) when the stack sends with `uso`, sets the
+ * guest's USO or switches it between cells (in-lab arms), and whether the lab installs NetKVM
+ * itself (then its absence is not a lack).
  */
 function windowsRequirements(cfg: LabConfig): { MinimumBuild: number; NetkvmInstalledByLab: boolean } | null {
   if (cfg.guest.os !== "windows") return null;
-  const uso = cfg.matrix.senders.includes("uso") || cfg.offloads.uso.ipv4 === true || cfg.offloads.uso.ipv6 === true;
+  const uso = cfg.matrix.senders.includes("uso") || cfg.matrix.usoArms || cfg.offloads.uso.ipv4 === true || cfg.offloads.uso.ipv6 === true;
   return { MinimumBuild: uso ? USO_MINIMUM_BUILD : 0, NetkvmInstalledByLab: cfg.guest.installNetkvm };
 }
 

@@ -54,7 +54,7 @@ export function guestDomainStep(cfg: LabConfig, after: { network: Step; guestDis
         // What the machine type can turn off is the device's USO; judged on the device's
         // properties alone, so an offload or matrix change never touches this step (validation
         // judges a named type against the whole stack, src/config/rules.ts).
-        USO_ASKED: usoAskedFor({ virtioNetFeatures: g.virtioNetFeatures, uso: {}, senders: [] }) ? "yes" : "no",
+        USO_ASKED: usoAskedFor({ virtioNetFeatures: g.virtioNetFeatures, uso: {}, senders: [], arms: false }) ? "yes" : "no",
         FIRMWARE: g.firmware,
         TPM: g.tpm ? "yes" : "no",
         GUEST_ADDRESS: cfg.network.guestAddress ?? "",

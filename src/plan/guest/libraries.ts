@@ -5,7 +5,7 @@ import { scriptFile } from "../script/files";
 
 /** Sets OL_DEV to the guest's lab interface; reads OL_LINUX_INTERFACE and OL_MAC. */
 export const LINUX_INTERFACE = scriptFile(__dirname, "linux-interface.sh");
-/** Find-LabAdapter, Get-LabAdapterWanted, Get-AdvancedProperties. */
+/** Find-LabAdapter, Get-LabAdapterWanted, Get-AdvancedProperties, Get-Readiness. */
 export const WINDOWS_ADAPTER = scriptFile(__dirname, "windows-adapter.ps1");
 /** Get-NetKvmWmi, Get-UdpOffloadCount. */
 export const NETKVM_WMI = scriptFile(__dirname, "netkvm-wmi.ps1");

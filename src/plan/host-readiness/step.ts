@@ -40,7 +40,7 @@ function requiredTools(cfg: LabConfig, transport: Transport): Tool[] {
     tool("jq"),
     tool("xmlstarlet"),
     tool(cfg.iperf3.binary, "iperf3"),
-    ...(cfg.capture.enabled ? [tool("tcpdump")] : []),
+    ...(cfg.capture.frames ? [tool("tcpdump")] : []),
   ];
   for (const command of transport.hostTools) {
     if (!tools.some((t) => t.command === command)) tools.push(tool(command));
@@ -64,6 +64,8 @@ function usoWanted(cfg: LabConfig): { wanted: string; properties: boolean } {
   const wanted = [
     ...(properties.length > 0 ? [`guest.virtioNetFeatures ${properties.join(", ")}`] : []),
     ...(guestUso ? ["guestOffloads.uso on"] : []),
+    // The on arm of every pair switches the guest's USO on: the device must offer it.
+    ...(cfg.matrix.usoArms ? ["matrix.usoArms (the guest's USO on in every other cell)"] : []),
   ].join(" and ");
   return { wanted, properties: properties.length > 0 };
 }
