@@ -185,7 +185,7 @@ describe.skipIf(skip !== null)("the USO lab on the real engine and the sandbox h
       for (const c of outputs.cells as CellResult[]) {
         console.log(`${name} ${c.id}: ${(c.throughputBps! / 1e6).toFixed(1)} Mbit/s, ${c.evidence.largeFrames} large frames of ${c.evidence.totalFrames}, USO ${c.evidence.usoEngaged}`);
       }
-      expectUsoLabOutputs(outputs, { uso: "on", mtu: 1500, payloadBytes: 1472, senders: ["plain", "gso"], repetitions: 1 });
+      expectUsoLabOutputs(outputs, { uso: "on", mtu: 1500, payloadBytes: 1472, senders: ["plain", "gso"], repetitions: 1, counters: true });
       expect((outputs.cells as CellResult[]).find((c) => c.sender === "gso")!.evidence.usoEngaged).toBe("yes");
       expect((outputs.fingerprint as { iperf3Guest: string | null }).iperf3Guest).toMatch(/^iperf 3\.2\d/);
     });
