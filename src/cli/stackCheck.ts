@@ -36,7 +36,7 @@ export function checkStackTarget(project: string, target: StackTarget): LabConfi
     if (e instanceof YAMLError) throw new UsageError(`${file}: not valid YAML: ${e.message.split("\n")[0]}`);
     throw e;
   }
-  const merged = withSettings(doc, targetSettings(target));
+  const merged = withSettings(doc, targetSettings(target, doc));
   if (target.host) merged.config = { ...merged.config, [HOST_KEY]: { secure: "v1:set-by-the-host" } };
   const settings = settingsFromStackYaml(stringify(merged));
   const cfg = validateLab(engineStackName(target), settings);

@@ -64,7 +64,7 @@ export async function labStackOf(projectDir: string, target: StackTarget | strin
   // `pulumi` from PATH (scripts/pulumi-cli.sh puts the pinned build there); never installed from here.
   const pulumiCommand = await PulumiCommand.get();
   const open = (keepSalt: boolean) => {
-    const workDir = writeWorkingCopy(projectDir, backend, name, committed, targetSettings(t), keepSalt);
+    const workDir = writeWorkingCopy(projectDir, backend, name, committed, targetSettings(t, committed), keepSalt);
     return LocalWorkspace.createOrSelectStack(
       { stackName: name, projectName: "offload-lab", program: async () => labStack() },
       { workDir, envVars, pulumiCommand, secretsProvider: "passphrase" },
