@@ -15,7 +15,7 @@ PACKAGES=(
   iperf3 ethtool iproute2 tcpdump jq xmlstarlet python3-minimal
   debootstrap openssh-server openssh-client
   chromium procps kmod libxml2-utils iputils-ping busybox
-  shellcheck
+  shellcheck firewalld dbus-daemon
 )
 SOURCES=/etc/apt/sources.list.d/bookworm-backports.sources
 

@@ -10,7 +10,7 @@
 # CELL_SENDERS and CELL_SCRIPTS (its guest script, in the guest's language). TRANSPORT is the
 # transport's bash, defining guest_exec and guest_stop (src/plan/transport/): a cell runs it in
 # a bash of its own, so the cell's deadline ends the whole process group it started.
-: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}"
+: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}" "${FIREWALL:?}"
 : "${CELL_IDS[@]:?}" "${CELL_SECONDS[@]:?}" "${CELL_PAYLOADS[@]:?}" "${CELL_SENDERS[@]:?}" "${CELL_SCRIPTS[@]:?}"
 
 cleanup() {
@@ -22,6 +22,19 @@ trap cleanup EXIT
 # A signal ends the loop through exit, so the EXIT trap still stops the capture.
 trap 'exit 143' TERM INT HUP
 
+# firewalld's zone of the bridge rejecting the lab's ports explains every failed cell.
+: >"$WORK/firewall"
+if fw_running; then
+  fw_zone_name=$(fw_zone)
+  fw_closed_ports=$(fw_closed "$fw_zone_name")
+  if [ -n "$fw_closed_ports" ]; then
+    fix="firewalld lost the lab's runtime rule (a reload?): run up again"
+    [ "$FIREWALL" = leave ] && fix="set host.firewall: open, or open them on the host"
+    printf "the KVM host's firewalld zone %s (bridge %s) rejects %s from the guest, and host.firewall is %s: %s\n" \
+      "$fw_zone_name" "$BRIDGE" "$fw_closed_ports" "$FIREWALL" "$fix" >"$WORK/firewall"
+    echo "warning: $(cat "$WORK/firewall")" >&2
+  fi
+fi
 ss -Hltn "sport = :$PORT" >"$WORK/listening" 2>/dev/null || true
 if [ ! -s "$WORK/listening" ]; then
   echo "warning: nothing listens on port $PORT on this host: the cells will report the iperf3 error" >&2
@@ -62,7 +75,9 @@ print_cell() {
   tail -c 4000 "$WORK/$id.err" | base64 -w0 >"$WORK/$id.err.b64"
   jq -nc --arg id "$id" --argjson exitCode "$(cat "$WORK/$id.rc")" --rawfile out "$WORK/$id.out.b64" \
     --rawfile err "$WORK/$id.err.b64" --argjson capture "$(capture_json "$id")" --argjson receiver "$(uso_receiver_json "$id")" \
-    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture} + (if $receiver == null then {} else {receiver: $receiver} end)'
+    --rawfile firewall "$WORK/firewall" \
+    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture} + (if $receiver == null then {} else {receiver: $receiver} end)
+     + (if $firewall == "" then {} else {firewall: ($firewall | rtrimstr("\n"))} end)'
 }
 
 for i in "${!CELL_IDS[@]}"; do run_cell "$i"; done
