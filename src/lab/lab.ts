@@ -89,8 +89,8 @@ export function buildLab(cfg: LabConfig) {
     .apply((e) => labFingerprint(cfg, e));
   return {
     // Every output names its host: the readiness facts with who the host is.
-    // The firewall as host-firewall found and left it: which zone, what the lab opened there.
-    host: pulumi.all([host.outputs.readiness, host.outputs.firewall]).apply(([r, firewall]) => ({ ...r, identity: hostIdentity(cfg, r), firewall })),
+    // `firewall`: what host-readiness found; `hostFirewall`: what the host-firewall step opened.
+    host: pulumi.all([host.outputs.readiness, host.outputs.firewall]).apply(([r, hostFirewall]) => ({ ...r, identity: hostIdentity(cfg, r), hostFirewall })),
     network: network.outputs.network,
     guest: pulumi.output(guest.outputs),
     offloadReadback: pulumi.output(offloads.outputs),
