@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
+import { promisify } from "node:util";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,11 +48,15 @@ describe.skipIf(skip !== null)("the lab through firewalld's libvirt zone on the 
   let firewallBefore: string;
   let outputs: Record<string, unknown>;
   const firewallConfig = () => sandbox.host.lv.bash("firewall-cmd --list-all-zones; echo '-- permanent --'; firewall-cmd --permanent --list-all-zones");
-  /** A host script run where the lab's host steps run, its stdout and stderr kept apart. */
-  const onHost = (script: string) => {
-    const file = path.join(sandbox.host.lv.dir, "probe-step.sh");
+  /**
+   * A host script run where the lab's host steps run (the daemon's namespaces), its stdout and
+   * stderr kept apart; asynchronous, so a matrix of a minute does not stall vitest's worker.
+   */
+  const onHost = async (script: string) => {
+    const lv = sandbox.host.lv;
+    const file = path.join(lv.dir, "probe-step.sh");
     fs.writeFileSync(file, script);
-    const stdout = sandbox.host.lv.bash(`bash ${file} 2>${file}.err; echo "rc=$?" >>${file}.err`);
+    const { stdout } = await promisify(execFile)("nsenter", ["-t", String(lv.pid), "-n", "-m", "bash", "-c", `bash ${file} 2>${file}.err; echo "rc=$?" >>${file}.err`]);
     return { stdout, stderr: fs.readFileSync(`${file}.err`, "utf8") };
   };
 
@@ -104,7 +110,7 @@ describe.skipIf(skip !== null)("the lab through firewalld's libvirt zone on the 
     }
   });
 
-  it("the zone is in the guest's path: a probe from the bridge connects with the lab's rule and is refused without it; a leave stack's cells fail naming host.firewall", () => {
+  it("the zone is in the guest's path: a probe from the bridge connects with the lab's rule and is refused without it; a leave stack's cells fail naming host.firewall", async () => {
     const lv = sandbox.host.lv;
     const probe = new Namespace("olfw");
     try {
@@ -120,14 +126,14 @@ describe.skipIf(skip !== null)("the lab through firewalld's libvirt zone on the 
       const cfg = loadStack(PROJECT_DIR, STACK);
       const leave = planLab({ ...cfg, host: { ...cfg.host, firewall: "leave" } });
       const open = planLab(cfg);
-      onHost(open.hostFirewall.delete!);
+      await onHost(open.hostFirewall.delete!);
       expect(lv.bash("firewall-cmd --zone=libvirt --list-ports").trim()).toBe("");
       expect(connect()).toMatch(/^refused: iperf3: error - unable to connect to server/);
 
-      const said = onHost(leave.hostFirewall.create);
+      const said = await onHost(leave.hostFirewall.create);
       expect(leave.hostFirewall.parse(said.stdout).ports.map((p) => p.state)).toEqual(["closed", "closed"]);
       expect(said.stderr).toContain("host.firewall is leave: firewalld zone libvirt (bridge olbr0) rejects 12345/tcp 12345/udp from the guest");
-      const bench = onHost(leave.benchmark.create);
+      const bench = await onHost(leave.benchmark.create);
       const cells = leave.benchmark.parse(bench.stdout).cells;
       expect(cells.map((c) => c.status)).toEqual(cells.map(() => "failed"));
       for (const c of cells) {
@@ -135,7 +141,7 @@ describe.skipIf(skip !== null)("the lab through firewalld's libvirt zone on the 
       }
       console.log(`a leave cell: ${cells[0]!.error}`);
       // The lab's rule back as the lab made it, for destroy to remove.
-      onHost(open.hostFirewall.create);
+      await onHost(open.hostFirewall.create);
       expect(connect()).toBe("connected");
     } finally {
       probe.remove();
