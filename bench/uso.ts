@@ -23,7 +23,7 @@ const stand = (name: string) => ({ name }) as Step;
 /** The benchmark step after stand-ins for the steps it waits for; `parse` is its own parser. */
 const benchmark = (cfg: LabConfig, transport: Transport) =>
   benchmarkStep(cfg, transport, { iperf3Server: stand("iperf3-server"), guestOffloads: stand("guest-offloads"), hostOffloads: stand("host-offloads"), guestNetwork: stand("guest-network") });
-const iperf3ServerStep = (cfg: LabConfig) => serverStep(cfg, { network: stand("network") });
+const iperf3ServerStep = (cfg: LabConfig) => serverStep(cfg, { network: stand("network"), hostFirewall: stand("host-firewall") });
 
 const N = Number(process.env.BENCH_N ?? 5);
 const SECONDS = 3;

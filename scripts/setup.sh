@@ -9,13 +9,14 @@ BACKPORTS=(
   qemu-system-x86 qemu-utils
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
 )
-# What else the lab needs on a KVM host and what the tests run for real.
+# What else the lab needs on a KVM host and what the tests run for real (firewalld and dbus-daemon:
+# the sandbox host with RHEL's default firewall, test/engine/firewallLab.test.ts).
 PACKAGES=(
   dnsmasq-base ovmf swtpm swtpm-tools
   iperf3 ethtool iproute2 tcpdump jq xmlstarlet python3-minimal
   debootstrap openssh-server openssh-client
   chromium procps kmod libxml2-utils iputils-ping busybox
-  shellcheck
+  shellcheck firewalld dbus-daemon
 )
 SOURCES=/etc/apt/sources.list.d/bookworm-backports.sources
 
@@ -30,7 +31,13 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES_END
   apt-get update
   apt-get install -y --no-install-recommends -t bookworm-backports "${BACKPORTS[@]}"
+  # firewalld is for the sandbox host's namespace only: a machine that did not run it before
+  # must not start running it in its own namespace because setup installed it.
+  firewalld_was=$(systemctl is-enabled firewalld 2>/dev/null || true)
   apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+  if [ -d /run/systemd/system ] && [ "$firewalld_was" != enabled ]; then
+    systemctl disable --now firewalld || true
+  fi
 else
   echo "setup: not root, system packages not installed (${BACKPORTS[*]} from bookworm-backports; ${PACKAGES[*]})" >&2
 fi

@@ -97,16 +97,24 @@ const jump = z.strictObject({
   port: port.default(22),
 });
 
+/**
+ * What the lab may do to the KVM host's firewall: `open` the iperf3 server's port for the lab's
+ * bridge for the lab's lifetime (firewalld runtime rules, src/plan/host-firewall), or `leave` it
+ * as it is (host-readiness then warns when it would block the guests).
+ */
+const firewall = oneOf(["open", "leave"] as const).default("open");
+
 export const hostSchema = z.discriminatedUnion(
   "connection",
   [
-    z.strictObject({ connection: z.literal("local") }),
+    z.strictObject({ connection: z.literal("local"), firewall }),
     z.strictObject({
       connection: z.literal("ssh"),
       address: hostName,
       user: userName.default("root"),
       port: port.default(22),
       jump: jump.optional(),
+      firewall,
     }),
   ],
   { error: "connection must be one of: local, ssh" },

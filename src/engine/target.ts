@@ -38,12 +38,19 @@ export function lentGuestKey(target: StackTarget, committed: StackDoc): GuestKey
 
 /**
  * The plain settings a target puts over the committed ones in the working copy; the secrets
- * (the host's key, a lent guest key's private half) the engine encrypts in separately.
+ * (the host's key, a lent guest key's private half) the engine encrypts in separately. A pool
+ * or sandbox host replaces the stack's connection; what the stack lets the lab do to a host's
+ * firewall (`host.firewall`) is the stack's, and goes with it to that host.
  */
 export function targetSettings(target: StackTarget, committed: StackDoc = {}): Record<string, unknown> {
   const guestKey = lentGuestKey(target, committed);
+  const host = target.host ? hostSettings(target.host) : {};
+  const firewall = (committed.config?.["offload-lab:host"] as { firewall?: unknown } | undefined)?.firewall;
+  if (target.host && firewall !== undefined) {
+    host["offload-lab:host"] = { ...(host["offload-lab:host"] as Record<string, unknown>), firewall };
+  }
   return {
-    ...(target.host ? hostSettings(target.host) : {}),
+    ...host,
     ...(guestKey !== null ? { [GUEST_AUTHORIZED_KEY]: guestKey.publicKey } : {}),
     ...(target.runId !== undefined ? { "offload-lab:benchmark.runId": target.runId } : {}),
   };

@@ -7,6 +7,7 @@ import type { DiskOutput } from "../plan/guest-disk/output";
 import type { DomainOutput } from "../plan/guest-domain/output";
 import type { GuestNetworkReadBack } from "../plan/guest-network/output";
 import type { GuestOffloadsReadBack } from "../plan/guest-offloads/output";
+import type { HostFirewall } from "../plan/host-firewall/output";
 import type { HostReadBack } from "../plan/host-offloads/output";
 import { hostIdentity, type HostReadiness } from "../plan/host-readiness/output";
 import type { Iperf3Server } from "../plan/iperf3-server/output";
@@ -34,7 +35,7 @@ export function buildLab(cfg: LabConfig) {
   const config = new pulumi.Config();
   const component = <O extends Record<string, pulumi.Output<unknown>>>(kind: Component) =>
     new LabComponent<O>(kind, `${cfg.stack}-${kind}`);
-  const host = component<{ readiness: Out<HostReadiness> }>("LabHost");
+  const host = component<{ readiness: Out<HostReadiness>; firewall: Out<HostFirewall> }>("LabHost");
   const network = component<{ network: Out<NetworkOutput> }>("LabNetwork");
   const guest = component<{
     disk: Out<DiskOutput>;
@@ -61,7 +62,7 @@ export function buildLab(cfg: LabConfig) {
   });
   const out = registered.outputOf;
 
-  host.publish({ readiness: out(plan.hostReadiness) });
+  host.publish({ readiness: out(plan.hostReadiness), firewall: out(plan.hostFirewall) });
   network.publish({ network: out(plan.network) });
   guest.publish({
     disk: out(plan.guestDisk),
@@ -88,7 +89,8 @@ export function buildLab(cfg: LabConfig) {
     .apply((e) => labFingerprint(cfg, e));
   return {
     // Every output names its host: the readiness facts with who the host is.
-    host: host.outputs.readiness.apply((r) => ({ ...r, identity: hostIdentity(cfg, r) })),
+    // `firewall`: what host-readiness found; `hostFirewall`: what the host-firewall step opened.
+    host: pulumi.all([host.outputs.readiness, host.outputs.firewall]).apply(([r, hostFirewall]) => ({ ...r, identity: hostIdentity(cfg, r), hostFirewall })),
     network: network.outputs.network,
     guest: pulumi.output(guest.outputs),
     offloadReadback: pulumi.output(offloads.outputs),

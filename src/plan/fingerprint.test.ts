@@ -9,8 +9,9 @@ import { parseIperf3Server } from "./iperf3-server/output";
 import type { NetkvmInstallReadBack } from "./netkvm-install/output";
 import { planLab } from "./lab";
 
-// The fingerprint from the steps' read-backs of a real run (test/fixtures/stdout/sandbox-uso-on).
-const RECORDED = path.join(PROJECT, "test", "fixtures", "stdout", "sandbox-uso-on");
+// The fingerprint from the steps' read-backs of a real run of sandbox-uso-on (on the sandbox
+// host with firewalld: test/engine/firewallLab.test.ts, the newest recording of every step).
+const RECORDED = path.join(PROJECT, "test", "fixtures", "stdout", "sandbox-firewalld");
 const recorded = (step: string) => fs.readFileSync(path.join(RECORDED, `${step}.out`), "utf8");
 const cfg = everyStack().find((c) => c.stack === "sandbox-uso-on")!;
 const plan = planLab(cfg);

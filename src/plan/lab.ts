@@ -11,6 +11,8 @@ import { guestNetworkStep } from "./guest-network/step";
 import type { GuestNetworkReadBack } from "./guest-network/output";
 import { guestOffloadsStep } from "./guest-offloads/step";
 import type { GuestOffloadsReadBack } from "./guest-offloads/output";
+import { hostFirewallStep } from "./host-firewall/step";
+import type { HostFirewall } from "./host-firewall/output";
 import { hostOffloadsStep } from "./host-offloads/step";
 import type { HostReadBack } from "./host-offloads/output";
 import { hostReadinessStep } from "./host-readiness/step";
@@ -30,6 +32,8 @@ export interface LabPlan {
   readonly transport: Transport;
   readonly hostReadiness: Step<HostReadiness>;
   readonly network: Step<NetworkOutput>;
+  /** Opens the lab's ports in firewalld's zone of the bridge (host.firewall), or says what blocks them. */
+  readonly hostFirewall: Step<HostFirewall>;
   readonly guestDisk: Step<DiskOutput>;
   readonly guestDomain: Step<DomainOutput>;
   readonly guestCheck: Step<GuestCheckReadBack>;
@@ -51,6 +55,7 @@ export interface LabPlan {
 export function planLab(cfg: LabConfig, transport: Transport = transportFor(cfg)): LabPlan {
   const hostReadiness = hostReadinessStep(cfg, transport);
   const network = networkStep(cfg, { hostReadiness });
+  const hostFirewall = hostFirewallStep(cfg, { network });
   const guestDisk = guestDiskStep(cfg, { hostReadiness });
   const guestDomain = guestDomainStep(cfg, { network, guestDisk });
   const guestCheck = guestCheckStep(cfg, transport, { guestDomain });
@@ -60,14 +65,14 @@ export function planLab(cfg: LabConfig, transport: Transport = transportFor(cfg)
   const guestOffloads = guestOffloadsStep(cfg, transport, { guestDomain, guestCheck, ...(netkvmInstall === null ? {} : { netkvmInstall }) });
   const hostOffloads = hostOffloadsStep(cfg, { guestDomain });
   const guestNetwork = guestNetworkStep(cfg, transport, { guestOffloads });
-  const iperf3Server = iperf3ServerStep(cfg, { network });
+  const iperf3Server = iperf3ServerStep(cfg, { network, hostFirewall });
   const benchmark = benchmarkStep(cfg, transport, { iperf3Server, guestOffloads, hostOffloads, guestNetwork });
   const steps: Step[] = [
-    hostReadiness, network, guestDisk, guestDomain, guestCheck, ...(netkvmInstall === null ? [] : [netkvmInstall]),
+    hostReadiness, network, hostFirewall, guestDisk, guestDomain, guestCheck, ...(netkvmInstall === null ? [] : [netkvmInstall]),
     guestOffloads, hostOffloads, guestNetwork, iperf3Server, benchmark,
   ];
   checkPlan(steps);
-  return { transport, hostReadiness, network, guestDisk, guestDomain, guestCheck, netkvmInstall, guestOffloads, hostOffloads, guestNetwork, iperf3Server, benchmark, steps };
+  return { transport, hostReadiness, network, hostFirewall, guestDisk, guestDomain, guestCheck, netkvmInstall, guestOffloads, hostOffloads, guestNetwork, iperf3Server, benchmark, steps };
 }
 
 /** A broken plan is a bug in plan/, caught before anything reaches a host. */

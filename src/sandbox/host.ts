@@ -9,6 +9,15 @@ import { Namespace, namespaceName, run } from "./netns";
 import { claimSlot, type SandboxSlot } from "./ownership";
 import { Sshd } from "./sshd";
 
+export interface SandboxOptions {
+  /**
+   * The host runs firewalld, as RHEL does by default: libvirt's bridges land in its `libvirt`
+   * zone, which rejects the guest's traffic to the host's iperf3 port until the lab opens it
+   * (host.firewall). Off by default: the other tests' hosts have no firewall.
+   */
+  readonly firewalld?: boolean;
+}
+
 /**
  * The sandbox KVM host: a network namespace with its own libvirtd and an sshd, reached from
  * the root namespace over one veth pair in a /30 that exists only on that pair. Guests,
@@ -55,7 +64,7 @@ export class SandboxHost {
    * Takes the slot (removing what a dead owner left there, said through `log`), then makes the
    * namespace, veth, libvirtd and sshd, recording each in the slot's record before making it.
    */
-  static async start(slot = 0, log: (line: string) => void = () => undefined): Promise<SandboxHost> {
+  static async start(slot = 0, log: (line: string) => void = () => undefined, opts: SandboxOptions = {}): Promise<SandboxHost> {
     const { sandbox, peer } = sandboxAddresses(slot);
     const owned = await claimSlot(slot, log);
     const nsName = namespaceName(NAMESPACE_PREFIX);
@@ -70,7 +79,7 @@ export class SandboxHost {
       ns.exec(["ip", "link", "set", "uplink", "up"]);
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ol-libvirtd-"));
       owned.record({ namespace: nsName, veth: rootVeth, libvirtdDir: dir });
-      const lv = Libvirtd.start(ns, { dir, privateImages: true });
+      const lv = Libvirtd.start(ns, { dir, privateImages: true, firewalld: opts.firewalld === true });
       const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "ol-sandbox-key-"));
       run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "offload-lab-sandbox", "-f", path.join(keyDir, "id")]);
       const privateKey = fs.readFileSync(path.join(keyDir, "id"), "utf8");

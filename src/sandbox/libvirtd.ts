@@ -30,9 +30,12 @@ export class Libvirtd {
   /**
    * `dir`: the state root, when the caller made it (and recorded it) first. `privateImages`:
    * /var/lib/libvirt/images is a folder of the daemon's own instead of the machine's, so two
-   * daemons' guests of one name never share an overlay path (the sandbox hosts).
+   * daemons' guests of one name never share an overlay path (the sandbox hosts). `firewalld`:
+   * a system D-Bus and firewalld run first, in the daemon's namespaces (the bus socket is in its
+   * private /run, firewalld's rules in its network namespace), so libvirt puts its bridges in
+   * firewalld's `libvirt` zone as on RHEL; the machine's own firewall is not touched.
    */
-  static start(ns: Namespace, opts: { dir?: string; privateImages?: boolean } = {}): Libvirtd {
+  static start(ns: Namespace, opts: { dir?: string; privateImages?: boolean; firewalld?: boolean } = {}): Libvirtd {
     const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "ol-libvirtd-"));
     for (const d of ["run", "etc", "lib/images", "log", "cache"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
     fs.cpSync("/etc/libvirt", path.join(dir, "etc"), {
@@ -54,6 +57,7 @@ export class Libvirtd {
       `mkdir -p /var/log/libvirt /var/cache/libvirt`,
       `mount --bind ${q(path.join(dir, "log"))} /var/log/libvirt`,
       `mount --bind ${q(path.join(dir, "cache"))} /var/cache/libvirt`,
+      ...(opts.firewalld ? FIREWALLD_START : []),
       "virtlogd -d",
       "libvirtd -d",
     ].join("\n");
@@ -113,6 +117,20 @@ export class Libvirtd {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A system bus and firewalld in the private /run, with firewalld's shipped configuration (its
+ * default zone public, which lets SSH in, and libvirt's zone from libvirt's package). libvirtd
+ * starts after firewalld answers, or it would not find firewalld on the bus. The wait is
+ * bounded: firewalld (Python) takes seconds to come up on a busy machine.
+ */
+const FIREWALLD_START = [
+  "mkdir -p /run/dbus",
+  "dbus-daemon --system --fork",
+  "firewalld",
+  "for _ in $(seq 600); do [ \"$(firewall-cmd --state 2>/dev/null)\" = running ] && break; sleep 0.1; done",
+  "[ \"$(firewall-cmd --state 2>&1)\" = running ] || { echo \"firewalld did not start: $(firewall-cmd --state 2>&1)\" >&2; exit 1; }",
+];
 
 /** The daemon's children (QEMU, dnsmasq) share its private mount namespace and nothing else does. */
 export function processesInMountNamespace(pid: number): number[] {

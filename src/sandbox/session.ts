@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { forgetHostStacks } from "../engine/hostStacks";
 import type { LabHost } from "../hosts/pool";
 import { ensureGuestImage } from "./guest-image/image";
-import { SandboxHost } from "./host";
+import { SandboxHost, type SandboxOptions } from "./host";
 
 /** Where the sandbox stacks (like linux-uso-on) expect the guest's base image, kernel and initrd. */
 const IMAGES = "/var/lib/offload-lab/images";
@@ -40,9 +40,9 @@ export interface Sandbox {
  * sandbox's address and key set into their working copies (src/engine/stack.ts); stacks of that
  * name an earlier sandbox left in the backend are forgotten first (their host is gone).
  */
-export async function startSandbox(projectDir: string, log: (line: string) => void, slot = 0): Promise<Sandbox> {
+export async function startSandbox(projectDir: string, log: (line: string) => void, slot = 0, opts: SandboxOptions = {}): Promise<Sandbox> {
   await prepareGuestImage(log);
-  const host = await SandboxHost.start(slot, log);
+  const host = await SandboxHost.start(slot, log, opts);
   const labHost = host.labHost;
   const forget = async (when: string) => {
     const gone = await forgetHostStacks(projectDir, labHost.name);
@@ -54,7 +54,7 @@ export async function startSandbox(projectDir: string, log: (line: string) => vo
     host.stop();
     throw e;
   }
-  log(`sandbox: KVM host ${labHost.name} (namespace ${host.ns.name}) with libvirtd and sshd at root@${labHost.address}`);
+  log(`sandbox: KVM host ${labHost.name} (namespace ${host.ns.name}) with libvirtd${opts.firewalld ? ", firewalld" : ""} and sshd at root@${labHost.address}`);
   let stopped = false;
   return {
     host,

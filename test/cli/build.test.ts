@@ -97,7 +97,7 @@ describe("the compiled Pulumi program", () => {
     const { exports, registered } = JSON.parse(r.stdout.trim().split("\n").pop()!) as { exports: string[]; registered: string[] };
     expect(exports).toEqual(["cells", "factors", "fingerprint", "guest", "host", "iperf3Server", "mtu", "network", "offloadReadback", "os", "stack", "summary", "uso", "variant"]);
     expect(registered.filter((x) => x.startsWith("command:local:Command ")).map((x) => x.split(" ")[1]).sort()).toEqual(
-      ["benchmark", "guest-check", "guest-disk", "guest-domain", "guest-network", "guest-offloads", "host-offloads", "host-readiness", "iperf3-server", "network"],
+      ["benchmark", "guest-check", "guest-disk", "guest-domain", "guest-network", "guest-offloads", "host-firewall", "host-offloads", "host-readiness", "iperf3-server", "network"],
     );
   });
 });

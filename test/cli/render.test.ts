@@ -36,14 +36,14 @@ describe("render's output folder", () => {
     expect(r.code, r.err).toBe(0);
     const files = fs.readdirSync(out).sort();
     expect(files).toEqual(manifestFiles(out));
-    expect(r.out[0]).toBe(`mtu9000-uso-on: 10 steps, ${files.length} files in ${out} (replaced ${linuxCount} files of an earlier render of linux-uso-on)`);
+    expect(r.out[0]).toBe(`mtu9000-uso-on: 11 steps, ${files.length} files in ${out} (replaced ${linuxCount} files of an earlier render of linux-uso-on)`);
     expect(files.some((f) => f.endsWith(".ps1"))).toBe(true);
     expect(files.filter((f) => f.endsWith(".sh")).every((f) => (fs.statSync(path.join(out, f)).mode & 0o777) === 0o755)).toBe(true);
   });
 
   it("writes into a new folder, or an empty one, and says nothing was replaced", async () => {
     const fresh = path.join(tmp, "new", "deeper");
-    expect((await render("linux-uso-on", fresh)).out[0]).toMatch(/^linux-uso-on: 10 steps, \d+ files in \S+$/);
+    expect((await render("linux-uso-on", fresh)).out[0]).toMatch(/^linux-uso-on: 11 steps, \d+ files in \S+$/);
     const empty = path.join(tmp, "empty");
     fs.mkdirSync(empty);
     expect((await render("linux-uso-on", empty)).code).toBe(0);
@@ -105,10 +105,10 @@ describe("the plan render prints", () => {
 
   it("names where host steps run: this machine, or the ssh command that reaches the host", async () => {
     expect((await render("linux-uso-on", path.join(tmp, "w1"))).out).toContain(
-      "  on the KVM host, this machine: host-readiness, network, guest-disk, guest-domain, host-offloads, iperf3-server, benchmark",
+      "  on the KVM host, this machine: host-readiness, network, host-firewall, guest-disk, guest-domain, host-offloads, iperf3-server, benchmark",
     );
     expect((await render("sandbox-uso-on", path.join(tmp, "w2"))).out[2]).toBe(
-      "  on the KVM host, ssh root@10.203.77.2: host-readiness, network, guest-disk, guest-domain, host-offloads, iperf3-server, benchmark",
+      "  on the KVM host, ssh root@10.203.77.2: host-readiness, network, host-firewall, guest-disk, guest-domain, host-offloads, iperf3-server, benchmark",
     );
     const host = { connection: "ssh", address: "kvm1.lab", user: "qe", port: 2222, jump: { address: "bastion", port: 2200 } };
     const cfg = validateLab("s", { host, hostSshPrivateKey: new SecretValue("k"), guest: { os: "linux", name: "g", baseImage: "/b" } });

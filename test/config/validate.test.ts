@@ -25,6 +25,14 @@ function onlyProblem(raw: Record<string, unknown>): ConfigProblem {
 }
 
 describe("defaults", () => {
+  it("opens the iperf3 port in the host's firewall unless the stack says leave, on a local or an SSH host", () => {
+    expect(validateLab("s", { guest: linuxGuest }).host).toEqual({ connection: "local", firewall: "open" });
+    expect(validateLab("s", { guest: linuxGuest, host: { connection: "local", firewall: "leave" } }).host.firewall).toBe("leave");
+    const ssh = { connection: "ssh", address: "kvm1.example.test", firewall: "leave" };
+    expect(validateLab("s", { guest: linuxGuest, host: ssh, hostSshPrivateKey: new SecretValue("k") }).host.firewall).toBe("leave");
+    expect(onlyProblem({ guest: linuxGuest, host: { connection: "local", firewal: "leave" } }).hint).toBe("did you mean host.firewall?");
+  });
+
   it("fills a minimal Linux lab from the seed's defaults", () => {
     const cfg = validateLab("s", { guest: linuxGuest });
     expect(cfg.network).toMatchObject({ mode: "adopt", name: "default", bridge: "virbr0", mtu: 1500, hostAddress: "192.168.122.1" });
@@ -85,6 +93,8 @@ describe("each problem names the key, the value and what is allowed", () => {
     [{ capture: { frames: "yes" } }, "offload-lab:capture.frames", "yes", "true or false"],
     [{ libvirt: { domainType: "xen" } }, "offload-lab:libvirt.domainType", "xen", "kvm, qemu"],
     [{ host: { connection: "telnet" } }, "offload-lab:host.connection", "telnet", "local, ssh"],
+    [{ host: { connection: "local", firewall: "close" } }, "offload-lab:host.firewall", "close", "open, leave"],
+    [{ host: { connection: "local", firewall: "x$(reboot)" } }, "offload-lab:host.firewall", "x$(reboot)", "open, leave"],
   ])("%j", (override, key, value, allowed) => {
     const p = onlyProblem({ guest: linuxGuest, ...override });
     expect(p.key).toBe(key);

@@ -74,6 +74,17 @@ describe("the working copy of a stack's settings", () => {
     expect(workingCopyDir(dir, "file:///one", "s")).not.toBe(workingCopyDir(dir, "s3://two", "s"));
   });
 
+  it("keeps the stack's host.firewall when a pool or sandbox host replaces its connection", () => {
+    const host = fakeHost("kvm-a");
+    const committed = parseStackDoc("config:\n  offload-lab:host:\n    connection: local\n    firewall: leave\n");
+    const doc = withSettings(committed, targetSettings({ stack: "s", host }, committed));
+    expect(doc.config!["offload-lab:host"]).toEqual({ connection: "ssh", address: host.address, user: "root", port: 22, firewall: "leave" });
+    // A stack that says nothing keeps the default; a stack on its own host keeps its settings as written.
+    const silent = parseStackDoc("config:\n  offload-lab:host:\n    connection: local\n");
+    expect(withSettings(silent, targetSettings({ stack: "s", host }, silent)).config!["offload-lab:host"]).not.toHaveProperty("firewall");
+    expect(withSettings(committed, targetSettings({ stack: "s" }, committed)).config!["offload-lab:host"]).toEqual({ connection: "local", firewall: "leave" });
+  });
+
   it("sets a path key inside its map, leaving the map's other keys", () => {
     expect(withSettings({ config: { "offload-lab:benchmark": { runId: "1", other: true } } }, { "offload-lab:benchmark.runId": "2" }).config)
       .toEqual({ "offload-lab:benchmark": { runId: "2", other: true } });

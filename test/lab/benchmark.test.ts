@@ -19,7 +19,7 @@ import { guestCheckStep } from "../../src/plan/guest-check/step";
 
 const ROOT = path.join(__dirname, "..", "..");
 const stand = (name: string) => ({ name }) as Step;
-const iperf3ServerStep = (cfg: LabConfig) => serverStep(cfg, { network: stand("network") });
+const iperf3ServerStep = (cfg: LabConfig) => serverStep(cfg, { network: stand("network"), hostFirewall: stand("host-firewall") });
 /** The benchmark step as the plan builds it, after stand-ins for the steps it waits for. */
 const benchmark = (cfg: LabConfig, transport: Transport) =>
   benchmarkStep(cfg, transport, { iperf3Server: stand("iperf3-server"), guestOffloads: stand("guest-offloads"), hostOffloads: stand("host-offloads"), guestNetwork: stand("guest-network") });

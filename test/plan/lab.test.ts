@@ -33,8 +33,9 @@ describe("what a change re-runs", () => {
   });
 
   it("a network MTU change re-runs the network and everything after it", () => {
+    // host-firewall too: the network is made again, its delete closes the ports and its create opens them in the new bridge's zone.
     const changed = { ...base, network: { ...base.network, mtu: 1500 } };
-    expect(rerun(base, changed)).toEqual(["network", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "guest-network", "iperf3-server", "benchmark"]);
+    expect(rerun(base, changed)).toEqual(["network", "host-firewall", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "guest-network", "iperf3-server", "benchmark"]);
   });
 });
 

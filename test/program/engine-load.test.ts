@@ -10,7 +10,7 @@ describe("the Pulumi entry loaded as the engine loads it", () => {
     const { exports, registered } = JSON.parse(out.trim().split("\n").pop()!) as { exports: string[]; registered: { type: string; name: string }[] };
     expect(exports).toEqual(["cells", "factors", "fingerprint", "guest", "host", "iperf3Server", "mtu", "network", "offloadReadback", "os", "stack", "summary", "uso", "variant"]);
     expect(registered.filter((r) => r.type === "command:local:Command").map((r) => r.name).sort()).toEqual(
-      ["benchmark", "guest-check", "guest-disk", "guest-domain", "guest-network", "guest-offloads", "host-offloads", "host-readiness", "iperf3-server", "network"],
+      ["benchmark", "guest-check", "guest-disk", "guest-domain", "guest-network", "guest-offloads", "host-firewall", "host-offloads", "host-readiness", "iperf3-server", "network"],
     );
   }, 300_000);
 });

@@ -6,7 +6,7 @@ import type { ConfigError } from "../../src/config/errors";
 import { PROJECT_DIR, runProgram, stackConfig, unwrapSecrets, type Registered } from "../support/programHarness";
 import { expectUsoLabOutputs } from "../support/usoLabAssertions";
 
-const STEPS = ["host-readiness", "network", "guest-disk", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "guest-network", "iperf3-server", "benchmark"];
+const STEPS = ["host-readiness", "network", "host-firewall", "guest-disk", "guest-domain", "guest-check", "guest-offloads", "host-offloads", "guest-network", "iperf3-server", "benchmark"];
 const COMPONENTS = ["LabHost", "LabNetwork", "LabGuest", "OffloadProfile", "Iperf3Server", "Benchmark"].map((c) => `offload-lab:lab:${c}`);
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 
@@ -31,8 +31,9 @@ describe.each(listStacks(PROJECT_DIR))("stack %s under Pulumi mocks (preview)", 
 });
 
 describe("a stack's outputs", () => {
-  // Every step's stdout as recorded from a real `pulumi up` (test/engine/usoLab.test.ts with RECORD_STDOUT=1).
-  const recorded = path.join(PROJECT_DIR, "test", "fixtures", "stdout", "sandbox-uso-on");
+  // Every step's stdout as recorded from a real `pulumi up` of sandbox-uso-on on the sandbox host
+  // running firewalld (test/engine/firewallLab.test.ts with RECORD_STDOUT=1).
+  const recorded = path.join(PROJECT_DIR, "test", "fixtures", "stdout", "sandbox-firewalld");
   const replay = (r: Registered) => fs.readFileSync(path.join(recorded, `${r.name}.out`), "utf8");
 
   it("are parsed from each step's stdout into the documented shape", async () => {
@@ -49,6 +50,11 @@ describe("a stack's outputs", () => {
     expect(o.fingerprint).toMatchObject({ machineType: "pc-q35-10.0", qemuVersion: expect.stringMatching(/^10\./), digest: expect.stringMatching(/^[0-9a-f]{16}$/) });
     // Every output names its host, and the variant's factors are data.
     expect(o.host).toMatchObject({ identity: { name: expect.any(String), address: "10.203.77.2", qemu: "10.0.2", cpuModel: expect.any(String) } });
+    // What host-readiness found of the firewall, and what host-firewall opened.
+    expect(o.host).toMatchObject({
+      firewall: { firewalld: true, zone: "libvirt", closed: ["12345/tcp", "12345/udp"] },
+      hostFirewall: { firewalld: true, setting: "open", zone: "libvirt", ports: [{ port: "12345/tcp", state: "added" }, { port: "12345/udp", state: "added" }] },
+    });
     expect(o.factors).toEqual({ os: "linux", mtu: 1500, uso: true, arms: false, host: (o.host as { identity: { name: string } }).identity.name });
     expect(run.secretOutputs).toEqual([]);
   });

@@ -14,7 +14,7 @@
 # scripts, SWITCH_LIMIT its deadline in seconds. TRANSPORT is the transport's bash, defining
 # guest_exec and guest_stop (src/plan/transport/): each guest script runs in a bash of its own,
 # so a deadline ends the whole process group it started.
-: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}" "${SWITCH_LIMIT:?}"
+: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}" "${SWITCH_LIMIT:?}" "${FIREWALL:?}"
 : "${CELL_IDS[@]:?}" "${CELL_SECONDS[@]:?}" "${CELL_PAYLOADS[@]:?}" "${CELL_SENDERS[@]:?}" "${CELL_ARMS[@]?}" "${CELL_SCRIPTS[@]:?}"
 : "${USO_SWITCH_OFF?}" "${USO_SWITCH_ON?}"
 
@@ -28,6 +28,19 @@ trap cleanup EXIT
 # A signal ends the loop through exit, so the EXIT trap still stops the capture.
 trap 'exit 143' TERM INT HUP
 
+# firewalld's zone of the bridge rejecting the lab's ports explains every failed cell.
+: >"$WORK/firewall"
+if fw_running; then
+  fw_zone_name=$(fw_zone)
+  fw_closed_ports=$(fw_closed "$fw_zone_name")
+  if [ -n "$fw_closed_ports" ]; then
+    fix="firewalld lost the lab's runtime rule (a reload?): run up again"
+    [ "$FIREWALL" = leave ] && fix="set host.firewall: open, or open them on the host"
+    printf "the KVM host's firewalld zone %s (bridge %s) rejects %s from the guest, and host.firewall is %s: %s\n" \
+      "$fw_zone_name" "$BRIDGE" "$fw_closed_ports" "$FIREWALL" "$fix" >"$WORK/firewall"
+    echo "warning: $(cat "$WORK/firewall")" >&2
+  fi
+fi
 ss -Hltn "sport = :$PORT" >"$WORK/listening" 2>/dev/null || true
 if [ ! -s "$WORK/listening" ]; then
   echo "warning: nothing listens on port $PORT on this host: the cells will report the iperf3 error" >&2
@@ -118,11 +131,13 @@ print_cell() {
     --rawfile err "$WORK/$id.err.b64" --argjson switch "$(switch_json "$id" "${CELL_ARMS[$i]}")" \
     --argjson counters "$(cat "$WORK/$id.counters.json")" --argjson capture "$(capture_json "$id")" \
     --argjson receiver "$(uso_receiver_json "$id")" --argjson wallSeconds "$wall" \
+    --rawfile firewall "$WORK/firewall" \
     '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, wallSeconds: $wallSeconds}
       + (if $switch == null then {} else {switch: $switch} end)
       + (if $counters == null then {} else {counters: $counters} end)
       + (if $capture == null then {} else {capture: $capture} end)
-      + (if $receiver == null then {} else {receiver: $receiver} end)'
+      + (if $receiver == null then {} else {receiver: $receiver} end)
+      + (if $firewall == "" then {} else {firewall: ($firewall | rtrimstr("\n"))} end)'
 }
 
 for i in "${!CELL_IDS[@]}"; do run_cell "$i"; done

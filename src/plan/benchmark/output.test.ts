@@ -54,6 +54,19 @@ const counters = (before: number | null, after: number | null) =>
 describe("the benchmark step's parser", () => {
   const ids = cells.map((c) => c.id);
 
+  it("adds why firewalld turned the guest away to a failed cell's error, and to nothing else", () => {
+    const why = "the KVM host's firewalld zone libvirt (bridge olbr0) rejects 12345/tcp 12345/udp from the guest, and host.firewall is leave: set host.firewall: open, or open them on the host";
+    const withFirewall = (text: string) => JSON.stringify({ ...JSON.parse(text), firewall: why });
+    const results = parseBenchmarkOutput([
+      withFirewall(line(ids[0]!, fixture("refused"))),
+      withFirewall(line(ids[1]!, fixture("udp-8972B-mtu9000"))),
+    ].join("\n"));
+    expect(results[0]!.status).toBe("failed");
+    expect(results[0]!.error).toMatch(/^unable to connect to server.* — the KVM host's firewalld zone libvirt .* host\.firewall is leave/);
+    expect(results[1]!.status).toBe("ok");
+    expect(results[1]!.error).toBeNull();
+  });
+
   it("gives one result per planned cell, in plan order, each with its own status", () => {
     const stdout = [
       line(ids[0]!, fixture("udp-8972B-mtu9000"), { tap: { frames: 20000, bytes: 20000 * 9014 }, udp: { inErrors: 3, rcvbufErrors: 2 }, rcvbuf: 212992, counts: { largeFrames: 0, largestFrame: 0, largeFrameDatagrams: 0 } }),

@@ -62,6 +62,11 @@ const cellLine = z.object({
   capture: z.object({ tool: z.string(), counts: captureCounts.optional(), note: z.string().optional() }).optional(),
   /** A `uso` cell's host receiver counts (uso-receiver.py); absent when it counted nothing. */
   receiver: usoReceiverCounts.optional(),
+  /**
+   * Why the guest may not reach the host's ports, when firewalld's zone of the bridge rejects
+   * them at the start of the matrix (benchmark.sh, firewall-lib.sh); absent when it does not.
+   */
+  firewall: z.string().optional(),
 });
 export type CellLine = z.output<typeof cellLine>;
 
@@ -163,7 +168,9 @@ function resultOf(cell: Cell, line: CellLine | undefined): CellResult {
     udpOffloadDelta: counterDelta(guest.udpOffloadBefore, guest.udpOffloadAfter),
   });
   const run = cell.sender === "uso" ? usoRun(guest.iperf3, line.receiver, cell.durationSeconds) : runOf(line, guest.iperf3);
-  return { ...cellResult(cell, run, evidence), ...extra };
+  // A closed port is the likely cause of a failed cell: said with the cell, naming the setting.
+  const blocked = run.error !== null && line.firewall !== undefined ? { ...run, error: `${run.error} — ${line.firewall}` } : run;
+  return { ...cellResult(cell, blocked, evidence), ...extra };
 }
 
 /**

@@ -3,6 +3,7 @@ import { scriptFile } from "../script/files";
 import { hostScript } from "../script/hostScript";
 import type { Step } from "../step";
 import type { Transport } from "../transport/transport";
+import { FIREWALL_LIB, labPorts } from "../host-firewall/step";
 import { planCells, skippedSenders } from "./cells";
 import { CELL_GRACE_SECONDS, guestCellScript } from "./guestCell";
 import { type BenchmarkOutput, parseBenchmark } from "./output";
@@ -52,11 +53,14 @@ export function benchmarkStep(
   const create = hostScript({
     step: "benchmark",
     file: LOOP,
-    libraries: [COUNTERS_LIB, CAPTURE_LIB, USO_RECEIVER_LIB],
+    libraries: [COUNTERS_LIB, CAPTURE_LIB, USO_RECEIVER_LIB, FIREWALL_LIB],
     values: {
       TRANSPORT: transport.functionDefinition,
       ADDR: cfg.network.hostAddress,
       PORT: cfg.iperf3.port,
+      BRIDGE: cfg.network.bridge,
+      PORTS: labPorts(cfg),
+      FIREWALL: cfg.host.firewall,
       TAP: cfg.guest.tapName,
       MTU: cfg.offloads.mtu,
       CAPTURE: cfg.capture.frames ? 1 : 0,

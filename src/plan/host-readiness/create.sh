@@ -2,7 +2,7 @@
 # Fails early, with one message naming everything to install, when the KVM host cannot run the
 # lab or cannot give the USO the stack asks for; otherwise prints one JSON document: the
 # kernel, libvirt and QEMU versions every result depends on, and whether QEMU has host_uso.
-: "${URI:?}" "${DOMAIN_TYPE:?}" "${MIN_QEMU:?}" "${MIN_LIBVIRT:?}" "${USO_PROPERTIES:?}"
+: "${URI:?}" "${DOMAIN_TYPE:?}" "${MIN_QEMU:?}" "${MIN_LIBVIRT:?}" "${USO_PROPERTIES:?}" "${FIREWALL:?}"
 missing=()
 for i in "${!TOOLS[@]}"; do
   command -v -- "${TOOLS[$i]}" >/dev/null 2>&1 || missing+=("${TOOLS[$i]} (install: ${PACKAGES[$i]})")
@@ -37,11 +37,33 @@ if [ -n "$USO_WANTED" ]; then
     fail "the stack asks for $USO_WANTED, set through <qemu:override>, which needs libvirt >= $MIN_LIBVIRT (this host: libvirt $libvirt, QEMU $qemu)"
   fi
 fi
+# A firewall between the guest and the lab's ports (firewall-lib.sh): firewalld's zone of the
+# bridge and the ports it rejects (host-firewall opens them unless host.firewall is leave), or,
+# without firewalld, nftables input chains that drop or reject.
+fw_zone_name=""
+fw_closed_ports=""
+: >"$WORK/nft-chains"
+if fw_running; then
+  fw_zone_name=$(fw_zone)
+  fw_closed_ports=$(fw_closed "$fw_zone_name")
+  if [ -n "$fw_closed_ports" ] && [ "$FIREWALL" = leave ]; then
+    note "warning: firewalld zone $fw_zone_name (bridge $BRIDGE) rejects $fw_closed_ports from the guest and host.firewall is leave: the cells will fail unless the ports are opened"
+  fi
+else
+  nft_rejecting_chains >"$WORK/nft-chains"
+  if [ -s "$WORK/nft-chains" ]; then
+    note "warning: nftables input chains drop or reject ($(paste -sd, "$WORK/nft-chains")); the lab opens ports only through firewalld: make sure they let the guest reach ${PORTS[*]}"
+  fi
+fi
 # Who this host is, for telling hosts of a pool apart: its name and its CPU (the same variant
 # on another CPU model is another measurement).
 cpu_model=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo 2>/dev/null | sed -n 1p)
 jq -nc --arg kernel "$(uname -r)" --arg libvirt "$libvirt" --arg libvirtClient "$(field 'Using library' | sed 's/^libvirt *//')" \
   --arg qemu "$qemu" --arg hypervisor "$hypervisor" --arg emulator "$emulator" --argjson qemuHostUso "$host_uso" \
   --arg hostname "$(uname -n)" --arg cpuModel "$cpu_model" \
+  --arg fwZone "$fw_zone_name" --arg fwClosed "$fw_closed_ports" --rawfile nftChains "$WORK/nft-chains" \
   '{kernel: $kernel, libvirt: $libvirt, libvirtClient: $libvirtClient, qemu: $qemu, hypervisor: $hypervisor, emulator: $emulator,
-    qemuHostUso: $qemuHostUso, hostname: $hostname, cpuModel: (if $cpuModel == "" then null else $cpuModel end)}'
+    qemuHostUso: $qemuHostUso, hostname: $hostname, cpuModel: (if $cpuModel == "" then null else $cpuModel end),
+    firewall: {firewalld: ($fwZone != ""), zone: (if $fwZone == "" then null else $fwZone end),
+      closed: [$fwClosed | split(" ")[] | select(. != "")],
+      nftRejecting: [$nftChains | split("\n")[] | select(. != "")]}}'

@@ -14,9 +14,9 @@ const linuxBase = {
   network: { mode: "dedicated", name: "lab", bridge: "labbr0", cidr: "10.77.0.0/24", mtu: 9000 },
   guest: { os: "linux", name: "g1", baseImage: "/images/base.qcow2", kernel: "/images/vmlinuz", machineType: "q35" },
 };
-// Outputs recorded from the steps' real runs by the USO lab's engine test (RECORD_STDOUT=1):
-// libvirt 11.3 and QEMU 10.0 on the sandbox host.
-const recorded = fs.readFileSync(path.join(PROJECT, "test", "fixtures", "stdout", "sandbox-uso-on", "host-readiness.out"), "utf8");
+// Outputs recorded from the steps' real runs by the firewalld lab's engine test (RECORD_STDOUT=1):
+// libvirt 11.3 and QEMU 10.0 on the sandbox host, running firewalld with libvirt's zone.
+const recorded = fs.readFileSync(path.join(PROJECT, "test", "fixtures", "stdout", "sandbox-firewalld", "host-readiness.out"), "utf8");
 
 describe("the host-readiness step", () => {
   for (const cfg of everyStack()) {
@@ -76,10 +76,11 @@ describe("the host-readiness step", () => {
       .toBe("guest.virtioNetFeatures host_uso, guest_uso6");
   });
 
-  it("binds a hostile iperf3 binary and libvirt URI as exactly themselves", () => {
+  it("binds a hostile iperf3 binary, libvirt URI and bridge name as exactly themselves", () => {
     const cfg = validateLab("t", linuxBase);
     const hostile = "x$(touch /tmp/pwned)';`id`\n$URI \\:é";
-    const step = hostReadinessStep({ ...cfg, iperf3: { ...cfg.iperf3, binary: hostile }, libvirt: { ...cfg.libvirt, uri: hostile } }, agent);
+    const step = hostReadinessStep({ ...cfg, iperf3: { ...cfg.iperf3, binary: hostile }, libvirt: { ...cfg.libvirt, uri: hostile }, network: { ...cfg.network, bridge: hostile } }, agent);
+    expect(boundValue(step.create, "BRIDGE")).toBe(hostile);
     expect(boundList(step.create, "TOOLS")).toContain(hostile);
     expect(boundValue(step.create, "URI")).toBe(hostile);
     expect(shellcheck(step.create, "bash")).toEqual([]);
@@ -91,7 +92,21 @@ describe("the host-readiness step", () => {
     expect(parsed).toMatchObject({
       libvirt: "11.3.0", qemu: "10.0.2", hypervisor: "QEMU 10.0.2", emulator: "/usr/bin/qemu-system-x86_64", qemuHostUso: true,
       hostname: expect.any(String), cpuModel: expect.any(String),
+      // libvirt put the bridge in firewalld's libvirt zone, which rejects the lab's port until host-firewall opens it.
+      firewall: { firewalld: true, zone: "libvirt", closed: ["12345/tcp", "12345/udp"], nftRejecting: [] },
     });
+  });
+
+  it("checks the firewall for the lab's ports on the lab's bridge, and warns only under host.firewall leave", () => {
+    const step = hostReadinessStep(validateLab("t", { ...linuxBase, iperf3: { port: 5201 } }), agent);
+    expect(boundList(step.create, "PORTS")).toEqual(["5201/tcp", "5201/udp"]);
+    expect(boundValue(step.create, "BRIDGE")).toBe("labbr0");
+    expect(boundValue(step.create, "FIREWALL")).toBe("open");
+    expect(step.effect.changes).toMatch(/and the firewall between the guest and 5201\/tcp, 5201\/udp$/);
+    const leave = hostReadinessStep(validateLab("t", { ...linuxBase, host: { connection: "local", firewall: "leave" } }), agent);
+    expect(boundValue(leave.create, "FIREWALL")).toBe("leave");
+    // Not a trigger: every later step inherits host-readiness's, and host-firewall carries the setting.
+    expect(leave.triggers).toEqual(hostReadinessStep(validateLab("t", linuxBase), agent).triggers);
   });
 
   it("names the step and the field when its stdout is not its JSON", () => {

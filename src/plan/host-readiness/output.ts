@@ -17,6 +17,16 @@ const schema = z.object({
   hostname: z.string(),
   /** The first CPU's model name, null where /proc/cpuinfo has none. */
   cpuModel: z.string().nullable(),
+  /** What stands between the guest and the lab's ports on the host (host-firewall/firewall-lib.sh). */
+  firewall: z.object({
+    firewalld: z.boolean(),
+    /** firewalld's zone of the bridge (libvirt's zone when the bridge is still to come); null without firewalld. */
+    zone: z.string().nullable(),
+    /** The lab's ports (`12345/tcp`) that zone rejects: host-firewall opens them unless host.firewall is leave. */
+    closed: z.array(z.string()),
+    /** Without firewalld: nftables input chains that drop or reject (`inet filter input`), not matched against the ports. */
+    nftRejecting: z.array(z.string()),
+  }),
 });
 
 /** What the host-readiness step reports: the versions every result of this host depends on. */

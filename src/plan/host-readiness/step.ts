@@ -3,6 +3,7 @@ import { scriptFile } from "../script/files";
 import { hostScript } from "../script/hostScript";
 import type { Step } from "../step";
 import type { Transport } from "../transport/transport";
+import { FIREWALL_LIB, labPorts } from "../host-firewall/step";
 import { parseHostReadiness, type HostReadiness } from "./output";
 
 const CREATE = scriptFile(__dirname, "create.sh");
@@ -85,6 +86,7 @@ export function hostReadinessStep(cfg: LabConfig, transport: Transport): Step<Ho
     create: hostScript({
       step: "host-readiness",
       file: CREATE,
+      libraries: [FIREWALL_LIB],
       values: {
         URI: cfg.libvirt.uri,
         DOMAIN_TYPE: cfg.libvirt.domainType,
@@ -94,6 +96,9 @@ export function hostReadinessStep(cfg: LabConfig, transport: Transport): Step<Ho
         USO_PROPERTIES: uso.properties ? 1 : 0,
         MIN_QEMU: USO_MIN_QEMU,
         MIN_LIBVIRT: USO_MIN_LIBVIRT,
+        BRIDGE: cfg.network.bridge,
+        PORTS: labPorts(cfg),
+        FIREWALL: cfg.host.firewall,
       },
     }),
     dependsOn: [],
@@ -102,7 +107,7 @@ export function hostReadinessStep(cfg: LabConfig, transport: Transport): Step<Ho
     // lacks is still caught by the guest-offloads read-back).
     triggers: [cfg.libvirt.uri, cfg.libvirt.domainType],
     effect: {
-      changes: `nothing: checks the KVM host's tools, libvirt at ${cfg.libvirt.uri} and QEMU, and records their versions`,
+      changes: `nothing: checks the KVM host's tools, libvirt at ${cfg.libvirt.uri} and QEMU, and records their versions and the firewall between the guest and ${labPorts(cfg).join(", ")}`,
     },
     parse: parseHostReadiness,
   };

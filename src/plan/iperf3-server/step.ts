@@ -26,7 +26,7 @@ export function iperf3ServerFiles(cfg: LabConfig): { unit: string; pidfile: stri
  * a transient systemd unit where systemd runs, otherwise iperf3's own daemon mode.
  * It binds to the bridge's address, which exists once the network is up.
  */
-export function iperf3ServerStep(cfg: LabConfig, after: { network: Step }): Step<Iperf3Server> {
+export function iperf3ServerStep(cfg: LabConfig, after: { network: Step; hostFirewall: Step }): Step<Iperf3Server> {
   const f = iperf3ServerFiles(cfg);
   const values = {
     IPERF3: cfg.iperf3.binary,
@@ -42,7 +42,8 @@ export function iperf3ServerStep(cfg: LabConfig, after: { network: Step }): Step
     runsOn: "host",
     create: hostScript({ step: "iperf3-server", file: CREATE, libraries: [LIB], values: { ...values, START_SECONDS: SERVER_START_SECONDS } }),
     delete: hostScript({ step: "iperf3-server", file: DELETE, libraries: [LIB], values }),
-    dependsOn: [after.network],
+    // host-firewall: the guest can reach the port once the server listens on it.
+    dependsOn: [after.network, after.hostFirewall],
     triggers: [cfg.network.hostAddress, String(cfg.iperf3.port), cfg.iperf3.binary],
     effect: {
       changes: `starts an iperf3 server on ${cfg.network.hostAddress}:${cfg.iperf3.port}`,

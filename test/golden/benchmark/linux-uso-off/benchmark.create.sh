@@ -4,6 +4,9 @@ set -euo pipefail
 TRANSPORT="guest_exec() { sh -s; }"
 ADDR=10.77.0.1
 PORT=12345
+BRIDGE=olbr0
+PORTS=(12345/tcp 12345/udp)
+FIREWALL=open
 TAP=tap0
 MTU=1500
 CAPTURE=1
@@ -302,6 +305,77 @@ uso_receiver_json() {
     echo null
   fi
 }
+# firewalld as the lab's guest meets it: the zone of the lab's bridge, and whether that zone lets
+# the guest reach the lab's ports on the host. Shared by host-readiness (reports it),
+# host-firewall (opens the ports for the lab's lifetime) and the benchmark (explains a cell
+# that could not connect). Runtime configuration only: the lab never writes firewalld's
+# permanent configuration. PORTS lists "port/proto" entries (12345/tcp 12345/udp).
+: "${BRIDGE:?}" "${PORTS[@]:?}"
+
+# firewalld is installed and running (firewall-cmd --state prints "running", else "not running").
+fw_running() {
+  command -v firewall-cmd >/dev/null 2>&1 || return 1
+  [ "$(firewall-cmd --state 2>/dev/null || true)" = running ]
+}
+
+# The zone the bridge is in; a bridge in no zone is in firewalld's default zone. A bridge that
+# does not exist yet (host-readiness, before the network step) gets the zone libvirt will put it
+# in: `libvirt`, where that zone exists (libvirt's network driver assigns it to its bridges).
+fw_zone() {
+  local zone=""
+  zone=$(firewall-cmd --get-zone-of-interface="$BRIDGE" 2>/dev/null) || zone=""
+  if [ -z "$zone" ] && [ ! -e "/sys/class/net/$BRIDGE" ] && firewall-cmd --get-zones 2>/dev/null | tr ' ' '\n' | grep -qx libvirt; then
+    zone=libvirt
+  fi
+  [ -n "$zone" ] || zone=$(firewall-cmd --get-default-zone)
+  printf '%s\n' "$zone"
+}
+
+# fw_open ZONE PORT/PROTO: the zone accepts it from its interfaces: the port is listed, or a
+# listed service has it, or the zone's target accepts everything and no rich rule rejects or
+# drops (libvirt's zone has target ACCEPT for forwarding and a last rich rule that rejects
+# what reaches the host). Other rich rules and policies are not read.
+fw_open() {
+  local zone=$1 entry=$2 service services=()
+  firewall-cmd --zone="$zone" --query-port="$entry" >/dev/null 2>&1 && return 0
+  firewall-cmd --zone="$zone" --list-services >"$WORK/fw-services" 2>/dev/null || true
+  read -r -a services <"$WORK/fw-services" || true
+  for service in "${services[@]}"; do
+    firewall-cmd --info-service="$service" >"$WORK/fw-service" 2>/dev/null || continue
+    sed -n 's/^[[:space:]]*ports:[[:space:]]*//p' "$WORK/fw-service" | tr ' ' '\n' | grep -qxF -- "$entry" && return 0
+  done
+  firewall-cmd --info-zone="$zone" >"$WORK/fw-zone" 2>/dev/null || return 1
+  if grep -Eq '^[[:space:]]*target:[[:space:]]*ACCEPT$' "$WORK/fw-zone" \
+    && ! grep -Eq 'rule.*[[:space:]](reject|drop)([[:space:]]|$)' "$WORK/fw-zone"; then
+    return 0
+  fi
+  return 1
+}
+
+# fw_closed ZONE: the entries of PORTS the zone does not accept, space-separated.
+fw_closed() {
+  local zone=$1 entry closed=()
+  for entry in "${PORTS[@]}"; do
+    fw_open "$zone" "$entry" || closed+=("$entry")
+  done
+  printf '%s\n' "${closed[*]}"
+}
+
+# The input chains of nftables (iptables-nft's too) that drop or reject, or drop by policy, as
+# "family table chain" lines: a host without firewalld may still turn the guest away. Whether
+# a rule matches the lab's ports is not decided: they are named, for the user to read.
+nft_rejecting_chains() {
+  command -v nft >/dev/null 2>&1 || return 0
+  nft -j list ruleset >"$WORK/nft.json" 2>/dev/null || return 0
+  jq -r '
+    [.nftables[] | select(.chain? and .chain.hook? == "input") | .chain] as $input
+    | ([.nftables[] | select(.rule?) | .rule
+        | select(any(.expr[]?; has("reject") or has("drop")))
+        | {family, table, chain}]) as $rejecting
+    | $input[]
+    | select(.policy == "drop" or ({family, table, chain: .name} as $c | $rejecting | index($c) != null))
+    | "\(.family) \(.table) \(.name)"' "$WORK/nft.json" 2>/dev/null || true
+}
 # The matrix, run from the KVM host, one cell after another. Per cell: with in-lab arms the
 # guest's USO switched to the cell's arm and read back (its own guest script through the
 # transport; a switch that did not take fails the cell, which keeps its place), then the
@@ -317,7 +391,7 @@ uso_receiver_json() {
 # scripts, SWITCH_LIMIT its deadline in seconds. TRANSPORT is the transport's bash, defining
 # guest_exec and guest_stop (src/plan/transport/): each guest script runs in a bash of its own,
 # so a deadline ends the whole process group it started.
-: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}" "${SWITCH_LIMIT:?}"
+: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}" "${SWITCH_LIMIT:?}" "${FIREWALL:?}"
 : "${CELL_IDS[@]:?}" "${CELL_SECONDS[@]:?}" "${CELL_PAYLOADS[@]:?}" "${CELL_SENDERS[@]:?}" "${CELL_ARMS[@]?}" "${CELL_SCRIPTS[@]:?}"
 : "${USO_SWITCH_OFF?}" "${USO_SWITCH_ON?}"
 
@@ -331,6 +405,19 @@ trap cleanup EXIT
 # A signal ends the loop through exit, so the EXIT trap still stops the capture.
 trap 'exit 143' TERM INT HUP
 
+# firewalld's zone of the bridge rejecting the lab's ports explains every failed cell.
+: >"$WORK/firewall"
+if fw_running; then
+  fw_zone_name=$(fw_zone)
+  fw_closed_ports=$(fw_closed "$fw_zone_name")
+  if [ -n "$fw_closed_ports" ]; then
+    fix="firewalld lost the lab's runtime rule (a reload?): run up again"
+    [ "$FIREWALL" = leave ] && fix="set host.firewall: open, or open them on the host"
+    printf "the KVM host's firewalld zone %s (bridge %s) rejects %s from the guest, and host.firewall is %s: %s\n" \
+      "$fw_zone_name" "$BRIDGE" "$fw_closed_ports" "$FIREWALL" "$fix" >"$WORK/firewall"
+    echo "warning: $(cat "$WORK/firewall")" >&2
+  fi
+fi
 ss -Hltn "sport = :$PORT" >"$WORK/listening" 2>/dev/null || true
 if [ ! -s "$WORK/listening" ]; then
   echo "warning: nothing listens on port $PORT on this host: the cells will report the iperf3 error" >&2
@@ -421,11 +508,13 @@ print_cell() {
     --rawfile err "$WORK/$id.err.b64" --argjson switch "$(switch_json "$id" "${CELL_ARMS[$i]}")" \
     --argjson counters "$(cat "$WORK/$id.counters.json")" --argjson capture "$(capture_json "$id")" \
     --argjson receiver "$(uso_receiver_json "$id")" --argjson wallSeconds "$wall" \
+    --rawfile firewall "$WORK/firewall" \
     '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, wallSeconds: $wallSeconds}
       + (if $switch == null then {} else {switch: $switch} end)
       + (if $counters == null then {} else {counters: $counters} end)
       + (if $capture == null then {} else {capture: $capture} end)
-      + (if $receiver == null then {} else {receiver: $receiver} end)'
+      + (if $receiver == null then {} else {receiver: $receiver} end)
+      + (if $firewall == "" then {} else {firewall: ($firewall | rtrimstr("\n"))} end)'
 }
 
 for i in "${!CELL_IDS[@]}"; do run_cell "$i"; done
