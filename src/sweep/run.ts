@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PassphraseError } from "../engine/passphrase";
 import { hostStackName, type LabHost } from "../hosts/pool";
+import { plural } from "../report/format";
 import { writeReport } from "../report/write";
 import { sampleOrders } from "./order";
 import { labSeconds, roundBudget } from "./roundBudget";
@@ -455,13 +456,14 @@ export async function runSweep(
         const files = rounds.filter((r) => r.phase === "measured").map((r) => path.join(opts.outDir, r.outputFile));
         const planned = planRound(files, policy, budget);
         const left = fmtSeconds(Math.max(0, budget.budgetSeconds - budget.usedSeconds));
+        const sweepLeft = fmtSeconds(Math.max(0, sampling.budgetSeconds - st.runs.reduce((n, r) => n + labSeconds(r), 0)));
         const k = rounds.length + 1;
         const name = `${tagOf(run, hostName)}`;
         if (planned.rows.length === 0) {
           const c = planned.counts;
           listener.note(
             `sweep: ${name}: sampling over after ${rounds.length} ${rounds.length === 1 ? "round" : "rounds"}, ${fmtSeconds(labSeconds(run))} of lab time: ` +
-              `${c.done} rows done, ${c.capped} capped, ${c["out-of-budget"]} out of budget`,
+              `${plural(c.done, "row")} done, ${c.capped} capped, ${c["out-of-budget"]} out of budget`,
           );
           for (const l of planned.lines) listener.note(`  ${l}`);
           run.sampled = true;
@@ -470,7 +472,7 @@ export async function runSweep(
         }
         listener.note(
           `sweep: ${name} round ${k}: ${planned.counts.more} of ${planned.lines.length} rows open, ` +
-            `${planned.rows.reduce((n, r) => n + r.repetitions, 0)} pairs at about ${budget.secondsPerSample.toFixed(1)} s a cell; ${left} of this stack's budget left`,
+            `${planned.rows.reduce((n, r) => n + r.repetitions, 0)} pairs at about ${budget.secondsPerSample.toFixed(1)} s a cell; ${left} of this stack's budget left, ${sweepLeft} of the sweep's ${fmtSeconds(sampling.budgetSeconds)}`,
         );
         for (const l of planned.lines) listener.note(`  ${l}`);
         const first = Math.max(0, ...rounds.map((r) => r.lastRepetition ?? 0)) + 1;

@@ -74,9 +74,10 @@ export function samplingOptions(o: { precision?: string; budget?: string; maxSam
   return { precision, budgetSeconds, maxPerArm };
 }
 
-/** `12m 30s`, `45s`: how the round lines say a time. */
+/** `1h 05m`, `12m 30s`, `45s`: how the round lines say a time. */
 export function fmtSeconds(s: number): string {
   const t = Math.max(0, Math.round(s));
-  const m = Math.floor(t / 60);
+  const [h, m] = [Math.floor(t / 3600), Math.floor((t % 3600) / 60)];
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m`;
   return m === 0 ? `${t}s` : `${m}m ${String(t % 60).padStart(2, "0")}s`;
 }
