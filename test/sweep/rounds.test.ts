@@ -115,6 +115,16 @@ describe("sweep --budget: rounds in one booted lab", () => {
     expect(report(out)).toMatch(/\| inconclusive \(±\d+\.\d % reached, target ±10\.0 %\) \|/);
   });
 
+  it("--precision is the report's target too: the verdict table judges and says it to that width", async () => {
+    const lab = new FakeArmsLab(spec(), values(0.01, 1));
+    const out = dir("precision");
+    expect((await sweep(lab, { outDir: out, sampling: { ...sampling, precision: 0.05 } })).exitCode).toBe(0);
+    const md = report(out);
+    expect(md).toContain("the target is ±5.0 %");
+    expect(md).toMatch(/\| no difference \(within ±5\.0 %\) \|/);
+    expect(md).not.toContain("±10.0 %");
+  });
+
   it("--max-samples caps a row that never gets there", async () => {
     const lab = new FakeArmsLab(spec(), values(0.3, 1));
     const out = dir("capped");
