@@ -59,8 +59,11 @@ export interface PhaseEvent {
 export interface SweepListener {
   /** A line of the sweep's own: runs planned or resumed, a host lost, a leftover found. */
   note(line: string): void;
-  /** Before the first phase and after every one: the phases still to run, and earlier phases' durations. */
-  plan(remaining: Record<SweepPhase, number>, workers: number, seen: Record<SweepPhase, number[]>): void;
+  /**
+   * Before the first phase and after every one: the phases still to run, and earlier phases'
+   * durations; with --budget, the lab time the sweep has left (its rounds end by then at the latest).
+   */
+  plan(remaining: Record<SweepPhase, number>, workers: number, seen: Record<SweepPhase, number[]>, budgetLeftSeconds?: number | null): void;
   phaseStart(e: PhaseEvent): void;
   phaseEnd(e: PhaseEvent, ok: boolean, seconds: number): void;
   /** The engine's own output and steps, per engine stack. */
@@ -278,6 +281,7 @@ export async function runSweep(
       },
       pool.filter((h) => !lost.has(h?.name ?? null)).length,
       seen,
+      st.sampling ? Math.max(0, st.sampling.budgetSeconds - st.runs.reduce((n, r) => n + labSeconds(r), 0)) : null,
     );
   };
   const stopped = () => signal?.aborted === true || fatal !== null;
