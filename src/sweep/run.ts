@@ -458,7 +458,17 @@ export async function runSweep(
       if (round === undefined) {
         const budget = roundBudget(run, st.runs, sampling);
         const files = rounds.filter((r) => r.phase === "measured").map((r) => path.join(opts.outDir, r.outputFile));
-        const planned = planRound(files, policy, budget);
+        let planned;
+        try {
+          planned = planRound(files, policy, budget);
+        } catch (e) {
+          // Outputs the report cannot read (a lab that saved no cells): this run's failure, said, not a crash.
+          run.error = `round ${rounds.length + 1} cannot be planned: ${errorText(e)}`;
+          save();
+          // Its host takes nothing more in this sweep: the next round would be planned from the same outputs.
+          lost.set(hostName, run.error);
+          return false;
+        }
         const left = fmtSeconds(Math.max(0, budget.budgetSeconds - budget.usedSeconds));
         const sweepLeft = fmtSeconds(Math.max(0, sampling.budgetSeconds - st.runs.reduce((n, r) => n + labSeconds(r), 0)));
         const k = rounds.length + 1;
@@ -595,7 +605,9 @@ export async function runSweep(
     const messages: string[] = [];
     for (const r of st.runs) {
       if (r.phase === "done") continue;
-      const what = r.phase === "measured" ? "measured, destroy owed" : r.attempts > 0 ? "failed" : "not run";
+      const what = r.phase === "measured"
+        ? st.sampling && r.sampled !== true ? `sampling, ${plural(r.rounds?.filter((x) => x.phase === "measured").length ?? 0, "round")} measured` : "measured, destroy owed"
+        : r.attempts > 0 ? "failed" : "not run";
       messages.push(`${tagOf(r, r.host)}: ${what}${r.error !== null ? `: ${r.error}` : ""}`);
     }
     messages.push(...hostLines, ...leftoverLines);

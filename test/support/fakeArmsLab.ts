@@ -41,6 +41,8 @@ export class FakeArmsLab implements SweepWorkspace {
   onUp: (engineStack: string, round: SweepTarget["round"]) => void = () => undefined;
   /** The benchmark's time passing: called with its cells' wall time by each up (a test moves its clock). */
   elapse: (seconds: number) => void = () => undefined;
+  /** Outputs with no cells, as a lab that saved none would give. */
+  noCells = false;
   /** Engine stacks whose next up fails (once each). */
   readonly failNextUp = new Set<string>();
   private readonly cells = new Map<string, CellResult[]>();
@@ -100,7 +102,7 @@ export class FakeArmsLab implements SweepWorkspace {
         lab.elapse(cells.length * (spec.wallSeconds ?? 0));
       },
       async outputs() {
-        if (!lab.deployed.has(name)) return {};
+        if (!lab.deployed.has(name) || lab.noCells) return { stack: target.stack };
         return {
           stack: target.stack,
           variant: target.stack,

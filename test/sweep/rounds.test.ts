@@ -189,7 +189,7 @@ describe("sweep --budget: rounds in one booted lab", () => {
     };
     const again = await sweep(lab, { outDir: out, sampling: { ...sampling, budgetSeconds: 3 * 3600 } });
     expect(again.exitCode).toBe(3);
-    expect(again.messages[0]).toMatch(/^\[1\/1\] s1 sandbox-mtu1500-uso-arms: measured, destroy owed: round 2: error: update failed/);
+    expect(again.messages[0]).toMatch(/^\[1\/1\] s1 sandbox-mtu1500-uso-arms: sampling, 1 round measured: round 2: error: update failed/);
     // As the state is when the process dies mid-round: the round pending, the run active.
     const state = readState(out)!;
     expect(state.runs[0]!.rounds!.map((x) => [x.round, x.phase])).toEqual([[1, "measured"], [2, "pending"]]);
@@ -200,6 +200,15 @@ describe("sweep --budget: rounds in one booted lab", () => {
     const resumed = await sweep(lab, { outDir: out, sampling: { ...sampling, budgetSeconds: 3 * 3600 } });
     expect(resumed.exitCode).toBe(0);
     expect(lab.calls.slice(0, 2)).toEqual([`unlock ${STACK}`, `up ${STACK} round from 4: 1472/gso/100M×3`]);
+  });
+
+  it("outputs it cannot plan from stop the run with the reason, not a crash and not a loop", async () => {
+    const lab = new FakeArmsLab(spec(), values(0.01));
+    lab.noCells = true;
+    const r = await sweep(lab, { outDir: dir("no-cells") });
+    expect(r.exitCode).toBe(3);
+    expect(r.messages[0]).toMatch(/^\[1\/1\] s1 sandbox-mtu1500-uso-arms: sampling, 1 round measured: round 2 cannot be planned: .*sandbox-mtu1500-uso-arms-r1\.json: expected a stack output/);
+    expect(ups(lab)).toEqual([`up ${STACK} matrix`]);
   });
 
   it("refuses to resume with other sampling options, and --samples with --budget", async () => {
