@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateLab } from "../config/validate";
-import type { VariantFactors } from "../results/factors";
+import { stackFactors } from "../results/factors";
 import { buildLab } from "./lab";
 import { settingsFromPulumi } from "./settings";
 
@@ -13,7 +13,8 @@ export function labStack() {
   // Validation throws before any resource is registered: bad input never reaches a host.
   const cfg = validateLab(pulumi.getStack(), settingsFromPulumi());
   const lab = buildLab(cfg);
-  const uso = cfg.offloads.uso.ipv4 ?? null;
+  const facts = { os: cfg.guest.os, mtu: cfg.network.mtu, uso: cfg.offloads.uso.ipv4, usoArms: cfg.matrix.usoArms };
+  const uso = stackFactors(facts, null).uso;
   return {
     stack: cfg.stack,
     variant: cfg.variant,
@@ -21,7 +22,7 @@ export function labStack() {
     mtu: cfg.network.mtu,
     uso,
     // The variant's factors as data, so no reader parses a variant's name.
-    factors: lab.host.apply((h): VariantFactors => ({ os: cfg.guest.os, mtu: cfg.network.mtu, uso, arms: false, host: h.identity.name })),
+    factors: lab.host.apply((h) => stackFactors(facts, h.identity.name)),
     host: lab.host,
     network: lab.network,
     guest: lab.guest,

@@ -98,7 +98,11 @@ export interface CellResult {
    * pair k of arm off ran right before pair k of arm on, on the same boot).
    */
   readonly pair?: number;
-  /** In-lab arms: the guest's USO as read back right after the switch, e.g. `eth0 tx-udp-segmentation: on`. */
+  /**
+   * In-lab arms: the switch's read-back JSON as the guest printed it right after switching, e.g.
+   * `{"interface":"eth0","requested":"on","actual":"on","setErrors":""}` (uso-switch.sh; NetKVM's
+   * registry and driver flags from uso-switch.ps1).
+   */
   readonly armReadBack?: string;
   /** Loss attribution at the receiver, when the lab counted it. */
   readonly receiver?: ReceiverCounters;

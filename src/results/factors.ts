@@ -16,6 +16,14 @@ export interface VariantFactors {
   readonly host: string | null;
 }
 
+/**
+ * A lab stack's factors. With in-lab arms (matrix.usoArms) the stack has no USO of its own:
+ * `uso` is null and every cell carries its `arm`, which readers take first.
+ */
+export function stackFactors(s: { os: GuestOs; mtu: number; uso: boolean | undefined; usoArms: boolean }, host: string | null): VariantFactors {
+  return { os: s.os, mtu: s.mtu, uso: s.usoArms ? null : (s.uso ?? null), arms: s.usoArms, host };
+}
+
 /** The host-readiness output's `identity`: every cell of one run is from this host. */
 export interface HostIdentity {
   readonly name: string;

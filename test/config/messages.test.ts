@@ -62,7 +62,7 @@ describe("what went wrong, when it can be told", () => {
   it.each([
     [{ network: { mtu: "1500" } }, "offload-lab:network.mtu", "the quotes make it text: write 1500 without quotes"],
     [{ matrix: { payloads: ["1472"] } }, "offload-lab:matrix.payloads.0", "the quotes make it text: write 1472 without quotes"],
-    [{ capture: { enabled: "false" } }, "offload-lab:capture.enabled", "the quotes make it text: write false without quotes"],
+    [{ capture: { frames: "false" } }, "offload-lab:capture.frames", "the quotes make it text: write false without quotes"],
     [{ benchmark: { runId: 2 } }, "offload-lab:benchmark.runId", 'YAML reads it as a number: write it in quotes, "2"'],
     [{ hostOffloads: { tap: { "rx-gro": true } } }, "offload-lab:hostOffloads.tap.rx-gro", 'YAML reads it as a boolean: write "on" in quotes'],
     [{ network: { mode: "dedicted" } }, "offload-lab:network.mode", "did you mean dedicated?"],

@@ -82,7 +82,7 @@ describe("each problem names the key, the value and what is allowed", () => {
     [{ network: { mode: "bridged" } }, "offload-lab:network.mode", "bridged", "adopt, dedicated"],
     [{ network: { guestAddress: "10.0.0.300" } }, "offload-lab:network.guestAddress", "10.0.0.300", "IPv4"],
     [{ hostOffloads: { tap: { "tx-udp-segmentation": "yes" } } }, "offload-lab:hostOffloads.tap.tx-udp-segmentation", "yes", "on or off"],
-    [{ capture: { enabled: "yes" } }, "offload-lab:capture.enabled", "yes", "true or false"],
+    [{ capture: { frames: "yes" } }, "offload-lab:capture.frames", "yes", "true or false"],
     [{ libvirt: { domainType: "xen" } }, "offload-lab:libvirt.domainType", "xen", "kvm, qemu"],
     [{ host: { connection: "telnet" } }, "offload-lab:host.connection", "telnet", "local, ssh"],
   ])("%j", (override, key, value, allowed) => {

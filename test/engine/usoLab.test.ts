@@ -104,7 +104,7 @@ describe.skipIf(skip !== null)("the USO lab on the real engine and the sandbox h
         console.log(`${c.id}: ${(c.throughputBps! / 1e6).toFixed(1)} Mbit/s received, guest CPU ${c.guestCpuPercent?.toFixed(1)} %, ` +
           `${e.largeFrames} large frames of ${e.totalFrames}, largest ${e.largestFrame} B, ${e.datagramsPerFrame?.toFixed(2)} datagrams/frame, USO ${e.usoEngaged}`);
       }
-      expectUsoLabOutputs(outputs, { uso, mtu: 1500, payloadBytes: 1472, senders: ["plain", "gso"], repetitions: 2 });
+      expectUsoLabOutputs(outputs, { uso, mtu: 1500, payloadBytes: 1472, senders: ["plain", "gso"], repetitions: 2, counters: true });
       const summary = outputs.summary as { payloadBytes: number; sender: string; throughputBps: { n: number } }[];
       expect(summary.map((s) => [s.payloadBytes, s.sender, s.throughputBps.n])).toEqual([[1472, "plain", 2], [1472, "gso", 2]]);
     });

@@ -5,6 +5,7 @@ import { listStacks, loadStack } from "../../src/config/stackFile";
 import { renderPlan } from "../../src/cli/render";
 import { planCells } from "../../src/plan/benchmark/cells";
 import { guestCellScript } from "../../src/plan/benchmark/guestCell";
+import { usoSwitchScript } from "../../src/plan/benchmark/usoSwitch";
 import { windowsCommandLine } from "../../src/plan/benchmark/windowsCommandLine";
 import { planLab } from "../../src/plan/lab";
 import { POWERSHELL_LOADER } from "../../src/plan/transport/powershellLoader";
@@ -26,6 +27,8 @@ function powershellOf(cfg: LabConfig): Map<string, string> {
   }
   if (cfg.guest.os === "windows") {
     for (const cell of planCells(cfg)) out.set(`cell ${cell.id}.ps1`, guestCellScript(cfg, cell));
+    // In-lab arms: the USO switch travels inside the benchmark's host script as a value.
+    if (cfg.matrix.usoArms) for (const arm of ["off", "on"] as const) out.set(`uso switch ${arm}.ps1`, usoSwitchScript(cfg, arm));
   }
   return out;
 }
@@ -62,6 +65,19 @@ describe("every PowerShell script of every stack parses", () => {
     }
   });
 
+  it("and the in-lab arms' USO switch (NetKVM *UsoIPv4/6, one adapter restart)", async () => {
+    for (const stack of ["mtu1500-uso-on", "mtu9000-uso-off"]) {
+      const cfg = loadStack(ROOT, stack);
+      const arms: LabConfig = { ...cfg, matrix: { ...cfg.matrix, usoArms: true } };
+      const scripts = [...powershellOf(arms)].filter(([k]) => k.startsWith("uso switch "));
+      expect(scripts.map(([k]) => k)).toEqual(["uso switch off.ps1", "uso switch on.ps1"]);
+      for (const [name, source] of scripts) {
+        await expectParses(`${stack}: ${name}`, source);
+        expect(source).toContain("Set-NetAdapterAdvancedProperty");
+      }
+    }
+  });
+
   it("the loader, decoded from the host scripts, is the loader", () => {
     const cfg = loadStack(ROOT, "mtu9000-uso-on");
     const encoded = [...powershellOf(cfg)].filter(([k]) => k.includes("-EncodedCommand")).map(([, v]) => v);
@@ -71,7 +87,7 @@ describe("every PowerShell script of every stack parses", () => {
 
 describe("hostile values, the schema bypassed, stay inert inside one literal", () => {
   const stack = loadStack(ROOT, "mtu9000-uso-on");
-  const base: LabConfig = { ...stack, matrix: { ...stack.matrix, senders: ["plain", "uso"], payloads: [8972] } };
+  const base: LabConfig = { ...stack, matrix: { ...stack.matrix, senders: ["plain", "uso"], payloads: [8972], usoArms: true } };
   for (const value of HOSTILE_POWERSHELL) {
     it(JSON.stringify(value), async () => {
       const byName: LabConfig = {
@@ -91,7 +107,7 @@ describe("hostile values, the schema bypassed, stay inert inside one literal", (
           for (const form of forms) seen += expectInertLiteral(tree, source, form);
         }
       }
-      // The adapter lookup, guest check, offloads, install, and every cell carry it.
+      // The adapter lookup, guest check, offloads, install, the USO switch and every cell carry it.
       expect(seen).toBeGreaterThan(10);
     });
   }

@@ -37,8 +37,14 @@ fi
 switch_arm() {
   local i=$1 id=${CELL_IDS[$1]} arm=${CELL_ARMS[$1]} script rc=0
   if [ "$arm" = on ]; then script=$USO_SWITCH_ON; else script=$USO_SWITCH_OFF; fi
+  export OL_GUEST_PID_FILE="$WORK/$id.switch.pid"
   printf '%s' "$script" | timeout -k 5 "$SWITCH_LIMIT" bash -c "$TRANSPORT"$'\n''guest_exec' \
     >"$WORK/$id.switch.out" 2>"$WORK/$id.switch.err" || rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    # As for a cell: a switch cut short on the host may still run in the guest.
+    # shellcheck disable=SC2016 # $1 is guest_stop's argument, expanded by the inner bash
+    timeout -k 5 60 bash -c "$TRANSPORT"$'\n''guest_stop "$1"' guest_stop "$OL_GUEST_PID_FILE" 2>>"$WORK/$id.switch.err" || true
+  fi
   echo "$rc" >"$WORK/$id.switch.rc"
   return "$rc"
 }

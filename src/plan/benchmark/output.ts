@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { cellResult } from "../../results/benchmarkCell";
-import type { Cell, CellResult } from "../../results/cell";
-import { type TapCounts, cellEvidence, counterDelta } from "../../results/evidence";
+import type { Cell, CellResult, ReceiverCounters } from "../../results/cell";
+import { type CaptureCounts, type TapCounters, cellEvidence, counterDelta } from "../../results/evidence";
 import { type Iperf3Run, parseIperf3 } from "../../results/iperf3";
 import type { SkippedSender } from "./cells";
 import { usoReceiverCounts, usoRun } from "./usoSender";
@@ -12,15 +12,36 @@ import { usoReceiverCounts, usoRun } from "./usoSender";
  */
 export const COUNTERS_MARKER = "offloadLabCounters";
 
-const tapCounts = z.object({
+const captureCounts = z.object({
   largeFrames: z.number().int(),
   largestFrame: z.number().int(),
   largeFrameDatagrams: z.number().int(),
-  totalFrames: z.number().int(),
   capped: z.boolean().optional(),
-}) satisfies z.ZodType<TapCounts>;
+}) satisfies z.ZodType<CaptureCounts>;
 
 const fromBase64 = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+const delta = z.number().int().nullable();
+
+/**
+ * What counters-lib.sh counted over the cell: the tap's receive deltas (null when the tap's
+ * counters could not be read), this namespace's UDP error deltas, and the receive buffer the
+ * server's socket got (ss skmem rb; null when no reading came in time).
+ */
+const counters = z.object({
+  tap: z.object({ frames: z.number().int(), bytes: z.number().int() }).nullable() satisfies z.ZodType<TapCounters | null>,
+  udp: z.object({ inErrors: delta, rcvbufErrors: delta }),
+  rcvbuf: z.number().int().nullable(),
+});
+
+/** In-lab arms: the switch to the cell's arm (uso-switch.sh/.ps1 through the transport) and its read-back. */
+const armSwitch = z.object({
+  arm: z.enum(["off", "on"]),
+  exitCode: z.number().int(),
+  /** The guest's read-back JSON (base64 on the wire). */
+  stdout: z.base64().transform(fromBase64),
+  /** The last bytes of its stderr (base64 on the wire): the read-back message of a switch that did not take. */
+  stderr: z.base64().transform(fromBase64),
+});
 
 /** One line of the benchmark step's stdout (benchmark.sh's print_cell): what the host saw of one cell. */
 const cellLine = z.object({
@@ -31,8 +52,14 @@ const cellLine = z.object({
   stdout: z.base64().transform(fromBase64),
   /** The last bytes of the guest script's stderr (base64 on the wire). */
   stderr: z.base64().transform(fromBase64),
-  /** The tap's counts for the cell (capture-lib.sh), or why there are none. */
-  capture: z.object({ tool: z.string(), counts: tapCounts.optional(), note: z.string().optional() }),
+  /** The cell's wall time on the host, its switch included; absent in lines recorded before it was taken. */
+  wallSeconds: z.number().nonnegative().optional(),
+  /** In-lab arms only. */
+  switch: armSwitch.optional(),
+  /** The counters over the cell (counters-lib.sh); absent when the switch failed and the cell did not run. */
+  counters: counters.optional(),
+  /** The capture's counts (capture-lib.sh), or why there are none; absent when capture.frames is off. */
+  capture: z.object({ tool: z.string(), counts: captureCounts.optional(), note: z.string().optional() }).optional(),
   /** A `uso` cell's host receiver counts (uso-receiver.py); absent when it counted nothing. */
   receiver: usoReceiverCounts.optional(),
 });
@@ -102,15 +129,41 @@ function runOf(line: CellLine, iperf3Text: string): Iperf3Run {
   return { ...run, error: `${why}${stderr ? `: ${stderr}` : ""} (${run.error})` };
 }
 
+/** The UDP counters of the server's namespace in the report's terms (results/cell.ts ReceiverCounters). */
+export function receiverCounters(c: z.output<typeof counters>): ReceiverCounters {
+  return { socketDrops: c.udp.rcvbufErrors, inErrors: c.udp.inErrors, socketBufferBytes: c.rcvbuf };
+}
+
+/** What a switch that did not take says: its exit code, its message and its read-back. */
+function switchError(s: z.output<typeof armSwitch>): string {
+  const why = s.exitCode === 124 || s.exitCode === 137 ? "ran past its deadline and was killed" : `exited ${s.exitCode}`;
+  const message = s.stderr.trim().split("\n").slice(-2).join(" | ");
+  const readBack = s.stdout.trim();
+  return `the switch to USO ${s.arm} ${why}${message ? `: ${message}` : ""}; read back: ${readBack || "nothing"}`;
+}
+
 function resultOf(cell: Cell, line: CellLine | undefined): CellResult {
+  const unseen = cellEvidence(cell.sender, cell.usoRequested, cell.mtu, { udpOffloadDelta: null });
   if (line === undefined) {
     const run = parseIperf3("");
-    return cellResult(cell, { ...run, error: "no output for this cell: the benchmark stopped before reporting it" }, cellEvidence(cell.sender, cell.usoRequested, undefined, null));
+    return cellResult(cell, { ...run, error: "no output for this cell: the benchmark stopped before reporting it" }, unseen);
+  }
+  const extra = {
+    ...(line.switch === undefined ? {} : { armReadBack: line.switch.stdout.trim() }),
+    ...(line.counters === undefined ? {} : { receiver: receiverCounters(line.counters) }),
+    ...(line.wallSeconds === undefined ? {} : { wallSeconds: line.wallSeconds }),
+  };
+  if (line.switch !== undefined && line.switch.exitCode !== 0) {
+    return { ...cellResult(cell, { ...parseIperf3(""), error: switchError(line.switch) }, unseen), ...extra };
   }
   const guest = splitGuestOutput(line.stdout);
-  const evidence = cellEvidence(cell.sender, cell.usoRequested, line.capture.counts, counterDelta(guest.udpOffloadBefore, guest.udpOffloadAfter));
+  const evidence = cellEvidence(cell.sender, cell.usoRequested, cell.mtu, {
+    ...(line.counters?.tap == null ? {} : { tap: line.counters.tap }),
+    ...(line.capture?.counts === undefined ? {} : { capture: line.capture.counts }),
+    udpOffloadDelta: counterDelta(guest.udpOffloadBefore, guest.udpOffloadAfter),
+  });
   const run = cell.sender === "uso" ? usoRun(guest.iperf3, line.receiver, cell.durationSeconds) : runOf(line, guest.iperf3);
-  return cellResult(cell, run, evidence);
+  return { ...cellResult(cell, run, evidence), ...extra };
 }
 
 /**

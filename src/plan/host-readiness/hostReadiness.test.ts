@@ -40,7 +40,7 @@ describe("the host-readiness step", () => {
 
   it("checks tcpdump only when capture is on", () => {
     expect(boundList(hostReadinessStep(validateLab("t", linuxBase), agent).create, "TOOLS")).toContain("tcpdump");
-    expect(boundList(hostReadinessStep(validateLab("t", { ...linuxBase, capture: { enabled: false } }), agent).create, "TOOLS"))
+    expect(boundList(hostReadinessStep(validateLab("t", { ...linuxBase, capture: { frames: false } }), agent).create, "TOOLS"))
       .not.toContain("tcpdump");
   });
 
@@ -62,7 +62,7 @@ describe("the host-readiness step", () => {
       ...linuxBase,
       guestOffloads: { uso: { ipv4: true, ipv6: true }, lso: { ipv4: false }, mtu: 1500 },
       hostOffloads: { tap: { "tx-udp-segmentation": "off" } },
-      capture: { enabled: false },
+      capture: { frames: false },
       iperf3: { port: 5201, binary: "/opt/iperf3" },
     });
     expect(hostReadinessStep(b, transportStub("ssh")).triggers).toEqual(hostReadinessStep(a, agent).triggers);

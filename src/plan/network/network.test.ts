@@ -78,7 +78,7 @@ describe("the network step", () => {
       guestOffloads: { uso: { ipv4: true, ipv6: false }, lso: { ipv4: false }, mtu: 1500, ethtool: { "rx-gro-list": "on" } },
       hostOffloads: { tap: { "tx-udp-segmentation": "off" }, bridge: { "rx-gro": "off" } },
       matrix: { payloads: [1472], repetitions: 9, durationSeconds: 3, bitrates: ["0"], order: "shuffled" },
-      capture: { enabled: false },
+      capture: { frames: false },
       iperf3: { port: 5201, binary: "/opt/iperf3" },
       benchmark: { runId: "again" },
     });

@@ -87,6 +87,7 @@ CELL_IDS=(udp-1472B-plain-mtu1500-uso-on-r1 udp-1472B-plain-mtu1500-uso-on-r2 ud
 CELL_SECONDS=(2 2 2 2)
 CELL_PAYLOADS=(1472 1472 1472 1472)
 CELL_SENDERS=(plain plain gso gso)
+CELL_ARMS=("" "" "" "")
 CELL_SCRIPTS=("# offload-lab cell udp-1472B-plain-mtu1500-uso-on-r1
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000
 " "# offload-lab cell udp-1472B-plain-mtu1500-uso-on-r2
@@ -96,6 +97,9 @@ exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t
 " "# offload-lab cell udp-1472B-gso-mtu1500-uso-on-r2
 exec timeout -k 5 32 /usr/bin/iperf3 -c 10.77.0.1 -p 12345 -u -l 1472 -b 100M -t 2 -J --get-server-output --connect-timeout 5000 --gsro
 ")
+USO_SWITCH_OFF=""
+USO_SWITCH_ON=""
+SWITCH_LIMIT=60
 # What every host script may call. Config values are bound above this by the generated
 # preamble; tool output goes to files under $WORK (under pipefail a reader that stops early,
 # like head or grep -q, could fail a pipeline through the writer's SIGPIPE).
@@ -106,11 +110,79 @@ fail() { printf 'offload-lab: %s\n' "$*" >&2; exit 1; }
 note() { printf 'offload-lab: %s\n' "$*" >&2; }
 WORK=$(mktemp -d)
 trap 'rm -rf -- "$WORK"' EXIT
-# What the host sees of one cell on the guest's tap: the tap's receive counter (every frame the
-# guest sent) and a bounded capture of the guest's large frames. Frames the guest sends arrive
-# on the tap's receive side; only those longer than MTU + 14 (BPF `greater` is >=) pass the
-# kernel's filter, so an ordinary cell copies nothing to user space and takes no CPU from the
-# measurement. CAP_TOOL is the capture program, or empty with CAP_NOTE saying why there is none.
+# What the host counts of one cell at no cost to the measurement: reads of counters the kernel
+# keeps anyway, before and after the cell, and one receive-buffer reading during it.
+#   the tap's receive counters (rx_packets, rx_bytes): every frame the guest sent arrives on the
+#     tap's receive side, and the tap counts one packet per frame as the guest handed it over
+#     (a USO super-frame is one packet), so bytes / packets above MTU + 14 proves super-frames;
+#   the UDP counters of this network namespace, where the iperf3 server runs (/proc/net/snmp
+#     `Udp:` InErrors and RcvbufErrors): datagrams the receiving socket had no room for;
+#   the receive buffer the server's socket really got (`ss -uamn` skmem rb), read in the
+#     background until the server's UDP socket shows, then left alone.
+: "${TAP:?}" "${PORT:?}"
+# Set before the loop installs its EXIT trap, which reads it.
+RB_PID=""
+
+# tap_counts: "PACKETS BYTES" of the tap's receive side, or nothing when it cannot be read.
+tap_counts() {
+  local packets bytes
+  packets=$(cat "/sys/class/net/$TAP/statistics/rx_packets" 2>/dev/null) || return 0
+  bytes=$(cat "/sys/class/net/$TAP/statistics/rx_bytes" 2>/dev/null) || return 0
+  echo "$packets $bytes"
+}
+
+# udp_counts: "INERRORS RCVBUFERRORS" of this namespace's UDP, or nothing when unreadable.
+udp_counts() {
+  awk '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+         if (col["InErrors"] && col["RcvbufErrors"]) print $col["InErrors"], $col["RcvbufErrors"]; exit }' \
+    /proc/net/snmp 2>/dev/null || true
+}
+
+# rcvbuf_start ID: samples the server's UDP socket on PORT into $WORK/ID.rcvbuf, every 0.2 s,
+# until it has one reading.
+rcvbuf_start() {
+  local id=$1
+  (
+    while :; do
+      ss -Huamn "sport = :$PORT" >"$WORK/$id.ss" 2>/dev/null || true
+      rb=$(sed -n 's/.*skmem:(.*\brb\([0-9]*\).*/\1/p' "$WORK/$id.ss" | sort -n | tail -n 1)
+      if [ -n "$rb" ]; then echo "$rb" >"$WORK/$id.rcvbuf"; exit 0; fi
+      sleep 0.2
+    done
+  ) &
+  RB_PID=$!
+}
+
+rcvbuf_stop() {
+  [ -n "$RB_PID" ] || return 0
+  kill -KILL "$RB_PID" 2>/dev/null || true
+  wait "$RB_PID" 2>/dev/null || true
+  RB_PID=""
+}
+
+# counters_json ID TAP_BEFORE TAP_AFTER UDP_BEFORE UDP_AFTER: the cell's deltas; a counter that
+# could not be read on either side is null.
+counters_json() {
+  local id=$1 rb=null
+  read -r p0 b0 <<<"$2"
+  read -r p1 b1 <<<"$3"
+  read -r ie0 rb0 <<<"$4"
+  read -r ie1 rb1 <<<"$5"
+  [ -s "$WORK/$id.rcvbuf" ] && rb=$(cat "$WORK/$id.rcvbuf")
+  jq -nc --arg p0 "${p0:-}" --arg p1 "${p1:-}" --arg b0 "${b0:-}" --arg b1 "${b1:-}" \
+    --arg ie0 "${ie0:-}" --arg ie1 "${ie1:-}" --arg rb0 "${rb0:-}" --arg rb1 "${rb1:-}" --argjson rcvbuf "$rb" '
+    def delta($a; $b): if $a == "" or $b == "" then null else ($b | tonumber) - ($a | tonumber) end;
+    {tap: (if $p0 == "" or $p1 == "" then null else {frames: delta($p0; $p1), bytes: delta($b0; $b1)} end),
+     udp: {inErrors: delta($ie0; $ie1), rcvbufErrors: delta($rb0; $rb1)},
+     rcvbuf: $rcvbuf}'
+}
+# The optional capture of one cell (capture.frames): a bounded tcpdump of the guest's large
+# frames on the tap, for the largest frame and the datagrams per frame. Frames the guest sends
+# arrive on the tap's receive side; only those longer than MTU + 14 (BPF `greater` is >=) pass
+# the kernel's filter, so an ordinary cell copies nothing to user space. With USO on every frame
+# of a segmenting sender is a super-frame and is copied (64 bytes each): the counters
+# (counters-lib.sh) are the evidence at no cost, this is the detail. CAP_TOOL is the capture
+# program, or empty with CAP_NOTE saying why there is none.
 : "${TAP:?}" "${PORT:?}" "${MTU:?}" "${CAPTURE:?}" "${SNAPLEN:?}" "${MAX_PACKETS:?}" "${CAPTURE_START_SECONDS:?}"
 # Set before the loop installs its EXIT trap, which reads it.
 CAP_PID=""
@@ -121,14 +193,9 @@ if [ "$CAPTURE" = 1 ]; then
   elif command -v tcpdump >/dev/null; then CAP_TOOL=tcpdump
   else CAP_NOTE="tcpdump is not installed on the host"
   fi
-else
-  CAP_NOTE="capture disabled"
+  [ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
 fi
-[ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
 CAP_FILTER="udp dst port $PORT and greater $((MTU + 15))"
-
-# rx_frames: the tap's receive counter, -1 when it cannot be read.
-rx_frames() { cat "/sys/class/net/$TAP/statistics/rx_packets" 2>/dev/null || echo -1; }
 
 # start_capture ID: the large frames of the guest's flow, bounded by packet count.
 start_capture() {
@@ -163,25 +230,27 @@ stop_capture() {
   CAP_PID=""
 }
 
-# count_frames ID PAYLOAD TOTAL: the large frames' lengths, each carrying
-# ceil((len - 42) / payload) datagrams, beside the TOTAL frames the tap received. A capture
-# tcpdump cannot read leaves no counts (capture_json says so): the cell is still reported.
+# count_frames ID PAYLOAD: the large frames' lengths, each carrying ceil((len - 42) / payload)
+# datagrams. A capture tcpdump cannot read leaves no counts (capture_json says so): the cell is
+# still reported.
 count_frames() {
-  local id=$1 payload=$2 total=$3
+  local id=$1 payload=$2
   [ -f "$WORK/$id.pcap" ] || return 0
   tcpdump -r "$WORK/$id.pcap" -n -e -q >"$WORK/$id.frames" 2>/dev/null || return 0
   sed -n 's/.* IPv4, length \([0-9]*\): .*/\1/p' "$WORK/$id.frames" \
-    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson total "$total" \
-      --argjson max "$MAX_PACKETS" \
+    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson max "$MAX_PACKETS" \
       '{tool: $tool, counts: {largeFrames: length, largestFrame: (max // 0),
-        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), totalFrames: $total,
-        capped: (length >= $max)}}' \
+        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), capped: (length >= $max)}}' \
       >"$WORK/$id.capture.json"
 }
 
-# capture_json ID: the cell's capture, or why there is none.
+# capture_json ID: the cell's capture, why there is none, or null when capture.frames is off.
 capture_json() {
   local id=$1 note=$CAP_NOTE
+  if [ "$CAPTURE" != 1 ]; then
+    echo null
+    return 0
+  fi
   if [ -s "$WORK/$id.capture.json" ]; then
     cat "$WORK/$id.capture.json"
     return 0
@@ -233,23 +302,29 @@ uso_receiver_json() {
     echo null
   fi
 }
-# The matrix, run from the KVM host, one cell after another: per cell the tap's counter and a
-# capture of the guest's large frames (capture-lib.sh), the uso receiver for a `uso` cell
-# (uso-receiver-lib.sh), and the cell's guest script through the transport under a deadline.
-# A failed cell is data, never a failed step. At the end one JSON line per cell, in plan order:
-# id, exitCode, base64 of the guest's stdout and of its stderr's tail, capture, and receiver
-# for a `uso` cell (output.ts is its schema).
+# The matrix, run from the KVM host, one cell after another. Per cell: with in-lab arms the
+# guest's USO switched to the cell's arm and read back (its own guest script through the
+# transport; a switch that did not take fails the cell, which keeps its place), then the
+# counters before (counters-lib.sh: the tap's, and UDP's in this namespace, where the server
+# runs), the receive-buffer sampler, the capture when capture.frames is on (capture-lib.sh), the
+# uso receiver for a `uso` cell (uso-receiver-lib.sh), the cell's guest script through the
+# transport under a deadline, and the counters after. A failed cell is data, never a failed
+# step. At the end one JSON line per cell, in plan order (output.ts is its schema).
 #
 # The cells, one index each: CELL_IDS, CELL_SECONDS (the cell's duration), CELL_PAYLOADS,
-# CELL_SENDERS and CELL_SCRIPTS (its guest script, in the guest's language). TRANSPORT is the
-# transport's bash, defining guest_exec and guest_stop (src/plan/transport/): a cell runs it in
-# a bash of its own, so the cell's deadline ends the whole process group it started.
-: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}"
-: "${CELL_IDS[@]:?}" "${CELL_SECONDS[@]:?}" "${CELL_PAYLOADS[@]:?}" "${CELL_SENDERS[@]:?}" "${CELL_SCRIPTS[@]:?}"
+# CELL_SENDERS, CELL_ARMS (off, on, or empty without in-lab arms) and CELL_SCRIPTS (its guest
+# script, in the guest's language). USO_SWITCH_OFF and USO_SWITCH_ON are the switch's guest
+# scripts, SWITCH_LIMIT its deadline in seconds. TRANSPORT is the transport's bash, defining
+# guest_exec and guest_stop (src/plan/transport/): each guest script runs in a bash of its own,
+# so a deadline ends the whole process group it started.
+: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}" "${SWITCH_LIMIT:?}"
+: "${CELL_IDS[@]:?}" "${CELL_SECONDS[@]:?}" "${CELL_PAYLOADS[@]:?}" "${CELL_SENDERS[@]:?}" "${CELL_ARMS[@]?}" "${CELL_SCRIPTS[@]:?}"
+: "${USO_SWITCH_OFF?}" "${USO_SWITCH_ON?}"
 
 cleanup() {
   if [ -n "$CAP_PID" ]; then kill -KILL "$CAP_PID" 2>/dev/null || true; fi
   if [ -n "$RECV_PID" ]; then kill -KILL "$RECV_PID" 2>/dev/null || true; fi
+  if [ -n "$RB_PID" ]; then kill -KILL "$RB_PID" 2>/dev/null || true; fi
   rm -rf -- "$WORK"
 }
 trap cleanup EXIT
@@ -261,20 +336,49 @@ if [ ! -s "$WORK/listening" ]; then
   echo "warning: nothing listens on port $PORT on this host: the cells will report the iperf3 error" >&2
 fi
 
+# switch_arm INDEX: the guest's USO to the cell's arm; its read-back and exit code in WORK.
+switch_arm() {
+  local i=$1 id=${CELL_IDS[$1]} arm=${CELL_ARMS[$1]} script rc=0
+  if [ "$arm" = on ]; then script=$USO_SWITCH_ON; else script=$USO_SWITCH_OFF; fi
+  export OL_GUEST_PID_FILE="$WORK/$id.switch.pid"
+  printf '%s' "$script" | timeout -k 5 "$SWITCH_LIMIT" bash -c "$TRANSPORT"$'\n''guest_exec' \
+    >"$WORK/$id.switch.out" 2>"$WORK/$id.switch.err" || rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    # As for a cell: a switch cut short on the host may still run in the guest.
+    # shellcheck disable=SC2016 # $1 is guest_stop's argument, expanded by the inner bash
+    timeout -k 5 60 bash -c "$TRANSPORT"$'\n''guest_stop "$1"' guest_stop "$OL_GUEST_PID_FILE" 2>>"$WORK/$id.switch.err" || true
+  fi
+  echo "$rc" >"$WORK/$id.switch.rc"
+  return "$rc"
+}
+
 # run_cell INDEX
 run_cell() {
-  local i=$1 rc=0 before after
-  local id=${CELL_IDS[$i]} seconds=${CELL_SECONDS[$i]} payload=${CELL_PAYLOADS[$i]} sender=${CELL_SENDERS[$i]}
+  local i=$1 rc=0 tap0 tap1 udp0 udp1 t0
+  local id=${CELL_IDS[$i]} seconds=${CELL_SECONDS[$i]} payload=${CELL_PAYLOADS[$i]} sender=${CELL_SENDERS[$i]} arm=${CELL_ARMS[$i]}
+  t0=$EPOCHREALTIME
   echo "cell $((i + 1))/${#CELL_IDS[@]}: $id" >&2
+  : >"$WORK/$id.out"
+  : >"$WORK/$id.err"
+  echo null >"$WORK/$id.counters.json"
+  if [ -n "$arm" ] && ! switch_arm "$i"; then
+    echo "cell $id: the switch to USO $arm did not take: $(tail -n 1 "$WORK/$id.switch.err")" >&2
+    cp "$WORK/$id.switch.rc" "$WORK/$id.rc"
+    echo "$t0 $EPOCHREALTIME" >"$WORK/$id.wall"
+    return 0
+  fi
+  udp0=$(udp_counts)
+  tap0=$(tap_counts)
+  rcvbuf_start "$id"
   start_capture "$id"
   # iperf3's server cannot read the uso sender's datagrams: its own receiver counts them.
   if [ "$sender" = uso ]; then uso_receiver_start "$id"; fi
-  before=$(rx_frames)
   # timeout signals its whole process group: the transport and everything it started.
   export OL_GUEST_PID_FILE="$WORK/$id.pid"
   printf '%s' "${CELL_SCRIPTS[$i]}" | timeout -k 5 "$((seconds + GRACE))" bash -c "$TRANSPORT"$'\n''guest_exec' \
     >"$WORK/$id.out" 2>"$WORK/$id.err" || rc=$?
-  after=$(rx_frames)
+  tap1=$(tap_counts)
+  udp1=$(udp_counts)
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     # Only the host side was ended: stop the guest's sender too, or the next cell meets
     # "the server is busy running a test".
@@ -283,21 +387,46 @@ run_cell() {
   fi
   uso_receiver_stop
   stop_capture
+  rcvbuf_stop
   echo "$rc" >"$WORK/$id.rc"
   [ "$rc" = 0 ] || echo "cell $id: guest exit code $rc" >&2
-  if [ "$before" -ge 0 ] && [ "$after" -ge "$before" ]; then count_frames "$id" "$payload" "$((after - before))"; fi
+  counters_json "$id" "$tap0" "$tap1" "$udp0" "$udp1" >"$WORK/$id.counters.json"
+  count_frames "$id" "$payload"
+  echo "$t0 $EPOCHREALTIME" >"$WORK/$id.wall"
 }
 
-# print_cell ID: the cell's line. base64 keeps the guest's bytes exact; files keep them off
+# switch_json ID ARM: the switch's exit code, its read-back (the guest's stdout) and its
+# stderr's tail, or null without in-lab arms.
+switch_json() {
+  local id=$1 arm=$2
+  if [ -z "$arm" ]; then
+    echo null
+    return 0
+  fi
+  base64 -w0 <"$WORK/$id.switch.out" >"$WORK/$id.switch.out.b64"
+  tail -c 2000 "$WORK/$id.switch.err" | base64 -w0 >"$WORK/$id.switch.err.b64"
+  jq -nc --arg arm "$arm" --argjson exitCode "$(cat "$WORK/$id.switch.rc")" --rawfile out "$WORK/$id.switch.out.b64" \
+    --rawfile err "$WORK/$id.switch.err.b64" '{arm: $arm, exitCode: $exitCode, stdout: $out, stderr: $err}'
+}
+
+# print_cell INDEX: the cell's line. base64 keeps the guest's bytes exact; files keep them off
 # the command line.
 print_cell() {
-  local id=$1
+  local i=$1 id=${CELL_IDS[$1]} wall w0 w1
   base64 -w0 <"$WORK/$id.out" >"$WORK/$id.out.b64"
   tail -c 4000 "$WORK/$id.err" | base64 -w0 >"$WORK/$id.err.b64"
+  read -r w0 w1 <"$WORK/$id.wall"
+  wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.3f", b - a }')
   jq -nc --arg id "$id" --argjson exitCode "$(cat "$WORK/$id.rc")" --rawfile out "$WORK/$id.out.b64" \
-    --rawfile err "$WORK/$id.err.b64" --argjson capture "$(capture_json "$id")" --argjson receiver "$(uso_receiver_json "$id")" \
-    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture} + (if $receiver == null then {} else {receiver: $receiver} end)'
+    --rawfile err "$WORK/$id.err.b64" --argjson switch "$(switch_json "$id" "${CELL_ARMS[$i]}")" \
+    --argjson counters "$(cat "$WORK/$id.counters.json")" --argjson capture "$(capture_json "$id")" \
+    --argjson receiver "$(uso_receiver_json "$id")" --argjson wallSeconds "$wall" \
+    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, wallSeconds: $wallSeconds}
+      + (if $switch == null then {} else {switch: $switch} end)
+      + (if $counters == null then {} else {counters: $counters} end)
+      + (if $capture == null then {} else {capture: $capture} end)
+      + (if $receiver == null then {} else {receiver: $receiver} end)'
 }
 
 for i in "${!CELL_IDS[@]}"; do run_cell "$i"; done
-for id in "${CELL_IDS[@]}"; do print_cell "$id"; done
+for i in "${!CELL_IDS[@]}"; do print_cell "$i"; done

@@ -87,6 +87,7 @@ CELL_IDS=(udp-8972B-plain-mtu9000-uso-off-r1 udp-8972B-plain-mtu9000-uso-off-r2 
 CELL_SECONDS=(10 10 10 10 10 10 10 10 10)
 CELL_PAYLOADS=(8972 8972 8972 8972 8972 8972 65507 65507 65507)
 CELL_SENDERS=(plain plain plain uso uso uso plain plain plain)
+CELL_ARMS=("" "" "" "" "" "" "" "" "")
 CELL_SCRIPTS=("# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
 # The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
 #
@@ -112,149 +113,17 @@ function Get-AdvancedProperties(\$Adapter) {
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
   \$byKeyword
 }
-# NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
-# virtio-win/kvm-guest-drivers-windows), for one adapter.
-#
-# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
-# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
-# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
-# the same way, so ConvertTo-Json prints values and not CIM metadata. \$null when the driver
-# does not register the class (builds before tag mm268) or has no instance for this adapter.
-#
-# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
-# device, or \$null where the build lacks the field (before tag mm320, commit 552b439b).
-#
-# Get-NetKvmBuild: which NetKVM the guest runs, told by the WMI classes its driver registers
-# (the driver version, 100.x.y.z, encodes the virtio-win build, not the repository tag, and no
-# table maps one to the other): 'mm320+' when NetKvm_Config has UsoEnabledv4 (commit 552b439b,
-# tag mm320: the driver's own USO flags and NetKvm_Diag.tx.UdpOffload), 'mm268-mm319' when the
-# class exists without it (commit 634e6b46), 'before-mm268' when there is no NetKvm_Config.
-#
-# Get-DriverFlag CONFIG FIELD: 'on', 'off', or 'unverified' where the build lacks the field.
-# NetKVM fills UsoEnabledv4/v6 from signed 1-bit fields (int fUsov4 : 1 in ndis56common.h),
-# so \"on\" reads -1: any value other than 0 is on.
-function ConvertFrom-CimValue(\$Value) {
-  if (\$Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
-    \$flat = [ordered]@{}
-    foreach (\$p in \$Value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-    return \$flat
-  }
-  return \$Value
-}
-function Get-NetKvmWmi(\$Adapter, [string]\$Class) {
-  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$Class -ErrorAction Stop) } catch { return \$null }
-  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$Adapter.InterfaceDescription })
-  if (\$mine.Count -eq 0) { return \$null }
-  \$values = [ordered]@{}
-  foreach (\$p in \$mine[0].CimInstanceProperties) {
-    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
-  }
-  \$values
-}
-function Get-NetKvmBuild {
-  try { \$class = Get-CimClass -Namespace 'root\\wmi' -ClassName 'NetKvm_Config' -ErrorAction Stop } catch { return 'before-mm268' }
-  if (@(\$class.CimClassProperties | Where-Object { \$_.Name -eq 'UsoEnabledv4' }).Count -gt 0) { return 'mm320+' }
-  'mm268-mm319'
-}
-function Get-DriverFlag(\$Config, [string]\$Field) {
-  if (\$null -eq \$Config -or -not \$Config.Contains(\$Field) -or \$null -eq \$Config[\$Field]) { return 'unverified' }
-  \$(if ([long]\$Config[\$Field] -ne 0) { 'on' } else { 'off' })
-}
-function Get-UdpOffloadCount(\$Adapter) {
-  \$diag = Get-NetKvmWmi \$Adapter 'NetKvm_Diag'
-  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
-  [long]\$diag['tx']['UdpOffload']
-}
-# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
-# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
-#
-# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, \$null when the
-# adapter is absent or its driver lacks the counter.
-#
-# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
-# stdout, then the counters as the last line, one JSON object under \$CountersMarker; the
-# sender's stderr on stderr. The loader writes both streams as UTF-8.
-function Get-CellUdpOffloadCount(\$Adapter) {
-  if (\$null -eq \$Adapter) { return \$null }
-  Get-UdpOffloadCount \$Adapter
-}
-function Write-CellOutput([string]\$SenderOut, [string]\$SenderErr, \$Before, \$After, [string]\$CountersMarker) {
-  \$counters = @{ \$CountersMarker = @{ udpOffloadBefore = \$Before; udpOffloadAfter = \$After } }
-  [Console]::Out.Write(\$SenderOut)
-  [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress \$counters) + \"\`n\")
-  [Console]::Error.Write(\$SenderErr)
-}
-\$offloadLabParameters = @{
-  AdapterName = ''
-  AdapterMac = '52-54-00-4E-4B-01'
-  CountersMarker = 'offloadLabCounters'
-  Iperf3Path = 'C:\\iperf3\\iperf3.exe'
-  Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
-  DeadlineMs = 30000
-}
-& {
-param(
-  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
-  [string]\$AdapterName,
-  [string]\$AdapterMac,
-  [string]\$Iperf3Path,
-  # iperf3's arguments as one Windows command line (windowsCommandLine.ts).
-  [string]\$Arguments,
-  # The guest's own deadline, shorter than the host's (windowsCell.ts).
-  [int]\$DeadlineMs,
-  [string]\$CountersMarker
-)
-# One cell of the matrix in a Windows guest: iperf3.exe with a deadline, NetKVM's UdpOffload
-# counter of the lab adapter before and after. System.Diagnostics.Process with a
-# ProcessStartInfo, not Start-Process: Windows PowerShell 5.1's Start-Process loses the exit
-# code when the process ends before its handle is taken (an immediate refusal), and with it
-# iperf3's error JSON. Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
-\$ErrorActionPreference = 'Stop'
-\$adapter = Find-LabAdapter \$AdapterName \$AdapterMac
-\$before = Get-CellUdpOffloadCount \$adapter
-\$start = New-Object System.Diagnostics.ProcessStartInfo
-\$start.FileName = \$Iperf3Path
-\$start.Arguments = \$Arguments
-\$start.UseShellExecute = \$false
-\$start.CreateNoWindow = \$true
-\$start.RedirectStandardOutput = \$true
-\$start.RedirectStandardError = \$true
-\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
-\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
-\$p = [System.Diagnostics.Process]::Start(\$start)
-\$outTask = \$p.StandardOutput.ReadToEndAsync()
-\$errTask = \$p.StandardError.ReadToEndAsync()
-if (\$p.WaitForExit(\$DeadlineMs)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
-\$senderOut = \$outTask.Result
-\$senderErr = \$errTask.Result
-\$after = Get-CellUdpOffloadCount \$adapter
-Write-CellOutput \$senderOut \$senderErr \$before \$after \$CountersMarker
-exit \$code
-} @offloadLabParameters
-" "# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
-# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
-#
-# Find-LabAdapter: the adapter named \$Name (guest.adapterName), or else the physical adapter
-# with the domain's MAC (\$Mac as Get-NetAdapter prints it: upper case with '-'); \$null when
-# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
-# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
-# can be briefly absent, and a lookup that finds nothing must return \$null, not end the script.
-function Find-LabAdapter([string]\$Name, [string]\$Mac) {
-  if (\$Name -ne '') {
-    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { \$_.Name -eq \$Name })[0]
-  }
-  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$Mac })[0]
-}
-# What Find-LabAdapter looked for, for the message when it finds nothing.
-function Get-LabAdapterWanted([string]\$Name, [string]\$Mac) {
-  if (\$Name -ne '') { return \"no network adapter named '\$Name' in the guest (guest.adapterName)\" }
-  \"no network adapter with MAC \$Mac in the guest (set guest.adapterName to name it)\"
-}
-# Every advanced property of \$Adapter, hidden ones included, keyed by registry keyword.
-function Get-AdvancedProperties(\$Adapter) {
-  \$byKeyword = @{}
-  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
-  \$byKeyword
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness(\$Adapter, [string]\$HostAddress) {
+  if (\$null -eq \$Adapter) { return 'adapter absent' }
+  if ([string]\$Adapter.Status -ne 'Up') { return \"link \$(\$Adapter.Status)\" }
+  \$address = @(Get-NetIPAddress -InterfaceIndex \$Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]\$_.AddressState -eq 'Preferred' })[0]
+  if (\$null -eq \$address) { return 'no preferred IPv4 address' }
+  try { \$reply = (New-Object System.Net.NetworkInformation.Ping).Send(\$HostAddress, 1000) } catch { \$reply = \$null }
+  if (\$null -eq \$reply -or [string]\$reply.Status -ne 'Success') { return \"host \$HostAddress does not answer\" }
+  'ready'
 }
 # NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
@@ -399,6 +268,174 @@ function Get-AdvancedProperties(\$Adapter) {
   \$byKeyword = @{}
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
   \$byKeyword
+}
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness(\$Adapter, [string]\$HostAddress) {
+  if (\$null -eq \$Adapter) { return 'adapter absent' }
+  if ([string]\$Adapter.Status -ne 'Up') { return \"link \$(\$Adapter.Status)\" }
+  \$address = @(Get-NetIPAddress -InterfaceIndex \$Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]\$_.AddressState -eq 'Preferred' })[0]
+  if (\$null -eq \$address) { return 'no preferred IPv4 address' }
+  try { \$reply = (New-Object System.Net.NetworkInformation.Ping).Send(\$HostAddress, 1000) } catch { \$reply = \$null }
+  if (\$null -eq \$reply -or [string]\$reply.Status -ne 'Success') { return \"host \$HostAddress does not answer\" }
+  'ready'
+}
+# NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
+# virtio-win/kvm-guest-drivers-windows), for one adapter.
+#
+# Get-NetKvmWmi ADAPTER CLASS: the instance whose InstanceName is the adapter's
+# InterfaceDescription (NDIS names its WMI instances so; another NetKVM adapter has its own),
+# flattened to name → value with embedded instances (NetKvm_Diag.tx, a NetKvm_Tx) flattened
+# the same way, so ConvertTo-Json prints values and not CIM metadata. \$null when the driver
+# does not register the class (builds before tag mm268) or has no instance for this adapter.
+#
+# Get-UdpOffloadCount ADAPTER: NetKvm_Diag.tx.UdpOffload, USO packets the driver handed to the
+# device, or \$null where the build lacks the field (before tag mm320, commit 552b439b).
+#
+# Get-NetKvmBuild: which NetKVM the guest runs, told by the WMI classes its driver registers
+# (the driver version, 100.x.y.z, encodes the virtio-win build, not the repository tag, and no
+# table maps one to the other): 'mm320+' when NetKvm_Config has UsoEnabledv4 (commit 552b439b,
+# tag mm320: the driver's own USO flags and NetKvm_Diag.tx.UdpOffload), 'mm268-mm319' when the
+# class exists without it (commit 634e6b46), 'before-mm268' when there is no NetKvm_Config.
+#
+# Get-DriverFlag CONFIG FIELD: 'on', 'off', or 'unverified' where the build lacks the field.
+# NetKVM fills UsoEnabledv4/v6 from signed 1-bit fields (int fUsov4 : 1 in ndis56common.h),
+# so \"on\" reads -1: any value other than 0 is on.
+function ConvertFrom-CimValue(\$Value) {
+  if (\$Value -is [Microsoft.Management.Infrastructure.CimInstance]) {
+    \$flat = [ordered]@{}
+    foreach (\$p in \$Value.CimInstanceProperties) { \$flat[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+    return \$flat
+  }
+  return \$Value
+}
+function Get-NetKvmWmi(\$Adapter, [string]\$Class) {
+  try { \$all = @(Get-CimInstance -Namespace 'root\\wmi' -ClassName \$Class -ErrorAction Stop) } catch { return \$null }
+  \$mine = @(\$all | Where-Object { \$_.InstanceName -eq \$Adapter.InterfaceDescription })
+  if (\$mine.Count -eq 0) { return \$null }
+  \$values = [ordered]@{}
+  foreach (\$p in \$mine[0].CimInstanceProperties) {
+    if (\$p.Name -ne 'InstanceName' -and \$p.Name -ne 'Active') { \$values[\$p.Name] = ConvertFrom-CimValue \$p.Value }
+  }
+  \$values
+}
+function Get-NetKvmBuild {
+  try { \$class = Get-CimClass -Namespace 'root\\wmi' -ClassName 'NetKvm_Config' -ErrorAction Stop } catch { return 'before-mm268' }
+  if (@(\$class.CimClassProperties | Where-Object { \$_.Name -eq 'UsoEnabledv4' }).Count -gt 0) { return 'mm320+' }
+  'mm268-mm319'
+}
+function Get-DriverFlag(\$Config, [string]\$Field) {
+  if (\$null -eq \$Config -or -not \$Config.Contains(\$Field) -or \$null -eq \$Config[\$Field]) { return 'unverified' }
+  \$(if ([long]\$Config[\$Field] -ne 0) { 'on' } else { 'off' })
+}
+function Get-UdpOffloadCount(\$Adapter) {
+  \$diag = Get-NetKvmWmi \$Adapter 'NetKvm_Diag'
+  if (\$null -eq \$diag -or \$null -eq \$diag['tx'] -or -not \$diag['tx'].Contains('UdpOffload')) { return \$null }
+  [long]\$diag['tx']['UdpOffload']
+}
+# What every Windows cell shares (windows-iperf3-cell.ps1, windows-uso-cell.ps1), after the lab's
+# adapter and NetKVM libraries (src/plan/guest/windows-adapter.ps1, netkvm-wmi.ps1).
+#
+# Get-CellUdpOffloadCount ADAPTER: NetKVM's tx.UdpOffload of the lab adapter, \$null when the
+# adapter is absent or its driver lacks the counter.
+#
+# Write-CellOutput: what the host's parser reads (src/plan/benchmark/output.ts): the sender's
+# stdout, then the counters as the last line, one JSON object under \$CountersMarker; the
+# sender's stderr on stderr. The loader writes both streams as UTF-8.
+function Get-CellUdpOffloadCount(\$Adapter) {
+  if (\$null -eq \$Adapter) { return \$null }
+  Get-UdpOffloadCount \$Adapter
+}
+function Write-CellOutput([string]\$SenderOut, [string]\$SenderErr, \$Before, \$After, [string]\$CountersMarker) {
+  \$counters = @{ \$CountersMarker = @{ udpOffloadBefore = \$Before; udpOffloadAfter = \$After } }
+  [Console]::Out.Write(\$SenderOut)
+  [Console]::Out.Write(\"\`n\" + (ConvertTo-Json -Compress \$counters) + \"\`n\")
+  [Console]::Error.Write(\$SenderErr)
+}
+\$offloadLabParameters = @{
+  AdapterName = ''
+  AdapterMac = '52-54-00-4E-4B-01'
+  CountersMarker = 'offloadLabCounters'
+  Iperf3Path = 'C:\\iperf3\\iperf3.exe'
+  Arguments = '-c 192.168.122.1 -p 12345 -u -l 8972 -b 1G -t 10 -J --get-server-output --connect-timeout 5000'
+  DeadlineMs = 30000
+}
+& {
+param(
+  # The lab adapter: by name, or else by MAC as Get-NetAdapter prints it (Find-LabAdapter).
+  [string]\$AdapterName,
+  [string]\$AdapterMac,
+  [string]\$Iperf3Path,
+  # iperf3's arguments as one Windows command line (windowsCommandLine.ts).
+  [string]\$Arguments,
+  # The guest's own deadline, shorter than the host's (windowsCell.ts).
+  [int]\$DeadlineMs,
+  [string]\$CountersMarker
+)
+# One cell of the matrix in a Windows guest: iperf3.exe with a deadline, NetKVM's UdpOffload
+# counter of the lab adapter before and after. System.Diagnostics.Process with a
+# ProcessStartInfo, not Start-Process: Windows PowerShell 5.1's Start-Process loses the exit
+# code when the process ends before its handle is taken (an immediate refusal), and with it
+# iperf3's error JSON. Both pipes are read at once, so a full stderr pipe cannot stall iperf3.
+\$ErrorActionPreference = 'Stop'
+\$adapter = Find-LabAdapter \$AdapterName \$AdapterMac
+\$before = Get-CellUdpOffloadCount \$adapter
+\$start = New-Object System.Diagnostics.ProcessStartInfo
+\$start.FileName = \$Iperf3Path
+\$start.Arguments = \$Arguments
+\$start.UseShellExecute = \$false
+\$start.CreateNoWindow = \$true
+\$start.RedirectStandardOutput = \$true
+\$start.RedirectStandardError = \$true
+\$start.StandardOutputEncoding = New-Object System.Text.UTF8Encoding \$false
+\$start.StandardErrorEncoding = New-Object System.Text.UTF8Encoding \$false
+\$p = [System.Diagnostics.Process]::Start(\$start)
+\$outTask = \$p.StandardOutput.ReadToEndAsync()
+\$errTask = \$p.StandardError.ReadToEndAsync()
+if (\$p.WaitForExit(\$DeadlineMs)) { \$code = \$p.ExitCode } else { try { \$p.Kill() } catch { }; \$p.WaitForExit(); \$code = 124 }
+\$senderOut = \$outTask.Result
+\$senderErr = \$errTask.Result
+\$after = Get-CellUdpOffloadCount \$adapter
+Write-CellOutput \$senderOut \$senderErr \$before \$after \$CountersMarker
+exit \$code
+} @offloadLabParameters
+" "# offload-lab benchmark (Windows guest): src/plan/benchmark/windows-iperf3-cell.ps1, with the stack's values as its parameters
+# The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
+#
+# Find-LabAdapter: the adapter named \$Name (guest.adapterName), or else the physical adapter
+# with the domain's MAC (\$Mac as Get-NetAdapter prints it: upper case with '-'); \$null when
+# absent. The name is compared with -eq on the property, never passed to -Name, so wildcard
+# characters in it mean nothing. -ErrorAction SilentlyContinue: while an adapter restarts it
+# can be briefly absent, and a lookup that finds nothing must return \$null, not end the script.
+function Find-LabAdapter([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') {
+    return @(Get-NetAdapter -ErrorAction SilentlyContinue | Where-Object { \$_.Name -eq \$Name })[0]
+  }
+  @(Get-NetAdapter -Physical -ErrorAction SilentlyContinue | Where-Object { \$_.MacAddress -eq \$Mac })[0]
+}
+# What Find-LabAdapter looked for, for the message when it finds nothing.
+function Get-LabAdapterWanted([string]\$Name, [string]\$Mac) {
+  if (\$Name -ne '') { return \"no network adapter named '\$Name' in the guest (guest.adapterName)\" }
+  \"no network adapter with MAC \$Mac in the guest (set guest.adapterName to name it)\"
+}
+# Every advanced property of \$Adapter, hidden ones included, keyed by registry keyword.
+function Get-AdvancedProperties(\$Adapter) {
+  \$byKeyword = @{}
+  Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
+  \$byKeyword
+}
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness(\$Adapter, [string]\$HostAddress) {
+  if (\$null -eq \$Adapter) { return 'adapter absent' }
+  if ([string]\$Adapter.Status -ne 'Up') { return \"link \$(\$Adapter.Status)\" }
+  \$address = @(Get-NetIPAddress -InterfaceIndex \$Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]\$_.AddressState -eq 'Preferred' })[0]
+  if (\$null -eq \$address) { return 'no preferred IPv4 address' }
+  try { \$reply = (New-Object System.Net.NetworkInformation.Ping).Send(\$HostAddress, 1000) } catch { \$reply = \$null }
+  if (\$null -eq \$reply -or [string]\$reply.Status -ne 'Success') { return \"host \$HostAddress does not answer\" }
+  'ready'
 }
 # NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
@@ -543,6 +580,18 @@ function Get-AdvancedProperties(\$Adapter) {
   \$byKeyword = @{}
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
   \$byKeyword
+}
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness(\$Adapter, [string]\$HostAddress) {
+  if (\$null -eq \$Adapter) { return 'adapter absent' }
+  if ([string]\$Adapter.Status -ne 'Up') { return \"link \$(\$Adapter.Status)\" }
+  \$address = @(Get-NetIPAddress -InterfaceIndex \$Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]\$_.AddressState -eq 'Preferred' })[0]
+  if (\$null -eq \$address) { return 'no preferred IPv4 address' }
+  try { \$reply = (New-Object System.Net.NetworkInformation.Ping).Send(\$HostAddress, 1000) } catch { \$reply = \$null }
+  if (\$null -eq \$reply -or [string]\$reply.Status -ne 'Success') { return \"host \$HostAddress does not answer\" }
+  'ready'
 }
 # NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
@@ -763,6 +812,18 @@ function Get-AdvancedProperties(\$Adapter) {
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
   \$byKeyword
 }
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness(\$Adapter, [string]\$HostAddress) {
+  if (\$null -eq \$Adapter) { return 'adapter absent' }
+  if ([string]\$Adapter.Status -ne 'Up') { return \"link \$(\$Adapter.Status)\" }
+  \$address = @(Get-NetIPAddress -InterfaceIndex \$Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]\$_.AddressState -eq 'Preferred' })[0]
+  if (\$null -eq \$address) { return 'no preferred IPv4 address' }
+  try { \$reply = (New-Object System.Net.NetworkInformation.Ping).Send(\$HostAddress, 1000) } catch { \$reply = \$null }
+  if (\$null -eq \$reply -or [string]\$reply.Status -ne 'Success') { return \"host \$HostAddress does not answer\" }
+  'ready'
+}
 # NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
 #
@@ -982,6 +1043,18 @@ function Get-AdvancedProperties(\$Adapter) {
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
   \$byKeyword
 }
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness(\$Adapter, [string]\$HostAddress) {
+  if (\$null -eq \$Adapter) { return 'adapter absent' }
+  if ([string]\$Adapter.Status -ne 'Up') { return \"link \$(\$Adapter.Status)\" }
+  \$address = @(Get-NetIPAddress -InterfaceIndex \$Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]\$_.AddressState -eq 'Preferred' })[0]
+  if (\$null -eq \$address) { return 'no preferred IPv4 address' }
+  try { \$reply = (New-Object System.Net.NetworkInformation.Ping).Send(\$HostAddress, 1000) } catch { \$reply = \$null }
+  if (\$null -eq \$reply -or [string]\$reply.Status -ne 'Success') { return \"host \$HostAddress does not answer\" }
+  'ready'
+}
 # NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
 #
@@ -1200,6 +1273,18 @@ function Get-AdvancedProperties(\$Adapter) {
   \$byKeyword = @{}
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
   \$byKeyword
+}
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness(\$Adapter, [string]\$HostAddress) {
+  if (\$null -eq \$Adapter) { return 'adapter absent' }
+  if ([string]\$Adapter.Status -ne 'Up') { return \"link \$(\$Adapter.Status)\" }
+  \$address = @(Get-NetIPAddress -InterfaceIndex \$Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]\$_.AddressState -eq 'Preferred' })[0]
+  if (\$null -eq \$address) { return 'no preferred IPv4 address' }
+  try { \$reply = (New-Object System.Net.NetworkInformation.Ping).Send(\$HostAddress, 1000) } catch { \$reply = \$null }
+  if (\$null -eq \$reply -or [string]\$reply.Status -ne 'Success') { return \"host \$HostAddress does not answer\" }
+  'ready'
 }
 # NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
@@ -1345,6 +1430,18 @@ function Get-AdvancedProperties(\$Adapter) {
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
   \$byKeyword
 }
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness(\$Adapter, [string]\$HostAddress) {
+  if (\$null -eq \$Adapter) { return 'adapter absent' }
+  if ([string]\$Adapter.Status -ne 'Up') { return \"link \$(\$Adapter.Status)\" }
+  \$address = @(Get-NetIPAddress -InterfaceIndex \$Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]\$_.AddressState -eq 'Preferred' })[0]
+  if (\$null -eq \$address) { return 'no preferred IPv4 address' }
+  try { \$reply = (New-Object System.Net.NetworkInformation.Ping).Send(\$HostAddress, 1000) } catch { \$reply = \$null }
+  if (\$null -eq \$reply -or [string]\$reply.Status -ne 'Success') { return \"host \$HostAddress does not answer\" }
+  'ready'
+}
 # NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
 #
@@ -1488,6 +1585,18 @@ function Get-AdvancedProperties(\$Adapter) {
   \$byKeyword = @{}
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { \$_.Name -eq \$Adapter.Name } | ForEach-Object { \$byKeyword[\$_.RegistryKeyword] = \$_ }
   \$byKeyword
+}
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness(\$Adapter, [string]\$HostAddress) {
+  if (\$null -eq \$Adapter) { return 'adapter absent' }
+  if ([string]\$Adapter.Status -ne 'Up') { return \"link \$(\$Adapter.Status)\" }
+  \$address = @(Get-NetIPAddress -InterfaceIndex \$Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]\$_.AddressState -eq 'Preferred' })[0]
+  if (\$null -eq \$address) { return 'no preferred IPv4 address' }
+  try { \$reply = (New-Object System.Net.NetworkInformation.Ping).Send(\$HostAddress, 1000) } catch { \$reply = \$null }
+  if (\$null -eq \$reply -or [string]\$reply.Status -ne 'Success') { return \"host \$HostAddress does not answer\" }
+  'ready'
 }
 # NetKVM's own WMI classes (root\\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
@@ -1609,6 +1718,9 @@ Write-CellOutput \$senderOut \$senderErr \$before \$after \$CountersMarker
 exit \$code
 } @offloadLabParameters
 ")
+USO_SWITCH_OFF=""
+USO_SWITCH_ON=""
+SWITCH_LIMIT=180
 # What every host script may call. Config values are bound above this by the generated
 # preamble; tool output goes to files under $WORK (under pipefail a reader that stops early,
 # like head or grep -q, could fail a pipeline through the writer's SIGPIPE).
@@ -1619,11 +1731,79 @@ fail() { printf 'offload-lab: %s\n' "$*" >&2; exit 1; }
 note() { printf 'offload-lab: %s\n' "$*" >&2; }
 WORK=$(mktemp -d)
 trap 'rm -rf -- "$WORK"' EXIT
-# What the host sees of one cell on the guest's tap: the tap's receive counter (every frame the
-# guest sent) and a bounded capture of the guest's large frames. Frames the guest sends arrive
-# on the tap's receive side; only those longer than MTU + 14 (BPF `greater` is >=) pass the
-# kernel's filter, so an ordinary cell copies nothing to user space and takes no CPU from the
-# measurement. CAP_TOOL is the capture program, or empty with CAP_NOTE saying why there is none.
+# What the host counts of one cell at no cost to the measurement: reads of counters the kernel
+# keeps anyway, before and after the cell, and one receive-buffer reading during it.
+#   the tap's receive counters (rx_packets, rx_bytes): every frame the guest sent arrives on the
+#     tap's receive side, and the tap counts one packet per frame as the guest handed it over
+#     (a USO super-frame is one packet), so bytes / packets above MTU + 14 proves super-frames;
+#   the UDP counters of this network namespace, where the iperf3 server runs (/proc/net/snmp
+#     `Udp:` InErrors and RcvbufErrors): datagrams the receiving socket had no room for;
+#   the receive buffer the server's socket really got (`ss -uamn` skmem rb), read in the
+#     background until the server's UDP socket shows, then left alone.
+: "${TAP:?}" "${PORT:?}"
+# Set before the loop installs its EXIT trap, which reads it.
+RB_PID=""
+
+# tap_counts: "PACKETS BYTES" of the tap's receive side, or nothing when it cannot be read.
+tap_counts() {
+  local packets bytes
+  packets=$(cat "/sys/class/net/$TAP/statistics/rx_packets" 2>/dev/null) || return 0
+  bytes=$(cat "/sys/class/net/$TAP/statistics/rx_bytes" 2>/dev/null) || return 0
+  echo "$packets $bytes"
+}
+
+# udp_counts: "INERRORS RCVBUFERRORS" of this namespace's UDP, or nothing when unreadable.
+udp_counts() {
+  awk '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+         if (col["InErrors"] && col["RcvbufErrors"]) print $col["InErrors"], $col["RcvbufErrors"]; exit }' \
+    /proc/net/snmp 2>/dev/null || true
+}
+
+# rcvbuf_start ID: samples the server's UDP socket on PORT into $WORK/ID.rcvbuf, every 0.2 s,
+# until it has one reading.
+rcvbuf_start() {
+  local id=$1
+  (
+    while :; do
+      ss -Huamn "sport = :$PORT" >"$WORK/$id.ss" 2>/dev/null || true
+      rb=$(sed -n 's/.*skmem:(.*\brb\([0-9]*\).*/\1/p' "$WORK/$id.ss" | sort -n | tail -n 1)
+      if [ -n "$rb" ]; then echo "$rb" >"$WORK/$id.rcvbuf"; exit 0; fi
+      sleep 0.2
+    done
+  ) &
+  RB_PID=$!
+}
+
+rcvbuf_stop() {
+  [ -n "$RB_PID" ] || return 0
+  kill -KILL "$RB_PID" 2>/dev/null || true
+  wait "$RB_PID" 2>/dev/null || true
+  RB_PID=""
+}
+
+# counters_json ID TAP_BEFORE TAP_AFTER UDP_BEFORE UDP_AFTER: the cell's deltas; a counter that
+# could not be read on either side is null.
+counters_json() {
+  local id=$1 rb=null
+  read -r p0 b0 <<<"$2"
+  read -r p1 b1 <<<"$3"
+  read -r ie0 rb0 <<<"$4"
+  read -r ie1 rb1 <<<"$5"
+  [ -s "$WORK/$id.rcvbuf" ] && rb=$(cat "$WORK/$id.rcvbuf")
+  jq -nc --arg p0 "${p0:-}" --arg p1 "${p1:-}" --arg b0 "${b0:-}" --arg b1 "${b1:-}" \
+    --arg ie0 "${ie0:-}" --arg ie1 "${ie1:-}" --arg rb0 "${rb0:-}" --arg rb1 "${rb1:-}" --argjson rcvbuf "$rb" '
+    def delta($a; $b): if $a == "" or $b == "" then null else ($b | tonumber) - ($a | tonumber) end;
+    {tap: (if $p0 == "" or $p1 == "" then null else {frames: delta($p0; $p1), bytes: delta($b0; $b1)} end),
+     udp: {inErrors: delta($ie0; $ie1), rcvbufErrors: delta($rb0; $rb1)},
+     rcvbuf: $rcvbuf}'
+}
+# The optional capture of one cell (capture.frames): a bounded tcpdump of the guest's large
+# frames on the tap, for the largest frame and the datagrams per frame. Frames the guest sends
+# arrive on the tap's receive side; only those longer than MTU + 14 (BPF `greater` is >=) pass
+# the kernel's filter, so an ordinary cell copies nothing to user space. With USO on every frame
+# of a segmenting sender is a super-frame and is copied (64 bytes each): the counters
+# (counters-lib.sh) are the evidence at no cost, this is the detail. CAP_TOOL is the capture
+# program, or empty with CAP_NOTE saying why there is none.
 : "${TAP:?}" "${PORT:?}" "${MTU:?}" "${CAPTURE:?}" "${SNAPLEN:?}" "${MAX_PACKETS:?}" "${CAPTURE_START_SECONDS:?}"
 # Set before the loop installs its EXIT trap, which reads it.
 CAP_PID=""
@@ -1634,14 +1814,9 @@ if [ "$CAPTURE" = 1 ]; then
   elif command -v tcpdump >/dev/null; then CAP_TOOL=tcpdump
   else CAP_NOTE="tcpdump is not installed on the host"
   fi
-else
-  CAP_NOTE="capture disabled"
+  [ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
 fi
-[ -z "$CAP_NOTE" ] || echo "capture: $CAP_NOTE" >&2
 CAP_FILTER="udp dst port $PORT and greater $((MTU + 15))"
-
-# rx_frames: the tap's receive counter, -1 when it cannot be read.
-rx_frames() { cat "/sys/class/net/$TAP/statistics/rx_packets" 2>/dev/null || echo -1; }
 
 # start_capture ID: the large frames of the guest's flow, bounded by packet count.
 start_capture() {
@@ -1676,25 +1851,27 @@ stop_capture() {
   CAP_PID=""
 }
 
-# count_frames ID PAYLOAD TOTAL: the large frames' lengths, each carrying
-# ceil((len - 42) / payload) datagrams, beside the TOTAL frames the tap received. A capture
-# tcpdump cannot read leaves no counts (capture_json says so): the cell is still reported.
+# count_frames ID PAYLOAD: the large frames' lengths, each carrying ceil((len - 42) / payload)
+# datagrams. A capture tcpdump cannot read leaves no counts (capture_json says so): the cell is
+# still reported.
 count_frames() {
-  local id=$1 payload=$2 total=$3
+  local id=$1 payload=$2
   [ -f "$WORK/$id.pcap" ] || return 0
   tcpdump -r "$WORK/$id.pcap" -n -e -q >"$WORK/$id.frames" 2>/dev/null || return 0
   sed -n 's/.* IPv4, length \([0-9]*\): .*/\1/p' "$WORK/$id.frames" \
-    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson total "$total" \
-      --argjson max "$MAX_PACKETS" \
+    | jq -sc --arg tool "$CAP_TOOL" --argjson payload "$payload" --argjson max "$MAX_PACKETS" \
       '{tool: $tool, counts: {largeFrames: length, largestFrame: (max // 0),
-        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), totalFrames: $total,
-        capped: (length >= $max)}}' \
+        largeFrameDatagrams: (map(((. - 42) / $payload) | ceil) | add // 0), capped: (length >= $max)}}' \
       >"$WORK/$id.capture.json"
 }
 
-# capture_json ID: the cell's capture, or why there is none.
+# capture_json ID: the cell's capture, why there is none, or null when capture.frames is off.
 capture_json() {
   local id=$1 note=$CAP_NOTE
+  if [ "$CAPTURE" != 1 ]; then
+    echo null
+    return 0
+  fi
   if [ -s "$WORK/$id.capture.json" ]; then
     cat "$WORK/$id.capture.json"
     return 0
@@ -1746,23 +1923,29 @@ uso_receiver_json() {
     echo null
   fi
 }
-# The matrix, run from the KVM host, one cell after another: per cell the tap's counter and a
-# capture of the guest's large frames (capture-lib.sh), the uso receiver for a `uso` cell
-# (uso-receiver-lib.sh), and the cell's guest script through the transport under a deadline.
-# A failed cell is data, never a failed step. At the end one JSON line per cell, in plan order:
-# id, exitCode, base64 of the guest's stdout and of its stderr's tail, capture, and receiver
-# for a `uso` cell (output.ts is its schema).
+# The matrix, run from the KVM host, one cell after another. Per cell: with in-lab arms the
+# guest's USO switched to the cell's arm and read back (its own guest script through the
+# transport; a switch that did not take fails the cell, which keeps its place), then the
+# counters before (counters-lib.sh: the tap's, and UDP's in this namespace, where the server
+# runs), the receive-buffer sampler, the capture when capture.frames is on (capture-lib.sh), the
+# uso receiver for a `uso` cell (uso-receiver-lib.sh), the cell's guest script through the
+# transport under a deadline, and the counters after. A failed cell is data, never a failed
+# step. At the end one JSON line per cell, in plan order (output.ts is its schema).
 #
 # The cells, one index each: CELL_IDS, CELL_SECONDS (the cell's duration), CELL_PAYLOADS,
-# CELL_SENDERS and CELL_SCRIPTS (its guest script, in the guest's language). TRANSPORT is the
-# transport's bash, defining guest_exec and guest_stop (src/plan/transport/): a cell runs it in
-# a bash of its own, so the cell's deadline ends the whole process group it started.
-: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}"
-: "${CELL_IDS[@]:?}" "${CELL_SECONDS[@]:?}" "${CELL_PAYLOADS[@]:?}" "${CELL_SENDERS[@]:?}" "${CELL_SCRIPTS[@]:?}"
+# CELL_SENDERS, CELL_ARMS (off, on, or empty without in-lab arms) and CELL_SCRIPTS (its guest
+# script, in the guest's language). USO_SWITCH_OFF and USO_SWITCH_ON are the switch's guest
+# scripts, SWITCH_LIMIT its deadline in seconds. TRANSPORT is the transport's bash, defining
+# guest_exec and guest_stop (src/plan/transport/): each guest script runs in a bash of its own,
+# so a deadline ends the whole process group it started.
+: "${TRANSPORT:?}" "${ADDR:?}" "${PORT:?}" "${GRACE:?}" "${SWITCH_LIMIT:?}"
+: "${CELL_IDS[@]:?}" "${CELL_SECONDS[@]:?}" "${CELL_PAYLOADS[@]:?}" "${CELL_SENDERS[@]:?}" "${CELL_ARMS[@]?}" "${CELL_SCRIPTS[@]:?}"
+: "${USO_SWITCH_OFF?}" "${USO_SWITCH_ON?}"
 
 cleanup() {
   if [ -n "$CAP_PID" ]; then kill -KILL "$CAP_PID" 2>/dev/null || true; fi
   if [ -n "$RECV_PID" ]; then kill -KILL "$RECV_PID" 2>/dev/null || true; fi
+  if [ -n "$RB_PID" ]; then kill -KILL "$RB_PID" 2>/dev/null || true; fi
   rm -rf -- "$WORK"
 }
 trap cleanup EXIT
@@ -1774,20 +1957,49 @@ if [ ! -s "$WORK/listening" ]; then
   echo "warning: nothing listens on port $PORT on this host: the cells will report the iperf3 error" >&2
 fi
 
+# switch_arm INDEX: the guest's USO to the cell's arm; its read-back and exit code in WORK.
+switch_arm() {
+  local i=$1 id=${CELL_IDS[$1]} arm=${CELL_ARMS[$1]} script rc=0
+  if [ "$arm" = on ]; then script=$USO_SWITCH_ON; else script=$USO_SWITCH_OFF; fi
+  export OL_GUEST_PID_FILE="$WORK/$id.switch.pid"
+  printf '%s' "$script" | timeout -k 5 "$SWITCH_LIMIT" bash -c "$TRANSPORT"$'\n''guest_exec' \
+    >"$WORK/$id.switch.out" 2>"$WORK/$id.switch.err" || rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    # As for a cell: a switch cut short on the host may still run in the guest.
+    # shellcheck disable=SC2016 # $1 is guest_stop's argument, expanded by the inner bash
+    timeout -k 5 60 bash -c "$TRANSPORT"$'\n''guest_stop "$1"' guest_stop "$OL_GUEST_PID_FILE" 2>>"$WORK/$id.switch.err" || true
+  fi
+  echo "$rc" >"$WORK/$id.switch.rc"
+  return "$rc"
+}
+
 # run_cell INDEX
 run_cell() {
-  local i=$1 rc=0 before after
-  local id=${CELL_IDS[$i]} seconds=${CELL_SECONDS[$i]} payload=${CELL_PAYLOADS[$i]} sender=${CELL_SENDERS[$i]}
+  local i=$1 rc=0 tap0 tap1 udp0 udp1 t0
+  local id=${CELL_IDS[$i]} seconds=${CELL_SECONDS[$i]} payload=${CELL_PAYLOADS[$i]} sender=${CELL_SENDERS[$i]} arm=${CELL_ARMS[$i]}
+  t0=$EPOCHREALTIME
   echo "cell $((i + 1))/${#CELL_IDS[@]}: $id" >&2
+  : >"$WORK/$id.out"
+  : >"$WORK/$id.err"
+  echo null >"$WORK/$id.counters.json"
+  if [ -n "$arm" ] && ! switch_arm "$i"; then
+    echo "cell $id: the switch to USO $arm did not take: $(tail -n 1 "$WORK/$id.switch.err")" >&2
+    cp "$WORK/$id.switch.rc" "$WORK/$id.rc"
+    echo "$t0 $EPOCHREALTIME" >"$WORK/$id.wall"
+    return 0
+  fi
+  udp0=$(udp_counts)
+  tap0=$(tap_counts)
+  rcvbuf_start "$id"
   start_capture "$id"
   # iperf3's server cannot read the uso sender's datagrams: its own receiver counts them.
   if [ "$sender" = uso ]; then uso_receiver_start "$id"; fi
-  before=$(rx_frames)
   # timeout signals its whole process group: the transport and everything it started.
   export OL_GUEST_PID_FILE="$WORK/$id.pid"
   printf '%s' "${CELL_SCRIPTS[$i]}" | timeout -k 5 "$((seconds + GRACE))" bash -c "$TRANSPORT"$'\n''guest_exec' \
     >"$WORK/$id.out" 2>"$WORK/$id.err" || rc=$?
-  after=$(rx_frames)
+  tap1=$(tap_counts)
+  udp1=$(udp_counts)
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     # Only the host side was ended: stop the guest's sender too, or the next cell meets
     # "the server is busy running a test".
@@ -1796,21 +2008,46 @@ run_cell() {
   fi
   uso_receiver_stop
   stop_capture
+  rcvbuf_stop
   echo "$rc" >"$WORK/$id.rc"
   [ "$rc" = 0 ] || echo "cell $id: guest exit code $rc" >&2
-  if [ "$before" -ge 0 ] && [ "$after" -ge "$before" ]; then count_frames "$id" "$payload" "$((after - before))"; fi
+  counters_json "$id" "$tap0" "$tap1" "$udp0" "$udp1" >"$WORK/$id.counters.json"
+  count_frames "$id" "$payload"
+  echo "$t0 $EPOCHREALTIME" >"$WORK/$id.wall"
 }
 
-# print_cell ID: the cell's line. base64 keeps the guest's bytes exact; files keep them off
+# switch_json ID ARM: the switch's exit code, its read-back (the guest's stdout) and its
+# stderr's tail, or null without in-lab arms.
+switch_json() {
+  local id=$1 arm=$2
+  if [ -z "$arm" ]; then
+    echo null
+    return 0
+  fi
+  base64 -w0 <"$WORK/$id.switch.out" >"$WORK/$id.switch.out.b64"
+  tail -c 2000 "$WORK/$id.switch.err" | base64 -w0 >"$WORK/$id.switch.err.b64"
+  jq -nc --arg arm "$arm" --argjson exitCode "$(cat "$WORK/$id.switch.rc")" --rawfile out "$WORK/$id.switch.out.b64" \
+    --rawfile err "$WORK/$id.switch.err.b64" '{arm: $arm, exitCode: $exitCode, stdout: $out, stderr: $err}'
+}
+
+# print_cell INDEX: the cell's line. base64 keeps the guest's bytes exact; files keep them off
 # the command line.
 print_cell() {
-  local id=$1
+  local i=$1 id=${CELL_IDS[$1]} wall w0 w1
   base64 -w0 <"$WORK/$id.out" >"$WORK/$id.out.b64"
   tail -c 4000 "$WORK/$id.err" | base64 -w0 >"$WORK/$id.err.b64"
+  read -r w0 w1 <"$WORK/$id.wall"
+  wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.3f", b - a }')
   jq -nc --arg id "$id" --argjson exitCode "$(cat "$WORK/$id.rc")" --rawfile out "$WORK/$id.out.b64" \
-    --rawfile err "$WORK/$id.err.b64" --argjson capture "$(capture_json "$id")" --argjson receiver "$(uso_receiver_json "$id")" \
-    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, capture: $capture} + (if $receiver == null then {} else {receiver: $receiver} end)'
+    --rawfile err "$WORK/$id.err.b64" --argjson switch "$(switch_json "$id" "${CELL_ARMS[$i]}")" \
+    --argjson counters "$(cat "$WORK/$id.counters.json")" --argjson capture "$(capture_json "$id")" \
+    --argjson receiver "$(uso_receiver_json "$id")" --argjson wallSeconds "$wall" \
+    '{id: $id, exitCode: $exitCode, stdout: $out, stderr: $err, wallSeconds: $wallSeconds}
+      + (if $switch == null then {} else {switch: $switch} end)
+      + (if $counters == null then {} else {counters: $counters} end)
+      + (if $capture == null then {} else {capture: $capture} end)
+      + (if $receiver == null then {} else {receiver: $receiver} end)'
 }
 
 for i in "${!CELL_IDS[@]}"; do run_cell "$i"; done
-for id in "${CELL_IDS[@]}"; do print_cell "$id"; done
+for i in "${!CELL_IDS[@]}"; do print_cell "$i"; done

@@ -23,6 +23,18 @@ function Get-AdvancedProperties($Adapter) {
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { $_.Name -eq $Adapter.Name } | ForEach-Object { $byKeyword[$_.RegistryKeyword] = $_ }
   $byKeyword
 }
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness($Adapter, [string]$HostAddress) {
+  if ($null -eq $Adapter) { return 'adapter absent' }
+  if ([string]$Adapter.Status -ne 'Up') { return "link $($Adapter.Status)" }
+  $address = @(Get-NetIPAddress -InterfaceIndex $Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]$_.AddressState -eq 'Preferred' })[0]
+  if ($null -eq $address) { return 'no preferred IPv4 address' }
+  try { $reply = (New-Object System.Net.NetworkInformation.Ping).Send($HostAddress, 1000) } catch { $reply = $null }
+  if ($null -eq $reply -or [string]$reply.Status -ne 'Success') { return "host $HostAddress does not answer" }
+  'ready'
+}
 # NetKVM's own WMI classes (root\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
 #

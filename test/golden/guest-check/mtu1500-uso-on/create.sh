@@ -145,7 +145,7 @@ ol_round_trip() {
 ol_round_trip "offload-lab round trip: stdin in, stdout out" <<'OFFLOAD_LAB_ROUND_TRIP_6deab2a331af039f'
 [Console]::Out.WriteLine('offload-lab round trip: stdin in, stdout out')
 OFFLOAD_LAB_ROUND_TRIP_6deab2a331af039f
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_6ed418a9af841aeb'
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_ac4d04096b0e309c'
 # offload-lab guest-check (Windows guest): src/plan/guest-check/windows.ps1, with the stack's values as its parameters
 # The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
 #
@@ -170,6 +170,18 @@ function Get-AdvancedProperties($Adapter) {
   $byKeyword = @{}
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { $_.Name -eq $Adapter.Name } | ForEach-Object { $byKeyword[$_.RegistryKeyword] = $_ }
   $byKeyword
+}
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness($Adapter, [string]$HostAddress) {
+  if ($null -eq $Adapter) { return 'adapter absent' }
+  if ([string]$Adapter.Status -ne 'Up') { return "link $($Adapter.Status)" }
+  $address = @(Get-NetIPAddress -InterfaceIndex $Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]$_.AddressState -eq 'Preferred' })[0]
+  if ($null -eq $address) { return 'no preferred IPv4 address' }
+  try { $reply = (New-Object System.Net.NetworkInformation.Ping).Send($HostAddress, 1000) } catch { $reply = $null }
+  if ($null -eq $reply -or [string]$reply.Status -ne 'Success') { return "host $HostAddress does not answer" }
+  'ready'
 }
 # NetKVM's own WMI classes (root\wmi, NetKVM/Common/netkvm.mof in
 # virtio-win/kvm-guest-drivers-windows), for one adapter.
@@ -327,4 +339,4 @@ if ($missing.Count -gt 0) {
   exit 1
 }
 } @offloadLabParameters
-OFFLOAD_LAB_GUEST_SCRIPT_6ed418a9af841aeb
+OFFLOAD_LAB_GUEST_SCRIPT_ac4d04096b0e309c

@@ -121,7 +121,7 @@ guest_stop() {
   }
   echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
 }
-guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_64b30d5058c65676'
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_280534e8952abb7d'
 # offload-lab netkvm-install (Windows guest): src/plan/netkvm-install/windows.ps1, with the stack's values as its parameters
 # The lab's NetKVM adapter in a Windows guest, for every Windows script of the lab.
 #
@@ -146,6 +146,18 @@ function Get-AdvancedProperties($Adapter) {
   $byKeyword = @{}
   Get-NetAdapterAdvancedProperty -Name '*' -AllProperties | Where-Object { $_.Name -eq $Adapter.Name } | ForEach-Object { $byKeyword[$_.RegistryKeyword] = $_ }
   $byKeyword
+}
+# Get-Readiness ADAPTER HOST: 'ready' when the matrix can run after an adapter restart — not only
+# link Up but a preferred IPv4 address (DHCP done, duplicate address detection over) and the
+# host answering — else what is still missing.
+function Get-Readiness($Adapter, [string]$HostAddress) {
+  if ($null -eq $Adapter) { return 'adapter absent' }
+  if ([string]$Adapter.Status -ne 'Up') { return "link $($Adapter.Status)" }
+  $address = @(Get-NetIPAddress -InterfaceIndex $Adapter.ifIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { [string]$_.AddressState -eq 'Preferred' })[0]
+  if ($null -eq $address) { return 'no preferred IPv4 address' }
+  try { $reply = (New-Object System.Net.NetworkInformation.Ping).Send($HostAddress, 1000) } catch { $reply = $null }
+  if ($null -eq $reply -or [string]$reply.Status -ne 'Success') { return "host $HostAddress does not answer" }
+  'ready'
 }
 $offloadLabParameters = @{
   AdapterName = ''
@@ -236,4 +248,4 @@ if ($rebootRequired) {
   exit 3
 }
 } @offloadLabParameters
-OFFLOAD_LAB_GUEST_SCRIPT_64b30d5058c65676
+OFFLOAD_LAB_GUEST_SCRIPT_280534e8952abb7d

@@ -1,0 +1,223 @@
+set -euo pipefail
+# guest_exec and guest_stop: src/plan/transport/agent.sh, after the transport's values
+OL_AGENT_URI=qemu:///system
+OL_AGENT_DOMAIN=sandbox-lab
+OL_AGENT_TIMEOUT=300
+OL_AGENT_COMMAND="{\"path\":\"/bin/sh\",\"arg\":[\"-s\"]}"
+OL_AGENT_STOP="{\"path\":\"/bin/kill\",\"arg\":[\"-TERM\"]}"
+# guest_exec through the QEMU guest agent with `virsh qemu-agent-command`: `guest-ping` until
+# the agent answers, `guest-exec` with the script as base64 `input-data`, `guest-exec-status`
+# until it exits, then out-data/err-data decoded onto stdout/stderr and the guest's exit code
+# returned. Bound before this: OL_AGENT_URI, OL_AGENT_DOMAIN, OL_AGENT_TIMEOUT (seconds to wait
+# for the agent after boot, and again for the script to end), OL_AGENT_COMMAND and
+# OL_AGENT_STOP (JSON: the guest program that reads the script on stdin; the one that ends a
+# guest pid, given as its last argument).
+#
+# Requests are built and replies read with jq, whatever libvirt's JSON writer escapes (a json-c
+# libvirt writes '/' as '\/'). The agent leaves out `out-data`/`err-data` when they are empty
+# and `exitcode` when a signal ended the process (it sends `signal` then).
+: "${OL_AGENT_URI:?}" "${OL_AGENT_DOMAIN:?}" "${OL_AGENT_TIMEOUT:?}" "${OL_AGENT_COMMAND:?}" "${OL_AGENT_STOP:?}"
+# A status poll is a short request: it gets its own timeout (virsh's default would wait as
+# long as libvirt's agent timeout, and a busy agent or a dropped reply would end the step at
+# once), and a failed poll is asked again, a bounded number of times, before the step fails.
+OL_AGENT_POLL_SECONDS=10
+OL_AGENT_POLL_TRIES=3
+ol_agent() {
+  virsh -q -c "$OL_AGENT_URI" qemu-agent-command "$OL_AGENT_DOMAIN" "$1"
+}
+# ol_agent_poll REQUEST: the reply on stdout; after OL_AGENT_POLL_TRIES failures, the last
+# error on stdout and status 1.
+ol_agent_poll() {
+  local try reply
+  for ((try = 1; ; try++)); do
+    if reply=$(virsh -q -c "$OL_AGENT_URI" qemu-agent-command --timeout "$OL_AGENT_POLL_SECONDS" "$OL_AGENT_DOMAIN" "$1" 2>&1); then
+      printf '%s\n' "$reply"
+      return 0
+    fi
+    if ((try >= OL_AGENT_POLL_TRIES)); then
+      printf '%s\n' "$reply"
+      return 1
+    fi
+    echo "guest_exec: poll $try of $OL_AGENT_POLL_TRIES in $OL_AGENT_DOMAIN failed, asking again: $reply" >&2
+    sleep 1
+  done
+}
+# A field of the reply's "return" object, printed raw; nothing when it is absent or not JSON.
+ol_agent_field() {
+  printf '%s' "$1" | jq -r --arg f "$2" '.return[$f] | select(. != null) | tostring' 2>/dev/null
+}
+guest_exec() {
+  local input ping request reply err pid status code signal deadline
+  input=$(base64 -w0)
+  ping=$(jq -nc '{execute: "guest-ping"}')
+  deadline=$((SECONDS + OL_AGENT_TIMEOUT))
+  until err=$(ol_agent "$ping" 2>&1 >/dev/null); do
+    if ((SECONDS >= deadline)); then
+      echo "guest_exec: the guest agent of $OL_AGENT_DOMAIN did not answer within $OL_AGENT_TIMEOUT s: $err" >&2
+      return 124
+    fi
+    sleep 1
+  done
+  request=$(jq -nc --argjson command "$OL_AGENT_COMMAND" --arg input "$input" \
+    '{execute: "guest-exec", arguments: ($command + {"input-data": $input, "capture-output": true})}')
+  reply=$(ol_agent "$request" 2>&1) || {
+    echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  pid=$(ol_agent_field "$reply" pid)
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_exec: guest-exec in $OL_AGENT_DOMAIN gave no pid: $reply" >&2
+    return 125
+  fi
+  # For guest_stop, should the caller's deadline end this function before the guest's script.
+  if [[ -n ${OL_GUEST_PID_FILE:-} ]]; then printf '%s\n' "$pid" >"$OL_GUEST_PID_FILE"; fi
+  request=$(jq -nc --argjson pid "$pid" '{execute: "guest-exec-status", arguments: {pid: $pid}}')
+  deadline=$((SECONDS + OL_AGENT_TIMEOUT))
+  while :; do
+    status=$(ol_agent_poll "$request") || {
+      echo "guest_exec: guest-exec-status $pid in $OL_AGENT_DOMAIN failed $OL_AGENT_POLL_TRIES times ($OL_AGENT_POLL_SECONDS s each): $status" >&2
+      return 125
+    }
+    [[ $(ol_agent_field "$status" exited) == true ]] && break
+    if ((SECONDS >= deadline)); then
+      echo "guest_exec: the guest script (pid $pid in $OL_AGENT_DOMAIN) did not end within $OL_AGENT_TIMEOUT s" >&2
+      return 124
+    fi
+    sleep 1
+  done
+  ol_agent_field "$status" out-data | base64 -d
+  ol_agent_field "$status" err-data | base64 -d >&2
+  if [[ $(ol_agent_field "$status" out-truncated) == true || $(ol_agent_field "$status" err-truncated) == true ]]; then
+    echo "guest_exec: the guest agent truncated the output of pid $pid in $OL_AGENT_DOMAIN" >&2
+    return 125
+  fi
+  code=$(ol_agent_field "$status" exitcode)
+  signal=$(ol_agent_field "$status" signal)
+  if [[ -n $signal ]]; then
+    echo "guest_exec: the guest script (pid $pid in $OL_AGENT_DOMAIN) was killed by signal $signal" >&2
+    return 125
+  fi
+  if [[ ! $code =~ ^-?[0-9]+$ ]]; then
+    echo "guest_exec: guest-exec-status for pid $pid in $OL_AGENT_DOMAIN has no exit code: $status" >&2
+    return 125
+  fi
+  # A Windows exit code is 32 bits: one that is a multiple of 256 must not read as success.
+  return $((code == 0 ? 0 : (code & 255) == 0 ? 1 : code & 255))
+}
+# guest_stop PIDFILE: ends the guest process guest_exec started (and what it started). The
+# agent has no command that kills a guest process, so this is a second guest-exec.
+guest_stop() {
+  local pid request reply
+  pid=$(cat "$1" 2>/dev/null) || true
+  if [[ ! $pid =~ ^[0-9]+$ ]]; then
+    echo "guest_stop: no guest pid recorded in $1" >&2
+    return 125
+  fi
+  request=$(jq -nc --argjson stop "$OL_AGENT_STOP" --arg pid "$pid" \
+    '{execute: "guest-exec", arguments: (($stop | .arg += [$pid]) + {"capture-output": true})}')
+  reply=$(ol_agent "$request" 2>&1) || {
+    echo "guest_stop: guest-exec of the stop for pid $pid in $OL_AGENT_DOMAIN failed: $reply" >&2
+    return 125
+  }
+  echo "guest_stop: asked the guest to end pid $pid in $OL_AGENT_DOMAIN" >&2
+}
+guest_exec <<'OFFLOAD_LAB_GUEST_SCRIPT_25bd6267a9f5613d'
+# offload-lab guest-network (Linux guest): src/plan/guest-network/linux.sh, after the stack's values
+set -u
+OL_LINUX_INTERFACE=eth0
+OL_MAC=52:54:00:5f:70:9f
+HOST=10.77.0.1
+WANT_ADDRESS=10.77.0.10
+WAIT_SECONDS=180
+# JSON for a Linux guest's scripts, which run under POSIX sh in an image that may have no jq.
+# esc() walks the string a character at a time: gsub() with backslashes in the replacement
+# differs between mawk, gawk and busybox awk. Control characters other than tab, newline and
+# carriage return are dropped.
+OL_AWK_JSON_ESC='function esc(s,  out, c, i) {
+    out = ""
+    for (i = 1; i <= length(s); i++) {
+      c = substr(s, i, 1)
+      if (c == "\\") c = "\\\\"; else if (c == "\"") c = "\\\""
+      else if (c == "\t") c = "\\t"; else if (c == "\r") c = "\\r"
+      out = out c
+    }
+    return out
+  }'
+# ol_json_string: stdin as one JSON string (its lines joined with \n).
+ol_json_string() {
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "\"" } { if (NR > 1) printf "\\n"; printf "%s", esc($0) } END { printf "\"" }'
+}
+# ol_json_lines: stdin as a JSON array of its lines.
+ol_json_lines() {
+  tr -d '\000-\010\013\014\016-\037' | awk "$OL_AWK_JSON_ESC"'
+    BEGIN { printf "[" } { printf "%s\"%s\"", (NR > 1 ? "," : ""), esc($0) } END { printf "]" }'
+}
+# shellcheck disable=SC2034 # OL_DEV and OL_DEV_WANTED are for the script that includes this
+# The guest's lab interface, for every Linux guest script of the lab: sets OL_DEV to
+# $OL_LINUX_INTERFACE (guest.linuxInterface) when it is set, or else to the device with the
+# domain's MAC $OL_MAC; OL_DEV is empty when absent and OL_DEV_WANTED says what was looked
+# for. Only devices with a `device` link count, so a bridge or VLAN that copied the MAC is
+# not picked.
+OL_DEV=
+if [ -n "$OL_LINUX_INTERFACE" ]; then
+  OL_DEV_WANTED="no interface $OL_LINUX_INTERFACE in the guest (guest.linuxInterface)"
+  [ -e "/sys/class/net/$OL_LINUX_INTERFACE" ] && OL_DEV=$OL_LINUX_INTERFACE
+else
+  OL_DEV_WANTED="no interface with MAC $OL_MAC in the guest (set guest.linuxInterface to name it)"
+  for ol_d in /sys/class/net/*; do
+    [ -e "$ol_d/device" ] || continue
+    if [ "$(cat "$ol_d/address" 2>/dev/null)" = "$OL_MAC" ]; then OL_DEV=${ol_d##*/}; break; fi
+  done
+fi
+# Waits until what the matrix needs is there: the lab interface up, its IPv4 address (the
+# configured one, when known), and a route to the host's address through that interface.
+# Without it the first cells run before DHCP has answered and fail with "Network is
+# unreachable". Prints one JSON document; exits 1 naming what is still missing when the wait
+# runs out. Bound before this: HOST (the host's address), WANT_ADDRESS (the guest's, or empty
+# when unknown) and WAIT_SECONDS; OL_DEV is the lab interface (linux-interface.sh).
+: "${HOST:?}" "${WANT_ADDRESS?}" "${WAIT_SECONDS:?}"
+[ -n "$OL_DEV" ] || { echo "guest-network: $OL_DEV_WANTED" >&2; exit 2; }
+# Whether the interface has WANT_ADDRESS, compared as text, not as a pattern.
+has_wanted_address() {
+  while read -r address; do
+    case $address in "$WANT_ADDRESS"/*) return 0 ;; esac
+  done <<ADDRESSES_END
+$addresses
+ADDRESSES_END
+  return 1
+}
+waited=0
+while :; do
+  state=$(cat "/sys/class/net/$OL_DEV/operstate" 2>/dev/null || echo absent)
+  addresses=$(ip -4 -o addr show dev "$OL_DEV" scope global 2>/dev/null | awk '{ print $4 }')
+  # First line only: "HOST dev DEV src ADDR ..."; -o would append a backslash and "cache".
+  route=$(ip -4 route get "$HOST" 2>&1 | sed -n 1p)
+  missing=
+  if [ "$state" != up ]; then
+    missing="$OL_DEV is $state, not up"
+  elif [ -n "$WANT_ADDRESS" ] && ! has_wanted_address; then
+    missing="$OL_DEV has no address $WANT_ADDRESS (it has: $(printf '%s' "${addresses:-none}" | tr '\n' ' '))"
+  elif [ -z "$addresses" ]; then
+    missing="$OL_DEV has no IPv4 address"
+  else
+    case "$route " in
+      *" dev $OL_DEV "*) ;;
+      *) missing="no route to the host $HOST through $OL_DEV (ip route get: $route)" ;;
+    esac
+  fi
+  [ -n "$missing" ] || break
+  if [ "$waited" -ge "$WAIT_SECONDS" ]; then
+    echo "guest-network: after $WAIT_SECONDS s, $missing: the matrix could not reach the iperf3 server" >&2
+    exit 1
+  fi
+  sleep 1
+  waited=$((waited + 1))
+done
+printf '{"interface":%s,"operstate":%s,"addresses":%s,"route":%s,"waitedSeconds":%s}\n' \
+  "$(printf '%s' "$OL_DEV" | ol_json_string)" \
+  "$(printf '%s' "$state" | ol_json_string)" \
+  "$(printf '%s\n' "$addresses" | ol_json_lines)" \
+  "$(printf '%s' "$route" | ol_json_string)" \
+  "$waited"
+OFFLOAD_LAB_GUEST_SCRIPT_25bd6267a9f5613d
