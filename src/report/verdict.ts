@@ -18,7 +18,8 @@ export interface EngagedSummary {
 
 /**
  * What a row can show: `uso` a segmenting sender at a payload ≤ MTU − 28, both arms on one host;
- * `not-exercised` a plain sender; `fragmented` a payload above MTU − 28; `cross-host` the arms
+ * `not-exercised` a plain sender at a payload ≤ MTU − 28; `fragmented` a payload above MTU − 28,
+ * whatever the sender; `cross-host` the arms
  * ran on different hosts, so a difference could be the hosts'. Only `uso` rows are judged.
  */
 export type RowKind = "uso" | "not-exercised" | "fragmented" | "cross-host";
@@ -132,9 +133,11 @@ function rowOf(
 ): VerdictRow {
   const hostsOf = (rows: readonly CellRow[]) => [...new Set(rows.map((r) => fmtHost(r.host)))].sort(cmpStr);
   const hosts = { off: hostsOf(off), on: hostsOf(on) };
+  // Fragmented before not-exercised: above MTU − 28 no sender could show USO, and the seed's
+  // plain 65507 B runs are read as fragmented first.
   const kind: RowKind = crossHost ? "cross-host"
-    : base.sender === "plain" ? "not-exercised"
     : base.payloadBytes > base.mtu - IPV4_UDP_HEADER_BYTES ? "fragmented"
+    : base.sender === "plain" ? "not-exercised"
     : "uso";
   const offSamples = samples(off);
   const onSamples = samples(on);

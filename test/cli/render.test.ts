@@ -121,7 +121,7 @@ describe("the plan render prints", () => {
     expect(out).toContain("  network: gives network default its original definition and active state back, restarting it (its running guests are cut off again)");
     // Issue 18: no tap tx-udp-segmentation for a Windows guest, and uso cells up to MTU − 28 only.
     expect(out).toContain("  host-offloads: nothing: hostOffloads asks nothing of the tap or the bridge");
-    expect(out).toContain("  benchmark: runs 9 iperf3 cells from the guest to 192.168.122.1:12345, capturing the guest's frames above MTU + 14 on tap0; not planned: uso at 65507 B (above MTU − 28: IP-fragmented, nothing to segment); leaves nothing behind");
+    expect(out).toContain("  benchmark: runs 9 iperf3 cells from the guest to 192.168.122.1:12345, counting the frames and bytes tap0 receives and this host's UDP receive errors, capturing the guest's frames above MTU + 14 on tap0; not planned: uso at 65507 B (above MTU − 28: IP-fragmented, nothing to segment); leaves nothing behind");
     expect(out).toContain("  guest-domain: defines and starts domain win-uso-lab (the host's newest q35 machine type that keeps USO, its NIC on tap tap0 in network default, MTU 9000)");
   });
 

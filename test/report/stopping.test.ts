@@ -96,7 +96,7 @@ describe("the sequential stopping rule on recorded samples", () => {
 
 describe("the stopping rule in the sweep's terms", () => {
   it("names each recorded row with the stacks of its arms and what it still needs", () => {
-    const { runs } = loadInputs([RECORDED]);
+    const { runs } = loadInputs(["sandbox-uso-off", "sandbox-uso-on"].map((s) => path.join(RECORDED, `${s}.json`)));
     const plan = samplingPlan(reportModel(analyze(runs)), policy, plenty);
     expect(plan.requests.map((r) => [r.label, r.decision.state, r.offStacks, r.onStacks])).toEqual([
       ["linux MTU 1500 · 1472 B · plain · CPU per Gbit/s (% per Gbit/s), -b 100M · host unknown", "not-judged", ["sandbox-uso-off"], ["sandbox-uso-on"]],

@@ -50,6 +50,15 @@ describe("the USO verdict table", () => {
     expect([r.kind, r.answer, r.verdict]).toEqual(["fragmented", null, FRAGMENTED_TEXT]);
   });
 
+  it("labels a plain sender's 65507 B row fragmented: above MTU − 28 that comes first", () => {
+    const big = { payloadBytes: 65507, fragmented: true };
+    const r = only(verdictRows(analyze([
+      run("p-uso-off", arm("p-uso-off", [600, 602, 601], big)),
+      run("p-uso-on", arm("p-uso-on", [700, 702, 701], { ...big, evidence: { usoRequested: true, usoEngaged: "not-exercised" } })),
+    ])));
+    expect([r.sender, r.kind, r.verdict]).toEqual(["plain", "fragmented", FRAGMENTED_TEXT]);
+  });
+
   it("reads a gso row's evidence: engaged with frame sizes, not engaged, mixed, unverified", () => {
     const pair = (on: Partial<CellResult>[]) => only(verdictRows(analyze([
       run("l-uso-off", arm("l-uso-off", [600, 610], gso)),

@@ -224,6 +224,36 @@ guest_stop() { printf '%s %s\\n' "$1" "$(cat "$1")" >>${JSON.stringify(stops)}; 
     for (const [i, line] of lines.entries()) expect(line).toMatch(new RegExp(`/${planCells(cfg)[i]!.id}\\.pid 4242$`));
   });
 
+  it("with in-lab arms switches before each cell, records the read-back, and a failed switch fails only its cell", () => {
+    // A guest whose USO cannot be switched on: the on switch fails with its read-back message;
+    // the off switch and every cell that runs succeed.
+    const transport = testTransport(
+      "arms stand-in",
+      `guest_exec() {
+  local s; s=$(cat)
+  case $s in
+    *$'\n'ARM=on$'\n'*) echo '{"interface":"eth0","requested":"on","actual":"off [fixed]","setErrors":""}'; echo "USO switch did not take: guest eth0: tx-udp-segmentation requested on, actual off [fixed]" >&2; return 1 ;;
+    *$'\n'ARM=off$'\n'*) echo '{"interface":"eth0","requested":"off","actual":"off","setErrors":""}' ;;
+    *) echo '{}' ;;
+  esac
+}`,
+    );
+    const cfg: LabConfig = { ...linux, variant: "mtu1500-uso-arms", guest: { ...linux.guest, tapName: "ol-none0" }, matrix: { ...linux.matrix, payloads: [1000], senders: ["plain"], repetitions: 2, usoArms: true } };
+    const step = benchmarkStep(cfg, transport, after);
+    const result = execFileSync("bash", ["-s"], { input: step.create, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    const lines = result.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.switch.arm, l.switch.exitCode, l.exitCode])).toEqual([["off", 0, 0], ["on", 1, 1], ["off", 0, 0], ["on", 1, 1]]);
+    // The counters are read around every cell that ran (the tap is absent here: null), never around a failed switch.
+    expect(lines.map((l) => l.counters === undefined)).toEqual([false, true, false, true]);
+    for (const l of lines) expect(l.wallSeconds).toBeGreaterThanOrEqual(0);
+    const cells = step.parse(result).cells;
+    expect(cells.map((c) => [c.arm, c.pair, c.status])).toEqual([["off", 1, "failed"], ["on", 1, "failed"], ["off", 2, "failed"], ["on", 2, "failed"]]);
+    expect(cells[1]!.error).toMatch(/^the switch to USO on exited 1: USO switch did not take: .*requested on, actual off \[fixed\]; read back: \{.*"actual":"off \[fixed\]"/);
+    // The off cells ran: they fail on their own terms (no iperf3 output), not the switch's.
+    expect(cells[0]!.error).not.toMatch(/switch/);
+    expect(JSON.parse(cells[0]!.armReadBack!)).toMatchObject({ requested: "off", actual: "off" });
+  });
+
   it("the benchmark loop survives a hostile transport and tap name, and reports the guest's bytes exactly", () => {
     const guestSays = `${HOSTILE}\n\u00e9\u4e2d`;
     const transport = testTransport(

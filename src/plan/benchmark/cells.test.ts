@@ -112,3 +112,40 @@ describe("cellId", () => {
     expect(imported!.cell.id).toBe(planned!.id);
   });
 });
+
+describe("planCells with in-lab arms (matrix.usoArms)", () => {
+  const linuxGuest = { os: "linux", name: "g", baseImage: "/b.qcow2", linuxInterface: "eth0" };
+  const arms = (matrix: Record<string, unknown>) =>
+    validateLab("t", { network: { mtu: 9000 }, guest: linuxGuest, matrix: { payloads: [8972, 65507], senders: ["plain", "gso"], repetitions: 2, usoArms: true, ...matrix } });
+
+  it("runs each repetition as a pair, off right before on, the pairs going round the rows", () => {
+    const cells = planCells(arms({}));
+    expect(cells.map((c) => c.id)).toEqual([
+      "udp-8972B-plain-mtu9000-uso-arms-r1-off", "udp-8972B-plain-mtu9000-uso-arms-r1-on",
+      "udp-8972B-gso-mtu9000-uso-arms-r1-off", "udp-8972B-gso-mtu9000-uso-arms-r1-on",
+      "udp-65507B-plain-mtu9000-uso-arms-r1-off", "udp-65507B-plain-mtu9000-uso-arms-r1-on",
+      "udp-8972B-plain-mtu9000-uso-arms-r2-off", "udp-8972B-plain-mtu9000-uso-arms-r2-on",
+      "udp-8972B-gso-mtu9000-uso-arms-r2-off", "udp-8972B-gso-mtu9000-uso-arms-r2-on",
+      "udp-65507B-plain-mtu9000-uso-arms-r2-off", "udp-65507B-plain-mtu9000-uso-arms-r2-on",
+    ]);
+    expect(cells.map((c) => [c.arm, c.pair, c.usoRequested])).toEqual(
+      [1, 1, 1, 2, 2, 2].flatMap((pair) => [["off", pair, false], ["on", pair, true]]),
+    );
+  });
+
+  it("shuffled, shuffles the pairs and keeps each off-then-on", () => {
+    const cells = planCells(arms({ order: "shuffled", shuffleSeed: 7, repetitions: 3 }));
+    expect(cells).toHaveLength(18);
+    for (let i = 0; i < cells.length; i += 2) {
+      const [off, on] = [cells[i]!, cells[i + 1]!];
+      expect([off.arm, on.arm]).toEqual(["off", "on"]);
+      expect(on.id).toBe(off.id.replace(/-off$/, "-on"));
+    }
+    expect(cells.map((c) => c.id)).not.toEqual(planCells(arms({ repetitions: 3 })).map((c) => c.id));
+  });
+
+  it("without arms, cells carry neither arm nor pair", () => {
+    const cells = planCells(validateLab("t", { guest: linuxGuest, guestOffloads: { uso: { ipv4: true } } }));
+    expect(cells.every((c) => c.arm === undefined && c.pair === undefined && c.usoRequested)).toBe(true);
+  });
+});

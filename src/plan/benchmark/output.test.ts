@@ -226,7 +226,7 @@ describe("splitGuestOutput", () => {
   });
 });
 
-describe("the output recorded from a real run (test/fixtures/stdout/sandbox-uso-*/benchmark.out)", () => {
+describe("the output recorded from a real run (test/fixtures/stdout/sandbox-*/benchmark.out)", () => {
   const recorded = (stack: string) => {
     const stackCfg = everyStack().find((c) => c.stack === stack)!;
     const stdout = fs.readFileSync(path.join(PROJECT, "test", "fixtures", "stdout", stack, "benchmark.out"), "utf8");
@@ -268,6 +268,27 @@ describe("the output recorded from a real run (test/fixtures/stdout/sandbox-uso-
       ["gso", false, 0, "no"],
       ["gso", false, 0, "no"],
     ]);
+  });
+
+  it("sandbox-mtu9000-uso-arms: every switch read back as its arm, super-frames at 8972 B with the arm on only, 65507 B fragmented", () => {
+    const { stackCfg, out } = recorded("sandbox-mtu9000-uso-arms");
+    expect(out.cells.map((c) => c.id)).toEqual(planCells(stackCfg).map((c) => c.id));
+    expect(out.skipped).toMatchObject([{ sender: "gso", payloadBytes: 65507 }]);
+    for (const c of out.cells) {
+      expect(c.status, `${c.id}: ${c.error}`).toBe("ok");
+      expect(JSON.parse(c.armReadBack!)).toMatchObject({ interface: "eth0", requested: c.arm, actual: c.arm, setErrors: "" });
+      expect(c.evidence.usoRequested).toBe(c.arm === "on");
+      expect(c.receiver!.socketBufferBytes).toBeGreaterThan(0);
+      // What the loss was: every lost datagram counted as a drop at the server's socket or on the way.
+      expect(c.receiver!.socketDrops).toBeLessThanOrEqual(c.lostPackets! + c.receiver!.inErrors!);
+      expect(c.wallSeconds).toBeGreaterThan(c.durationSeconds);
+      expect(c.fragmented).toBe(c.payloadBytes === 65507);
+      expect(c.evidence).not.toHaveProperty("largeFrames");
+      const engaged = c.sender === "gso" && c.arm === "on";
+      expect([c.id, c.evidence.superFrames, c.evidence.usoEngaged]).toEqual([c.id, engaged, c.sender === "plain" ? "not-exercised" : engaged ? "yes" : "no"]);
+      if (engaged) expect(c.evidence.meanFrameBytes!).toBeGreaterThan(9014);
+      else expect(c.evidence.meanFrameBytes!).toBeLessThanOrEqual(9014);
+    }
   });
 
   it("is refused for the other stack's matrix: the ids name the variant", () => {
