@@ -27,6 +27,7 @@ export const REPORT_EXAMPLES = examples([
 export const SWEEP_EXAMPLES = examples([
   "offload-lab sweep --stacks mtu1500-uso-off,mtu1500-uso-on --samples 3 --shuffle --out sweep/ --fail-if 'throughput-drop:uso>5%'",
   "offload-lab sweep --sandbox --stacks sandbox-uso-off,sandbox-uso-on --samples 2 --out out/sweep",
+  "offload-lab sweep --sandbox --stacks sandbox-mtu1500-uso-arms,sandbox-mtu9000-uso-arms --precision 10% --budget 15m --out out/report",
 ]);
 
 export const FAIL_IF_HELP =

@@ -97,6 +97,9 @@ export async function main(argv: readonly string[], deps: Partial<MainDeps> = {}
     .option("--shard <i/n>", "this job's share of the runs, for a CI matrix of n jobs")
     .option("--log <file>", "where the engine's whole output goes (default: OUT/engine.log)")
     .option("--sandbox", "bring up the sandbox KVM host (root, Linux) for the sandbox-* stacks first and remove it at the end", false)
+    .option("--budget <time>", "sample each in-lab arms stack in rounds until every verdict row meets --precision, for at most this lab time (e.g. 20m, 90s, 1h)")
+    .option("--precision <p>", "with --budget: the 95 % interval's half-width to reach, e.g. 10% or 0.1 (default 10%)")
+    .option("--max-samples <n>", "with --budget: samples per arm at most, from 3 (default 30)")
     .addHelpText("after", SWEEP_EXAMPLES)
     .action(async (opts: SweepArgs) => {
       const project = path.resolve(program.opts().project);

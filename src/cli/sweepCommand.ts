@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { quote } from "shell-quote";
+import { loadStack } from "../config/stackFile";
 import { OwnerLock } from "../engine/ownerLock";
 import { isRunning } from "../engine/owner";
 import { backendUrl } from "../engine/environment";
@@ -8,6 +9,7 @@ import { chooseHosts, readPool, type LabHost } from "../hosts/pool";
 import { SANDBOX_PORT, sandboxAddresses, sandboxHostName } from "../sandbox/addresses";
 import { startSandbox } from "../sandbox/session";
 import { runSweep, stackListProblem } from "../sweep/run";
+import { samplingOptions } from "../sweep/samplingOptions";
 import { parseShard } from "../sweep/shard";
 import type { Leftover } from "../sweep/state";
 import type { SweepWorkspace } from "../sweep/workspace";
@@ -31,6 +33,10 @@ export interface SweepArgs {
   readonly shard?: string;
   readonly log?: string;
   readonly quiet: boolean;
+  /** --budget and its two companions, as typed (src/sweep/samplingOptions.ts parses them). */
+  readonly precision?: string;
+  readonly budget?: string;
+  readonly maxSamples?: string;
 }
 
 export interface SweepRuntime {
@@ -85,6 +91,8 @@ export async function sweepCommand(
   if (args.sandbox && args.keep) throw new UsageError("--keep with --sandbox: the sandbox and its stacks are removed at the end, nothing can be kept");
   if (args.sandbox && args.hosts !== undefined) throw new UsageError("--sandbox and --hosts: the sandbox is the host; give one or the other");
   if (args.host.length > 0 && args.hosts === undefined) throw new UsageError("--host names a host of the pool: give --hosts FILE too");
+  const sampling = samplingOptions({ precision: args.precision, budget: args.budget, maxSamples: args.maxSamples, samples: args.samples });
+  if (typeof sampling === "string") throw new UsageError(sampling);
   let hosts: LabHost[] | null = null;
   if (args.hosts !== undefined) {
     hosts = chooseHosts(readPool(args.hosts), args.host, args.hosts);
@@ -93,6 +101,14 @@ export async function sweepCommand(
   }
   for (const stack of stacks) {
     for (const host of args.sandbox ? [sandboxStandIn()] : hosts ?? [null]) checkStackTarget(projectDir, { stack, host, runId: "check" });
+    // A round adds cells to a booted lab: only in-lab arms have both arms there. Per-variant
+    // stacks would need an up and a destroy per sample, which --samples already does.
+    if (sampling !== null && !loadStack(projectDir, stack).matrix.usoArms) {
+      throw new UsageError(
+        `--budget: stack ${stack} has matrix.usoArms false; --budget samples both USO arms inside one booted lab, round after round: ` +
+          "give stacks with matrix.usoArms: true (e.g. sandbox-mtu1500-uso-arms), or use --samples N for per-variant stacks",
+      );
+    }
   }
   if (runtime.realEngine && passphraseSource(projectDir) === null) throw missingPassphrase(projectDir, backendUrl(projectDir));
 
@@ -146,6 +162,7 @@ export async function sweepCommand(
         hosts,
         shard,
         removeCommand: removeCommand(args),
+        sampling,
       },
       workspace(abort.signal),
       progress,

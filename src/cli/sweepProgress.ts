@@ -31,6 +31,8 @@ export class SweepProgress implements SweepListener {
   private remaining: Record<SweepPhase, number> = { up: 0, destroy: 0 };
   private workers = 1;
   private seen: Record<SweepPhase, number[]> = { up: [], destroy: [] };
+  /** sweep --budget: the lab time left; the ups then are rounds, whose number the budget bounds, not a count. */
+  private budgetLeft: number | null = null;
   private timer: NodeJS.Timeout | undefined;
   private liveShown = false;
 
@@ -66,7 +68,8 @@ export class SweepProgress implements SweepListener {
     this.say(line);
   }
 
-  plan(remaining: Record<SweepPhase, number>, workers: number, seen: Record<SweepPhase, number[]>): void {
+  plan(remaining: Record<SweepPhase, number>, workers: number, seen: Record<SweepPhase, number[]>, budgetLeftSeconds: number | null = null): void {
+    this.budgetLeft = budgetLeftSeconds;
     this.remaining = remaining;
     this.workers = Math.max(1, workers);
     this.seen = seen;
@@ -85,6 +88,11 @@ export class SweepProgress implements SweepListener {
   }
 
   private left(): string {
+    if (this.budgetLeft !== null) {
+      // Rounds stop at the budget at the latest; the destroys come after it.
+      const destroy = this.seen.destroy.length > 0 ? mean(this.seen.destroy) : 0;
+      return `at most about ${elapsed((this.budgetLeft + (this.remaining.destroy * destroy) / this.workers) * 1000)} left`;
+    }
     const s = this.estimate();
     return s === null ? "time left: known after the first up" : `about ${elapsed(s * 1000)} left`;
   }

@@ -12,6 +12,16 @@ export interface StackTarget {
   readonly host?: LabHost | null;
   /** offload-lab:benchmark.runId for this run (a new one re-runs the matrix). */
   readonly runId?: string;
+  /**
+   * offload-lab:benchmark.round: a round of `sweep --budget`, the matrix narrowed to these rows
+   * with their own repetitions; among the benchmark step's triggers only, so it re-runs that step alone.
+   */
+  readonly round?: BenchmarkRound;
+}
+
+export interface BenchmarkRound {
+  readonly firstRepetition: number;
+  readonly rows: ReadonlyArray<{ readonly payload: number; readonly sender: string; readonly bitrate: string; readonly repetitions: number }>;
 }
 
 export const HOST_KEY = "offload-lab:hostSshPrivateKey";
@@ -53,6 +63,7 @@ export function targetSettings(target: StackTarget, committed: StackDoc = {}): R
     ...host,
     ...(guestKey !== null ? { [GUEST_AUTHORIZED_KEY]: guestKey.publicKey } : {}),
     ...(target.runId !== undefined ? { "offload-lab:benchmark.runId": target.runId } : {}),
+    ...(target.round !== undefined ? { "offload-lab:benchmark.round": { firstRepetition: target.round.firstRepetition, rows: target.round.rows.map((r) => ({ ...r })) } } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { renderHtml } from "./html";
 import { loadInputs, ReportInputError } from "./load";
 import { renderMarkdown } from "./markdown";
 import { reportModel } from "./model";
+import type { PrecisionTarget } from "./precision";
 import { FailRuleError, parseFailRule, ruleLines, rulesExitCode } from "./thresholds";
 
 export interface ReportOutcome {
@@ -20,7 +21,7 @@ export interface ReportOutcome {
 export async function writeReport(
   inputs: string[],
   outDir: string,
-  opts: { failIf?: string[]; progress?: (line: string) => void },
+  opts: { failIf?: string[]; progress?: (line: string) => void; target?: PrecisionTarget },
 ): Promise<ReportOutcome> {
   const progress = opts.progress ?? (() => undefined);
   let rules;
@@ -37,7 +38,7 @@ export async function writeReport(
   const files = new Set(runs.map((r) => r.source)).size;
   const cellCount = runs.reduce((n, r) => n + r.cells.length, 0);
   progress(`report: ${plural(cellCount, "cell")} from ${plural(files, "file")}; comparing`);
-  const model = reportModel(analyze(runs, notes), rules);
+  const model = reportModel(analyze(runs, notes), rules, opts.target);
   await fs.promises.mkdir(outDir, { recursive: true });
   const outputs: Array<[string, string]> = [
     ["report.md", renderMarkdown(model)],

@@ -3,10 +3,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PassphraseError } from "../engine/passphrase";
 import { hostStackName, type LabHost } from "../hosts/pool";
+import { plural } from "../report/format";
 import { writeReport } from "../report/write";
 import { sampleOrders } from "./order";
+import { labSeconds, roundBudget } from "./roundBudget";
+import { planRound } from "./roundPlan";
+import { fmtSeconds, MIN_PER_ARM, type SamplingOptions } from "./samplingOptions";
 import { shardOf } from "./shard";
-import { readState, STATE_FILE, writeState, type Leftover, type Shard, type SweepRun, type SweepState } from "./state";
+import {
+  readState, STATE_FILE, writeState, type Leftover, type SamplingRound, type SamplingState, type Shard, type SweepRun, type SweepState,
+} from "./state";
 import type { EngineListener, SweepStack, SweepTarget, SweepWorkspace } from "./workspace";
 
 export interface SweepOptions {
@@ -31,6 +37,11 @@ export interface SweepOptions {
   readonly shard?: Shard | null;
   /** The command that removes a stack left up on a host, for the summary. */
   readonly removeCommand?: (leftover: Leftover) => string;
+  /**
+   * --budget: each stack (in-lab arms) is brought up once and sampled in rounds until every
+   * verdict row meets the precision target, reaches the cap, or the budget is spent.
+   */
+  readonly sampling?: SamplingOptions | null;
 }
 
 export type SweepPhase = "up" | "destroy";
@@ -48,8 +59,11 @@ export interface PhaseEvent {
 export interface SweepListener {
   /** A line of the sweep's own: runs planned or resumed, a host lost, a leftover found. */
   note(line: string): void;
-  /** Before the first phase and after every one: the phases still to run, and earlier phases' durations. */
-  plan(remaining: Record<SweepPhase, number>, workers: number, seen: Record<SweepPhase, number[]>): void;
+  /**
+   * Before the first phase and after every one: the phases still to run, and earlier phases'
+   * durations; with --budget, the lab time the sweep has left (its rounds end by then at the latest).
+   */
+  plan(remaining: Record<SweepPhase, number>, workers: number, seen: Record<SweepPhase, number[]>, budgetLeftSeconds?: number | null): void;
   phaseStart(e: PhaseEvent): void;
   phaseEnd(e: PhaseEvent, ok: boolean, seconds: number): void;
   /** The engine's own output and steps, per engine stack. */
@@ -76,7 +90,7 @@ function freshState(opts: SweepOptions, samples: number): SweepState {
     sample,
     stack,
     runId: `${runIdPrefix}-s${sample}`,
-    outputFile: path.join("outputs", `s${String(sample).padStart(width, "0")}-${stack}.json`),
+    outputFile: opts.sampling ? roundFile(stack, 1) : path.join("outputs", `s${String(sample).padStart(width, "0")}-${stack}.json`),
     phase: "pending" as const,
     attempts: 0,
     error: null,
@@ -85,6 +99,7 @@ function freshState(opts: SweepOptions, samples: number): SweepState {
     measuredAt: null,
     endedAt: null,
     active: false,
+    ...(opts.sampling ? { rounds: [], sampled: false } : {}),
   }));
   return {
     version: 2,
@@ -96,7 +111,21 @@ function freshState(opts: SweepOptions, samples: number): SweepState {
     shard: opts.shard ?? null,
     runs,
     leftovers: [],
+    ...(opts.sampling ? { sampling: samplingState(opts.sampling) } : {}),
   };
+}
+
+/** Each round's outputs in a file of its own: the report reads them all. */
+function roundFile(stack: string, round: number): string {
+  return path.join("outputs", `${stack}-r${round}.json`);
+}
+
+function samplingState(s: SamplingOptions): SamplingState {
+  return { precision: s.precision, budgetSeconds: s.budgetSeconds, maxPerArm: s.maxPerArm };
+}
+
+function fmtSampling(s: SamplingState | null | undefined): string {
+  return s ? `--precision ${+(s.precision * 100).toFixed(3)}% --budget ${s.budgetSeconds}s --max-samples ${s.maxPerArm}` : "no --budget";
 }
 
 /** Why an existing state cannot be resumed with these options, or null when it can. */
@@ -107,6 +136,8 @@ function mismatch(state: SweepState, opts: SweepOptions, samples: number): strin
   if (opts.seed !== undefined && state.shuffle && state.seed !== opts.seed) return `seed ${state.seed}`;
   const shard = (s: Shard | null | undefined) => (s ? `--shard ${s.index}/${s.count}` : "no --shard");
   if (shard(state.shard) !== shard(opts.shard)) return shard(state.shard);
+  const sampling = opts.sampling ? samplingState(opts.sampling) : null;
+  if (fmtSampling(state.sampling) !== fmtSampling(sampling)) return fmtSampling(state.sampling);
   return null;
 }
 
@@ -130,6 +161,27 @@ export function stackListProblem(stacks: readonly string[]): string | null {
 }
 
 const now = () => new Date().toISOString();
+
+/**
+ * What a round's outputs say of its cost: its time, its cells, their own wall time when every
+ * cell has it, and the highest pair it used (the next round numbers on from there).
+ */
+function roundStats(
+  outputs: Record<string, unknown>,
+  seconds: number,
+  planned: SamplingRound | null,
+): Pick<SamplingRound, "seconds" | "cells" | "cellSeconds" | "lastRepetition"> {
+  const cells = Array.isArray(outputs.cells) ? (outputs.cells as { repetition?: unknown; wallSeconds?: unknown }[]) : [];
+  const walls = cells.map((c) => c.wallSeconds).filter((w): w is number => typeof w === "number" && Number.isFinite(w) && w >= 0);
+  const reps = cells.map((c) => c.repetition).filter((r): r is number => typeof r === "number" && Number.isInteger(r));
+  const plannedLast = planned?.rows && planned.firstRepetition !== null ? planned.firstRepetition + Math.max(...planned.rows.map((r) => r.repetitions)) - 1 : 0;
+  return {
+    seconds,
+    cells: cells.length,
+    cellSeconds: cells.length > 0 && walls.length === cells.length ? walls.reduce((a, b) => a + b, 0) : null,
+    lastRepetition: Math.max(plannedLast, ...reps),
+  };
+}
 const seconds = (from: string | null, to: string | null) => (from !== null && to !== null ? (Date.parse(to) - Date.parse(from)) / 1000 : null);
 
 /**
@@ -156,6 +208,9 @@ export async function runSweep(
   if (opts.shard && opts.shuffle && opts.seed === undefined) {
     return usage("--shard with --shuffle needs --seed: every shard must draw the same order to cover the sweep exactly once");
   }
+  if (opts.sampling && samples > 1) {
+    return usage(`--budget with --samples ${samples}: with --budget the rounds decide how many samples each row gets; give one or the other`);
+  }
 
   fs.mkdirSync(path.join(opts.outDir, "outputs"), { recursive: true });
   let existing = readState(opts.outDir);
@@ -174,9 +229,12 @@ export async function runSweep(
 
   // An attempt the last sweep was stopped during (killed, or its machine went down): its stack
   // may be partly up on that host.
+  /** Runs killed during a round's up: their stack may be locked by the CLI that died. */
+  const killedInRound = new Set<SweepRun>();
   for (const run of st.runs) {
     if (!run.active) continue;
     run.active = false;
+    if (run.phase === "measured" && st.sampling && run.sampled !== true) killedInRound.add(run);
     if (run.phase === "pending") {
       st.leftovers.push({
         engineStack: hostStackName(run.stack, run.host),
@@ -190,7 +248,10 @@ export async function runSweep(
   save();
   const pool: (LabHost | null)[] = opts.hosts && opts.hosts.length > 0 ? [...opts.hosts] : [null];
   const poolNames = pool.map((h) => h?.name ?? null);
-  const counts = `${opts.stacks.length} stacks × ${samples} samples${st.shard ? `, shard ${st.shard.index}/${st.shard.count}` : ""}`;
+  const sampled = st.sampling
+    ? `${opts.stacks.length} stacks, each sampled in rounds to ±${+(st.sampling.precision * 100).toFixed(3)} % or at most ${st.sampling.maxPerArm} per arm, within ${fmtSeconds(st.sampling.budgetSeconds)}`
+    : null;
+  const counts = (sampled ?? `${opts.stacks.length} stacks × ${samples} samples`) + (st.shard ? `, shard ${st.shard.index}/${st.shard.count}` : "");
   const where = pool[0] === null ? "each on its own host, one at a time" : `on ${pool.length} host${pool.length === 1 ? "" : "s"} (${poolNames.join(", ")})`;
   if (resumed) {
     const done = st.runs.filter((r) => r.phase === "done").length;
@@ -220,6 +281,7 @@ export async function runSweep(
       },
       pool.filter((h) => !lost.has(h?.name ?? null)).length,
       seen,
+      st.sampling ? Math.max(0, st.sampling.budgetSeconds - st.runs.reduce((n, r) => n + labSeconds(r), 0)) : null,
     );
   };
   const stopped = () => signal?.aborted === true || fatal !== null;
@@ -315,12 +377,17 @@ export async function runSweep(
     // The stack left up by the failed attempt is this run's own: its `up` updates it in place.
     if (reuses !== null) st.leftovers = st.leftovers.filter((x) => x !== reuses);
     save();
+    if (st.sampling) run.rounds = [];
     try {
       await phase({ tag: tagOf(run, hostName), phase: "up", host: hostName, engineStack }, async (el) => {
         const stack = await select({ stack: run.stack, host, runId: run.runId }, reuses);
+        const upStart = Date.now();
         await stack.up(el);
         const outputs = await stack.outputs();
         run.measuredAt = now();
+        if (st.sampling) {
+          run.rounds = [{ ...roundStats(outputs, (Date.now() - upStart) / 1000, null), round: 1, firstRepetition: null, rows: null, outputFile: run.outputFile, phase: "measured" }];
+        }
         // Which host, when, which attempt: beside the lab's own outputs, for the merged report.
         const sweep = {
           host: host === null ? null : { name: host.name, address: host.address },
@@ -330,6 +397,7 @@ export async function runSweep(
           attempt: run.attempts,
           startedAt: run.startedAt,
           measuredAt: run.measuredAt,
+          ...(st.sampling ? { round: 1 } : {}),
         };
         fs.writeFileSync(path.join(opts.outDir, run.outputFile), JSON.stringify({ ...outputs, sweep }, null, 2) + "\n");
       });
@@ -357,6 +425,12 @@ export async function runSweep(
       save();
       return;
     }
+    if (st.sampling && !(await sampleRounds(run, host, false))) return;
+    await finish(run, host);
+  }
+
+  /** A run whose outputs are all saved: kept up (--keep) or destroyed. */
+  async function finish(run: SweepRun, host: LabHost | null): Promise<void> {
     if (opts.keep) {
       run.phase = "done";
       run.endedAt = now();
@@ -366,7 +440,114 @@ export async function runSweep(
     await destroyRun(run, host);
   }
 
-  type Task = { kind: "leftover"; leftover: Leftover } | { kind: "destroy"; run: SweepRun } | { kind: "run"; run: SweepRun; reuses: Leftover | null };
+  /**
+   * --budget: the rounds of a run's lab after its first up, until no verdict row of it asks for
+   * more. Each round is planned from every output saved so far, recorded in the state before its
+   * `up` (so a killed sweep runs the same round again), and saved to a file of its own. True when
+   * sampling is over; false when stopped or failed (the state says where to resume).
+   */
+  async function sampleRounds(run: SweepRun, host: LabHost | null, unlockFirst: boolean): Promise<boolean> {
+    const sampling = st.sampling as SamplingState;
+    const hostName = host?.name ?? null;
+    const engineStack = hostStackName(run.stack, host);
+    const rounds = (run.rounds ??= []);
+    const policy = { target: { relative: sampling.precision }, minPerArm: MIN_PER_ARM, maxPerArm: sampling.maxPerArm, confidence: 0.95 };
+    let unlock = unlockFirst;
+    while (!stopped()) {
+      let round = rounds.find((r) => r.phase === "pending");
+      if (round === undefined) {
+        const budget = roundBudget(run, st.runs, sampling);
+        const files = rounds.filter((r) => r.phase === "measured").map((r) => path.join(opts.outDir, r.outputFile));
+        let planned;
+        try {
+          planned = planRound(files, policy, budget);
+        } catch (e) {
+          // Outputs the report cannot read (a lab that saved no cells): this run's failure, said, not a crash.
+          run.error = `round ${rounds.length + 1} cannot be planned: ${errorText(e)}`;
+          save();
+          // Its host takes nothing more in this sweep: the next round would be planned from the same outputs.
+          lost.set(hostName, run.error);
+          return false;
+        }
+        const left = fmtSeconds(Math.max(0, budget.budgetSeconds - budget.usedSeconds));
+        const sweepLeft = fmtSeconds(Math.max(0, sampling.budgetSeconds - st.runs.reduce((n, r) => n + labSeconds(r), 0)));
+        const k = rounds.length + 1;
+        const name = `${tagOf(run, hostName)}`;
+        if (planned.rows.length === 0) {
+          const c = planned.counts;
+          listener.note(
+            `sweep: ${name}: sampling over after ${rounds.length} ${rounds.length === 1 ? "round" : "rounds"}, ${fmtSeconds(labSeconds(run))} of lab time: ` +
+              `${plural(c.done, "row")} done, ${c.capped} capped, ${c["out-of-budget"]} out of budget`,
+          );
+          for (const l of planned.lines) listener.note(`  ${l}`);
+          run.sampled = true;
+          save();
+          return true;
+        }
+        listener.note(
+          `sweep: ${name} round ${k}: ${planned.counts.more} of ${planned.lines.length} rows open, ` +
+            `${planned.rows.reduce((n, r) => n + r.repetitions, 0)} pairs at about ${budget.secondsPerSample.toFixed(1)} s a cell; ${left} of this stack's budget left, ${sweepLeft} of the sweep's ${fmtSeconds(sampling.budgetSeconds)}`,
+        );
+        for (const l of planned.lines) listener.note(`  ${l}`);
+        const first = Math.max(0, ...rounds.map((r) => r.lastRepetition ?? 0)) + 1;
+        round = { round: k, firstRepetition: first, rows: planned.rows, outputFile: roundFile(run.stack, k), phase: "pending", seconds: null, cells: null, cellSeconds: null, lastRepetition: null };
+        rounds.push(round);
+        save();
+      }
+      const current: SamplingRound = round;
+      run.active = true;
+      run.error = null;
+      save();
+      try {
+        await phase({ tag: `${tagOf(run, hostName)} round ${current.round}`, phase: "up", host: hostName, engineStack }, async (el) => {
+          const target = { stack: run.stack, host, runId: run.runId, round: { firstRepetition: current.firstRepetition as number, rows: current.rows ?? [] } };
+          const stack = await workspace.select(target);
+          if (unlock) await stack.unlock();
+          unlock = false;
+          const upStart = Date.now();
+          await stack.up(el);
+          const outputs = await stack.outputs();
+          const stats = roundStats(outputs, (Date.now() - upStart) / 1000, current);
+          const sweep = {
+            host: host === null ? null : { name: host.name, address: host.address },
+            engineStack,
+            sample: run.sample,
+            runId: run.runId,
+            round: current.round,
+            attempt: run.attempts,
+            measuredAt: now(),
+          };
+          fs.writeFileSync(path.join(opts.outDir, current.outputFile), JSON.stringify({ ...outputs, sweep }, null, 2) + "\n");
+          Object.assign(current, stats, { phase: "measured" });
+        });
+        run.active = false;
+        save();
+      } catch (e) {
+        run.active = false;
+        if (isFatal(e)) {
+          save();
+          return false;
+        }
+        if (signal?.aborted) {
+          run.error = "interrupted";
+          save();
+          return false;
+        }
+        run.error = `round ${current.round} failed: ${errorText(e)}`;
+        save();
+        run.error = `round ${current.round}: ${await loseHost(host, run.stack, errorText(e))}`;
+        save();
+        return false;
+      }
+    }
+    return false;
+  }
+
+  type Task =
+    | { kind: "leftover"; leftover: Leftover }
+    | { kind: "destroy"; run: SweepRun }
+    | { kind: "rounds"; run: SweepRun }
+    | { kind: "run"; run: SweepRun; reuses: Leftover | null };
 
   function nextTask(host: LabHost | null): Task | null {
     const name = host?.name ?? null;
@@ -376,7 +557,7 @@ export async function runSweep(
       return own !== undefined ? { kind: "run", run: own, reuses: l } : { kind: "leftover", leftover: l };
     }
     const owed = st.runs.find((r) => r.phase === "measured" && r.host === name && !taken.has(r));
-    if (owed !== undefined) return { kind: "destroy", run: owed };
+    if (owed !== undefined) return { kind: st.sampling && owed.sampled !== true ? "rounds" : "destroy", run: owed };
     const next = pending[0];
     return next !== undefined ? { kind: "run", run: next, reuses: null } : null;
   }
@@ -390,6 +571,10 @@ export async function runSweep(
       replan();
       if (task.kind === "leftover") await destroyLeftover(task.leftover, host);
       else if (task.kind === "destroy") await destroyRun(task.run, host);
+      else if (task.kind === "rounds") {
+        const unlock = killedInRound.delete(task.run);
+        if (await sampleRounds(task.run, host, unlock)) await finish(task.run, host);
+      }
       else await attempt(task.run, host, task.reuses);
     }
   }
@@ -420,7 +605,9 @@ export async function runSweep(
     const messages: string[] = [];
     for (const r of st.runs) {
       if (r.phase === "done") continue;
-      const what = r.phase === "measured" ? "measured, destroy owed" : r.attempts > 0 ? "failed" : "not run";
+      const what = r.phase === "measured"
+        ? st.sampling && r.sampled !== true ? `sampling, ${plural(r.rounds?.filter((x) => x.phase === "measured").length ?? 0, "round")} measured` : "measured, destroy owed"
+        : r.attempts > 0 ? "failed" : "not run";
       messages.push(`${tagOf(r, r.host)}: ${what}${r.error !== null ? `: ${r.error}` : ""}`);
     }
     messages.push(...hostLines, ...leftoverLines);
@@ -432,9 +619,14 @@ export async function runSweep(
     return { exitCode: 3, files: [stateFile], messages };
   }
 
-  const outputFiles = st.runs.map((r) => path.join(opts.outDir, r.outputFile));
+  const outputFiles = st.runs.flatMap((r) =>
+    st.sampling ? (r.rounds ?? []).filter((x) => x.phase === "measured").map((x) => path.join(opts.outDir, x.outputFile)) : [path.join(opts.outDir, r.outputFile)],
+  );
   listener.note(`sweep: all ${total} runs done, writing the report`);
-  const report = await writeReport(outputFiles, opts.outDir, { failIf: opts.failIf ? [...opts.failIf] : undefined });
+  const report = await writeReport(outputFiles, opts.outDir, {
+    failIf: opts.failIf ? [...opts.failIf] : undefined,
+    target: st.sampling ? { relative: st.sampling.precision } : undefined,
+  });
   return {
     exitCode: report.exitCode,
     files: [...outputFiles, stateFile, ...report.files],

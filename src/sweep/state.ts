@@ -25,6 +25,47 @@ export interface SweepRun {
   endedAt: string | null;
   /** True while an attempt runs: a sweep that finds it set was stopped during that attempt. */
   active: boolean;
+  /** --budget: the rounds of this run's lab so far, round 1 its stack's matrix. */
+  rounds?: SamplingRound[];
+  /** --budget: no row of this lab asks for more (done, capped or out of budget); its destroy is owed. */
+  sampled?: boolean;
+}
+
+/** One row of a round as `benchmark.round` takes it: a payload, sender and bitrate, and its added pairs. */
+export interface RoundRow {
+  readonly payload: number;
+  readonly sender: string;
+  readonly bitrate: string;
+  readonly repetitions: number;
+}
+
+/**
+ * One round of a --budget run: an `up` of its lab with `benchmark.round` set (round 1: the
+ * stack's matrix, no round setting), its outputs saved to a file of their own.
+ */
+export interface SamplingRound {
+  readonly round: number;
+  /** Null for round 1 (the matrix as the stack file says). */
+  readonly firstRepetition: number | null;
+  readonly rows: readonly RoundRow[] | null;
+  /** Relative to the output folder. */
+  readonly outputFile: string;
+  /** Pending: planned and recorded before its up, so a sweep killed during it runs the same round again. */
+  phase: "pending" | "measured";
+  /** The up's wall time and the cells it saved. */
+  seconds: number | null;
+  cells: number | null;
+  /** The cells' own wall time (`wallSeconds`) summed, when every cell has it. */
+  cellSeconds: number | null;
+  /** The highest repetition (pair) number the round's cells used. */
+  lastRepetition: number | null;
+}
+
+/** --budget, --precision, --max-samples as the sweep was started with them. */
+export interface SamplingState {
+  readonly precision: number;
+  readonly budgetSeconds: number;
+  readonly maxPerArm: number;
 }
 
 /** A stack that may be up on a host with nothing of the sweep depending on it: destroyed before that host takes another lab. */
@@ -58,6 +99,8 @@ export interface SweepState {
   readonly shard: Shard | null;
   readonly runs: SweepRun[];
   leftovers: Leftover[];
+  /** --budget: absent for a sweep of --samples. */
+  readonly sampling?: SamplingState;
 }
 
 /** A dot file, so `offload-lab report DIR` passes over it. */

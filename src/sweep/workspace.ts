@@ -1,3 +1,4 @@
+import type { BenchmarkRound } from "../engine/target";
 import type { LabHost } from "../hosts/pool";
 
 /** What the engine says while it works on a stack: its text for the log, its steps for the progress line. */
@@ -13,6 +14,8 @@ export interface SweepTarget {
   readonly host: LabHost | null;
   /** offload-lab:benchmark.runId; absent for a destroy (what is set then does not matter). */
   readonly runId?: string;
+  /** sweep --budget: the round the `up` runs (offload-lab:benchmark.round); absent: the stack's matrix. */
+  readonly round?: BenchmarkRound;
 }
 
 export interface SweepStack {

@@ -69,6 +69,12 @@ const BAD_INPUT: ReadonlyArray<[string, string[], RegExp]> = [
   ["sweep", ["sweep", "--stacks", "a", "--out", out("s"), "--seed", "x"], /'--seed <n>' argument 'x' is invalid/],
   ["sweep", ["sweep", "--stacks", "a;rm -rf /", "--out", out("s")], /--stacks: "a;rm -rf \/" is not a stack name/],
   ["sweep", ["sweep", "--out", out("s")], /required option '--stacks <list>'/],
+  ["sweep", ["sweep", "--stacks", "a", "--out", out("s"), "--budget", "20"], /^--budget "20": give a duration such as 90s, 20m, 1h or 1h30m/],
+  ["sweep", ["sweep", "--stacks", "a", "--out", out("s"), "--budget", "20m", "--precision", "150%"], /^--precision "150%": give the 95 % interval's half-width as a percentage or a fraction in \(0, 100 %\)/],
+  ["sweep", ["sweep", "--stacks", "a", "--out", out("s"), "--budget", "20m", "--max-samples", "2"], /^--max-samples "2": give a whole number of samples per arm from 3/],
+  ["sweep", ["sweep", "--stacks", "a", "--out", out("s"), "--precision", "10%"], /^--precision needs --budget/],
+  ["sweep", ["sweep", "--stacks", "a", "--out", out("s"), "--budget", "20m", "--samples", "3"], /^--budget with --samples 3: with --budget the rounds decide how many samples each row gets/],
+  ["sweep", ["sweep", "--stacks", "mtu1500-uso-off", "--out", out("s"), "--budget", "20m"], /^--budget: stack mtu1500-uso-off has matrix\.usoArms false; .*or use --samples N for per-variant stacks$/],
   ["(none)", ["deploy"], /unknown command 'deploy'/],
   ["(none)", ["--verison"], /unknown option '--verison'\n\(Did you mean --version\?\)/],
 ];

@@ -117,6 +117,17 @@ describe("the sweep's estimate and live line", () => {
     p.close();
   });
 
+  it("with --budget, says the budget left (the rounds end by then at the latest) and the destroys after it", () => {
+    const clock = { t: 3_000 };
+    const live: string[] = [];
+    const p = progress(clock, live);
+    p.plan({ up: 1, destroy: 2 }, 1, { up: [60, 20, 20], destroy: [10] }, 300);
+    const e = phase("[1/2] s1 sandbox-mtu1500-uso-arms on kvm-a round 3", "up");
+    p.phaseStart(e);
+    expect(live.at(-1)).toBe("\r\x1b[K[0:00] [1/2] s1 sandbox-mtu1500-uso-arms on kvm-a round 3 up 0:00 · at most about 5:20 left");
+    p.close();
+  });
+
   it("draws the running phases and their engine step on one line, cleared for every printed line", () => {
     const clock = { t: 2_000 };
     const live: string[] = [];
