@@ -9,6 +9,7 @@ import { SLOT_DIR } from "../../src/sandbox/ownership";
 import { pulumiCli } from "../support/engine";
 import { PROJECT_DIR } from "../support/programHarness";
 import { PhaseTimes } from "../support/sandboxLab";
+import { expectArmsLabOutputs } from "../support/usoLabAssertions";
 
 // The main job as a user runs it, killed hard twice and run again, then the bench's engine part
 // in the same checkout with nothing done in between (issue 20, points 9 and 10):
@@ -162,7 +163,7 @@ describe.skipIf(skip !== null)("the main job, killed hard and run again, then th
     expect(ran.output).not.toMatch(/\[1\/2\] s1 sandbox-mtu1500-uso-arms on sandbox-0: up/);
     expect(ran.output).not.toContain("│");
     expect(ran.output).toContain(`engine log: ${log}`);
-    expect(fs.readFileSync(log, "utf8")).toMatch(/sandbox-uso-on\.sandbox-0 │ .*command:remote:Command.*benchmark/);
+    expect(fs.readFileSync(log, "utf8")).toMatch(/sandbox-mtu9000-uso-arms\.sandbox-0 │ .*command:remote:Command.*benchmark/);
     expect(ran.output).not.toMatch(STACK_TRACE);
     // The verdict table and the report.
     expect(ran.output).toMatch(/report: out\/report\/report\.md/);
@@ -175,6 +176,15 @@ describe.skipIf(skip !== null)("the main job, killed hard and run again, then th
       const out = JSON.parse(fs.readFileSync(path.join(dir, "out", "report", file), "utf8")) as { cells: { status: string }[]; sweep: { host: { name: string } } };
       expect(out.cells.every((c) => c.status === "ok"), file).toBe(true);
       expect(out.sweep.host.name).toBe("sandbox-0");
+    }
+    // In-lab arms as the main job ran them (issue 17): each stack's first round is its whole
+    // matrix, every cell switched to its arm and read back, gso engaged with super-frames in the
+    // on arm only (MTU 9000 at 8972 B too), plain not exercised, 65507 B fragmented, the
+    // receiver's counters on every cell.
+    for (const [stack, mtu, payload] of [["sandbox-mtu1500-uso-arms", 1500, 1472], ["sandbox-mtu9000-uso-arms", 9000, 8972]] as const) {
+      const first = s.runs.find((r) => r.stack === stack)!.rounds![0]!;
+      const outputs = JSON.parse(fs.readFileSync(path.join(dir, "out", "report", first.outputFile), "utf8")) as Record<string, unknown>;
+      expectArmsLabOutputs(outputs, { mtu, payloads: [payload, 65507], bitrates: ["0", "100M"], repetitions: 2 });
     }
     expect(status()).toBe(gitStatus);
     expect(hostLeftovers()).toEqual({ namespaces: "", veths: "", libvirtd: "0", qemu: "0" });
