@@ -69,9 +69,12 @@ async function main(): Promise<void> {
     const at = (rate: string): LabConfig => ({ ...cfg!, matrix: { ...cfg!.matrix, bitrates: [rate] } });
     const transport = image.transport(guest);
     const labCell = (c: LabConfig) => benchmark(c, transport).parse(runHost(benchmark(c, transport).create)).cells[0]!;
+    // The lab's evidence two ways: the tap's counters alone (capture.frames false, what the
+    // in-lab arms stacks and the main job use) and the counters with the tcpdump capture.
+    const watched = (frames: boolean): LabConfig => ({ ...at("0"), capture: { ...cfg!.capture, frames } });
 
-    const arms = { offMax: [] as number[], onMax: [] as number[], offCpu: [] as number[], onCpu: [] as number[], lab: [] as number[], bare: [] as number[] };
-    const frames = { onLarge: [] as number[], dpf: [] as number[], largest: 0 };
+    const arms = { offMax: [] as number[], onMax: [] as number[], offCpu: [] as number[], onCpu: [] as number[], counters: [] as number[], capture: [] as number[], bare: [] as number[] };
+    const frames = { onLarge: [] as number[], dpf: [] as number[], largest: 0, meanFrame: [] as number[] };
     for (let i = 0; i < N; i++) {
       // Alternate which arm goes first, so neither always follows the other.
       const order: ("off" | "on")[] = i % 2 === 0 ? ["off", "on"] : ["on", "off"];
@@ -82,15 +85,21 @@ async function main(): Promise<void> {
         if (max.throughputBps !== null) (uso === "on" ? arms.onMax : arms.offMax).push(max.throughputBps);
         if (cpu.localCpuPercent !== null) (uso === "on" ? arms.onCpu : arms.offCpu).push(cpu.localCpuPercent);
       }
-      // The observer effect where the evidence has the most to copy: USO on, super-frames.
+      // The observer effect where the evidence has the most to see: USO on, super-frames. The
+      // three arms rotate, so each takes each place in turn.
       segmentation("on");
-      for (const arm of i % 2 === 0 ? (["lab", "bare"] as const) : (["bare", "lab"] as const)) {
+      const rotation = (["bare", "counters", "capture"] as const).map((_, k, all) => all[(k + i) % all.length]!);
+      for (const arm of rotation) {
         if (arm === "bare") {
           const r = bare(at("0"));
           if (r.throughputBps !== null) arms.bare.push(r.throughputBps);
+          continue;
+        }
+        const c = labCell(watched(arm === "capture"));
+        if (c.status === "ok" && c.throughputBps !== null) arms[arm].push(c.throughputBps);
+        if (arm === "counters") {
+          if (c.evidence.meanFrameBytes != null) frames.meanFrame.push(c.evidence.meanFrameBytes);
         } else {
-          const c = labCell(at("0"));
-          if (c.status === "ok" && c.throughputBps !== null) arms.lab.push(c.throughputBps);
           frames.onLarge.push(c.evidence.largeFrames ?? 0);
           if (c.evidence.datagramsPerFrame != null) frames.dpf.push(c.evidence.datagramsPerFrame);
           frames.largest = Math.max(frames.largest, c.evidence.largestFrame ?? 0);
@@ -101,8 +110,10 @@ async function main(): Promise<void> {
     console.log(`bench/uso: veth, MTU 1500, ${PAYLOAD} B, iperf3 3.22 --gsro client, ${SECONDS} s runs, arms interleaved, n=${N}`);
     console.log(`  throughput at -b 0: USO off ${mbit(arms.offMax)}, on ${mbit(arms.onMax)}; on/off = ${ratio(arms.offMax, arms.onMax)}`);
     console.log(`  guest (sender) CPU at -b ${FIXED_RATE}: off ${mean(arms.offCpu).toFixed(1)} %, on ${mean(arms.onCpu).toFixed(1)} %; on/off = ${ratio(arms.offCpu, arms.onCpu)}`);
-    console.log(`  evidence with USO on: ${mean(frames.onLarge).toFixed(0)} large frames per cell, largest ${frames.largest} B, ${mean(frames.dpf).toFixed(1)} datagrams per frame`);
-    console.log(`  observer effect: lab cell with evidence ${mbit(arms.lab)}, bare iperf3 ${mbit(arms.bare)}; lab/bare = ${ratio(arms.bare, arms.lab)} (goal 0.98..1.02)`);
+    console.log(`  evidence with USO on: counters: mean frame ${mean(frames.meanFrame).toFixed(0)} B; capture: ${mean(frames.onLarge).toFixed(0)} large frames per cell, largest ${frames.largest} B, ${mean(frames.dpf).toFixed(1)} datagrams per frame`);
+    console.log(`  observer effect, bare iperf3 ${mbit(arms.bare)}:`);
+    console.log(`    lab cell, counters only (capture.frames false) ${mbit(arms.counters)}; lab/bare = ${ratio(arms.bare, arms.counters)} (goal 0.98..1.02)`);
+    console.log(`    lab cell, counters and capture (capture.frames true) ${mbit(arms.capture)}; lab/bare = ${ratio(arms.bare, arms.capture)}`);
   } finally {
     if (cfg) {
       try {
