@@ -219,4 +219,31 @@ describe.skipIf(skip !== null)("the USO lab on the real engine and the sandbox h
       await stack.setConfig(key, { value: "on" }, true);
     }
   }, 1_800_000);
+
+  // Issue 18, point 1, on the Linux lab: a guest that does not acknowledge receiving USO
+  // (guest_uso4/guest_uso6 off, what NetKVM negotiates: it implements HOST_USO only) leaves QEMU
+  // without TUN_F_USO4/6, so the tap cannot take tx-udp-segmentation (tun.c masks it), while the
+  // guest's own transmit USO still engages. Hence the rule refusing tap USO for a Windows guest.
+  it("with guest_uso4/6 off the tap refuses tx-udp-segmentation, and the guest's transmit USO still engages", async () => {
+    const stack = stacks.get("sandbox-uso-on")!;
+    const keys = ["offload-lab:guest.virtioNetFeatures.guest_uso4", "offload-lab:guest.virtioNetFeatures.guest_uso6"];
+    for (const k of keys) await stack.setConfig(k, { value: "off" }, true);
+    try {
+      const up = await timed("guest_uso off up", () => stack.up({ onOutput: collect }));
+      const outputs = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
+      const qom = (property: string) => JSON.parse(sandbox.host.lv.virsh(["qemu-monitor-command", SANDBOX_DOMAIN,
+        JSON.stringify({ execute: "qom-get", arguments: { path: `/machine/peripheral/${NIC_ALIAS}`, property } })])).return;
+      expect([qom("host_uso"), qom("guest_uso4"), qom("guest_uso6")]).toEqual([true, false, false]);
+      const tried = sandbox.host.lv.bash("ethtool -K tap0 tx-udp-segmentation on 2>&1; echo \"rc=$?\"; ethtool -k tap0 | grep '^tx-udp-segmentation:'");
+      console.log(`tap0 with guest_uso4/6 off: ${tried.replace(/\n/g, " | ")}`);
+      expect(tried).toMatch(/^tx-udp-segmentation: off/m);
+      const gso = (outputs.cells as CellResult[]).filter((c) => c.sender === "gso");
+      expect(gso.length).toBeGreaterThan(0);
+      for (const c of gso) expect([c.status, c.evidence.usoEngaged], c.id).toEqual(["ok", "yes"]);
+      await timed("guest_uso off destroy", () => stack.destroy({ onOutput: collect }));
+      expectSandboxLabGone(sandbox.host.lv);
+    } finally {
+      for (const k of keys) await stack.removeConfig(k, true);
+    }
+  }, 1_800_000);
 });
