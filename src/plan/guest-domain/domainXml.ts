@@ -33,10 +33,12 @@ export function credentialsSysinfo(domain: XMLBuilder, credentials: Readonly<Rec
 }
 
 /**
- * Text that xmlbuilder2 (4.x) writes back exactly: it escapes `<`, `>` and a bare `&`, but
- * keeps `&amp;`, `&lt;`, `&gt;`, `&apos;` and `&quot;` as entity references (its
- * nonEntityAmpersandRegex), so a key comment `a&amp;b` would reach the guest as `a&b`.
- * Escaping every `&` first leaves it only entity references to keep.
+ * Text or an attribute value that xmlbuilder2 (4.x) writes back exactly: it escapes `<`, `>`
+ * and a bare `&`, but keeps `&amp;`, `&lt;`, `&gt;`, `&apos;` and `&quot;` as entity
+ * references (its nonEntityAmpersandRegex), so a key comment `a&amp;b` would reach the guest
+ * as `a&b`, and a path `/a&amp;b` libvirt as `/a&b`. Escaping every `&` first leaves it only
+ * entity references to keep. Every free-form string of the domain goes through it; names are
+ * validated to letters, digits and `_.-`.
  */
 function exactText(text: string): string {
   return text.replace(/&/g, "&amp;");
@@ -59,9 +61,9 @@ function osElement(cfg: LabConfig, domain: XMLBuilder): void {
     fw.ele("feature", { enabled: "yes", name: "enrolled-keys" });
   }
   if (g.kernel !== undefined) {
-    os.ele("kernel").txt(g.kernel);
-    if (g.initrd !== undefined) os.ele("initrd").txt(g.initrd);
-    if (g.cmdline !== undefined) os.ele("cmdline").txt(g.cmdline);
+    os.ele("kernel").txt(exactText(g.kernel));
+    if (g.initrd !== undefined) os.ele("initrd").txt(exactText(g.initrd));
+    if (g.cmdline !== undefined) os.ele("cmdline").txt(exactText(g.cmdline));
   } else {
     os.ele("boot", { dev: "hd" });
   }
@@ -103,12 +105,12 @@ function devicesElement(cfg: LabConfig, domain: XMLBuilder): void {
   const devices = domain.ele("devices");
   const disk = devices.ele("disk", { type: "file", device: "disk" });
   disk.ele("driver", { name: "qemu", type: "qcow2", discard: "unmap" });
-  disk.ele("source", { file: g.overlayPath });
+  disk.ele("source", { file: exactText(g.overlayPath) });
   disk.ele("target", { dev: "vda", bus: "virtio" });
   if (g.virtioWinIso !== undefined) {
     const cd = devices.ele("disk", { type: "file", device: "cdrom" });
     cd.ele("driver", { name: "qemu", type: "raw" });
-    cd.ele("source", { file: g.virtioWinIso });
+    cd.ele("source", { file: exactText(g.virtioWinIso) });
     cd.ele("target", { dev: "sda", bus: "sata" });
     cd.ele("readonly");
   }
