@@ -2,7 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadStack } from "../../src/config/stackFile";
 import { labStackOf } from "../../src/engine/stack";
+import { planLab } from "../../src/plan/lab";
 import type { CellResult } from "../../src/results/cell";
 import { startSandbox, type Sandbox } from "../../src/sandbox/session";
 import { canUseNamespaces } from "../../src/sandbox/netns";
@@ -16,6 +18,8 @@ import { expectSandboxLabGone, PhaseTimes, SANDBOX_DOMAIN, sandboxOverlay } from
 // destroy. The libvirt objects and the guest's boot are checked, not only the engine's diff.
 
 const STACK = "sandbox-uso-off";
+/** What up creates: a Command per step of the plan, the lab's six components, the stack itself. */
+const RESOURCES = planLab(loadStack(PROJECT_DIR, STACK)).steps.length + 6 + 1;
 const ns = canUseNamespaces();
 const cli = pulumiCli();
 const skip = !ns.ok ? ns.reason : !cli.ok ? cli.reason : null;
@@ -71,9 +75,9 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
 
   it("previews every step as a create, then up creates them and the outputs hold the cells", async () => {
     const preview = await timed("preview", () => stack.preview({ onOutput: collect }));
-    expect(preview.changeSummary).toEqual({ create: 17 });
+    expect(preview.changeSummary).toEqual({ create: RESOURCES });
     const up = await timed("up", () => stack.up({ onOutput: collect }));
-    expect(up.summary.resourceChanges).toEqual({ create: 17 });
+    expect(up.summary.resourceChanges).toEqual({ create: RESOURCES });
     const cells = up.outputs.cells!.value as CellResult[];
     expect(up.outputs.cells!.secret).toBe(false);
     expect(cells.map((c) => c.id)).toEqual([
@@ -105,7 +109,7 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
   it("a second up changes nothing and runs no command on the host", async () => {
     const before = { logins: sandbox.host.sshd.logins(), lab: identity() };
     const up = await timed("no-op up", () => stack.up({ onOutput: collect }));
-    expect(up.summary.resourceChanges).toEqual({ same: 17 });
+    expect(up.summary.resourceChanges).toEqual({ same: RESOURCES });
     expect(sandbox.host.sshd.logins()).toBe(before.logins);
     expect(identity()).toEqual(before.lab);
   }, 600_000);
@@ -174,14 +178,14 @@ describe.skipIf(skip !== null)(`real engine: ${STACK} on the sandbox host`, () =
     expect(deployment.resources.filter((r) => r.urn.endsWith("$command:remote:Command::benchmark")).map((r) => r.pendingReplacement)).toEqual([true]);
     const up = await timed("up after SIGINT", () => stack.up({ onOutput: collect }));
     expect(up.summary.resourceChanges?.same).toBe(16);
-    expect(Object.values(up.summary.resourceChanges ?? {}).reduce((a, b) => a + b, 0)).toBe(17);
+    expect(Object.values(up.summary.resourceChanges ?? {}).reduce((a, b) => a + b, 0)).toBe(RESOURCES);
     const cells = up.outputs.cells!.value as CellResult[];
     for (const c of cells) expect(c.status, `${c.id}: ${c.error}`).toBe("ok");
   }, 900_000);
 
   it("destroy leaves nothing on the host", async () => {
     const d = await timed("destroy", () => stack.destroy({ onOutput: collect }));
-    expect(d.summary.resourceChanges).toEqual({ delete: 17 });
+    expect(d.summary.resourceChanges).toEqual({ delete: RESOURCES });
     expectSandboxLabGone(sandbox.host.lv);
   }, 600_000);
 
