@@ -558,7 +558,12 @@ export async function runSweep(
     }
     const owed = st.runs.find((r) => r.phase === "measured" && r.host === name && !taken.has(r));
     if (owed !== undefined) return { kind: st.sampling && owed.sampled !== true ? "rounds" : "destroy", run: owed };
-    const next = pending[0];
+    // A run whose stack another live host of this pool left up goes back to that host, which
+    // updates it in place: only there does what its failed up made (a disk its step created
+    // but never reported) get into the state, and away on destroy.
+    const leftElsewhere = (r: SweepRun) => st.leftovers.some((l) =>
+      l.host !== name && !lost.has(l.host) && pool.some((h) => (h?.name ?? null) === l.host) && l.engineStack === hostStackName(r.stack, l.host));
+    const next = pending.find((r) => !leftElsewhere(r));
     return next !== undefined ? { kind: "run", run: next, reuses: null } : null;
   }
 
